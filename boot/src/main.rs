@@ -1,0 +1,36 @@
+//! The Hardtack kernel binary: the bootloader's entry point hands BootInfo
+//! to the shim, then runs the kernel — or, built with the `ktest` feature,
+//! the in-kernel test suite.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use bootloader_api::config::{BootloaderConfig, Mapping};
+use bootloader_api::{BootInfo, entry_point};
+use shim::mem::layout;
+
+/// What the bootloader must set up: all physical memory mapped (at an offset
+/// it picks in the kernel's bootloader range), and a 256 KiB boot stack.
+const BOOTLOADER_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config.mappings.dynamic_range_start = Some(layout::BOOTLOADER_DYNAMIC_START);
+    config.mappings.dynamic_range_end = Some(layout::BOOTLOADER_DYNAMIC_END);
+    config.kernel_stack_size = 256 << 10;
+    config
+};
+
+entry_point!(kernel_main, config = &BOOTLOADER_CONFIG);
+
+fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    shim::init(boot_info);
+    if cfg!(feature = "ktest") {
+        shim::ktest::run_all();
+    }
+    shim::println!(
+        "Hardtack {} booted in {} ms. Nothing to run yet: the runtime, scheduler and user space are still to come.",
+        env!("CARGO_PKG_VERSION"),
+        shim::time::now_ns() / 1_000_000
+    );
+    shim::power::power_off()
+}

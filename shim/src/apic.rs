@@ -1,0 +1,226 @@
+//! The local APIC (x2APIC when the CPU has it, xAPIC through an uncached
+//! MMIO mapping otherwise — QEMU 7.2's TCG has no x2APIC) and its timer; the
+//! legacy 8259 PIC is remapped out of the exception range and masked.
+//!
+//! Hardtack drives the APIC registers itself instead of using the `x2apic`
+//! crate: that crate's xAPIC IPI path writes the destination to the wrong
+//! bits, its handle is `!Send`, and every call is `unsafe`; the register
+//! interface needed here is a few dozen lines (see docs/architecture.md).
+
+use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+use x86_64::instructions::port::Port;
+use x86_64::registers::model_specific::Msr;
+use x86_64::structures::paging::PhysFrame;
+use x86_64::PhysAddr;
+
+use crate::mem::{kva, paging};
+use crate::trap::{APIC_ERROR_VECTOR, PIC_BASE, SPURIOUS_VECTOR, TIMER_VECTOR};
+
+const IA32_APIC_BASE: u32 = 0x1b;
+const BASE_ENABLE: u64 = 1 << 11;
+const BASE_X2APIC: u64 = 1 << 10;
+
+/// Register offsets (xAPIC MMIO; x2APIC MSR = 0x800 + offset / 16).
+mod reg {
+    pub const ID: u32 = 0x20;
+    pub const TPR: u32 = 0x80;
+    pub const EOI: u32 = 0xb0;
+    pub const SVR: u32 = 0xf0;
+    pub const ESR: u32 = 0x280;
+    pub const LVT_TIMER: u32 = 0x320;
+    pub const LVT_LINT0: u32 = 0x350;
+    pub const LVT_LINT1: u32 = 0x360;
+    pub const LVT_ERROR: u32 = 0x370;
+    pub const TIMER_INITIAL: u32 = 0x380;
+    pub const TIMER_CURRENT: u32 = 0x390;
+    pub const TIMER_DIVIDE: u32 = 0x3e0;
+}
+
+const LVT_MASKED: u32 = 1 << 16;
+const LVT_PERIODIC: u32 = 1 << 17;
+const SVR_ENABLE: u32 = 1 << 8;
+/// Divide configuration value for "divide by 16".
+const DIVIDE_BY_16: u32 = 0b0011;
+/// Default timer rate if the command line sets no `tick_hz`.
+const DEFAULT_TICK_HZ: u64 = 100;
+
+const MODE_NONE: u8 = 0;
+const MODE_XAPIC: u8 = 1;
+const MODE_X2APIC: u8 = 2;
+
+static MODE: AtomicU8 = AtomicU8::new(MODE_NONE);
+static XAPIC_REGS: AtomicU64 = AtomicU64::new(0);
+/// Timer input ticks (after the divider) per second.
+static TIMER_HZ: AtomicU64 = AtomicU64::new(0);
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+fn read(offset: u32) -> u32 {
+    match MODE.load(Ordering::Relaxed) {
+        // SAFETY: in x2APIC mode every register is an MSR at 0x800 + offset/16;
+        // reads have no side effects.
+        MODE_X2APIC => unsafe { Msr::new(0x800 + (offset >> 4)).read() as u32 },
+        // SAFETY: XAPIC_REGS is the uncached mapping of this CPU's APIC page
+        // and `offset` is a register inside it.
+        MODE_XAPIC => unsafe { ((XAPIC_REGS.load(Ordering::Relaxed) + offset as u64) as *const u32).read_volatile() },
+        _ => 0,
+    }
+}
+
+fn write(offset: u32, value: u32) {
+    match MODE.load(Ordering::Relaxed) {
+        // SAFETY: as in `read`; the callers write architecturally valid values.
+        MODE_X2APIC => unsafe { Msr::new(0x800 + (offset >> 4)).write(value as u64) },
+        // SAFETY: as in `read`.
+        MODE_XAPIC => unsafe { ((XAPIC_REGS.load(Ordering::Relaxed) + offset as u64) as *mut u32).write_volatile(value) },
+        _ => {}
+    }
+}
+
+fn cpu_has_x2apic() -> bool {
+    let leaf = core::arch::x86_64::__cpuid(1);
+    leaf.ecx & (1 << 21) != 0
+}
+
+/// Remaps the 8259 PICs to vectors 0x20..0x30 and masks every line.
+fn disable_legacy_pic() {
+    let (mut cmd1, mut data1) = (Port::<u8>::new(0x20), Port::<u8>::new(0x21));
+    let (mut cmd2, mut data2) = (Port::<u8>::new(0xa0), Port::<u8>::new(0xa1));
+    // SAFETY: the standard ICW1..ICW4 initialization sequence of the two
+    // cascaded 8259s, followed by masking all their lines.
+    unsafe {
+        cmd1.write(0x11);
+        cmd2.write(0x11);
+        data1.write(PIC_BASE);
+        data2.write(PIC_BASE + 8);
+        data1.write(4);
+        data2.write(2);
+        data1.write(1);
+        data2.write(1);
+        data1.write(0xff);
+        data2.write(0xff);
+    }
+}
+
+/// Enables this CPU's local APIC, masks the PIC, calibrates the timer
+/// against the TSC clock and starts it at `tick_hz` (default 100).
+pub fn init() {
+    disable_legacy_pic();
+    let mut base_msr = Msr::new(IA32_APIC_BASE);
+    // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; reading is harmless.
+    let base = unsafe { base_msr.read() };
+    if cpu_has_x2apic() {
+        // SAFETY: setting EN and EXTD switches the APIC to x2APIC mode, which
+        // the CPU advertised; no one uses the MMIO interface afterwards.
+        unsafe { base_msr.write(base | BASE_ENABLE | BASE_X2APIC) };
+        MODE.store(MODE_X2APIC, Ordering::Relaxed);
+    } else {
+        let phys = PhysAddr::new(base & 0xf_ffff_f000);
+        let virt = kva::reserve(1).expect("kernel address space for the APIC");
+        paging::map(paging::page_of(virt.as_u64()), PhysFrame::containing_address(phys), paging::MapFlags::MMIO)
+            .expect("map the local APIC");
+        XAPIC_REGS.store(virt.as_u64(), Ordering::Relaxed);
+        // SAFETY: sets the global-enable bit in xAPIC mode, base unchanged.
+        unsafe { base_msr.write(base | BASE_ENABLE) };
+        MODE.store(MODE_XAPIC, Ordering::Relaxed);
+    }
+    write(reg::SVR, SVR_ENABLE | SPURIOUS_VECTOR as u32);
+    write(reg::TPR, 0);
+    write(reg::LVT_LINT0, LVT_MASKED);
+    write(reg::LVT_LINT1, LVT_MASKED);
+    write(reg::LVT_ERROR, APIC_ERROR_VECTOR as u32);
+    write(reg::ESR, 0);
+    calibrate_timer();
+    let hz = crate::cmdline::get_u64("tick_hz").filter(|&hz| hz > 0).unwrap_or(DEFAULT_TICK_HZ);
+    set_periodic(hz);
+}
+
+fn calibrate_timer() {
+    const WINDOW_NS: u64 = 10_000_000;
+    write(reg::TIMER_DIVIDE, DIVIDE_BY_16);
+    write(reg::LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
+    write(reg::TIMER_INITIAL, u32::MAX);
+    crate::time::spin_for_ns(WINDOW_NS);
+    let elapsed = u32::MAX - read(reg::TIMER_CURRENT);
+    write(reg::TIMER_INITIAL, 0);
+    TIMER_HZ.store(elapsed as u64 * 1_000_000_000 / WINDOW_NS, Ordering::Relaxed);
+}
+
+/// Which APIC interface is in use.
+pub fn mode_name() -> &'static str {
+    match MODE.load(Ordering::Relaxed) {
+        MODE_X2APIC => "x2APIC",
+        MODE_XAPIC => "xAPIC",
+        _ => "none",
+    }
+}
+
+/// This CPU's APIC id (0 before the APIC is up).
+pub fn current_id() -> u32 {
+    match MODE.load(Ordering::Relaxed) {
+        MODE_XAPIC => read(reg::ID) >> 24,
+        _ => read(reg::ID),
+    }
+}
+
+/// Signals end of interrupt.
+pub fn end_of_interrupt() {
+    write(reg::EOI, 0);
+}
+
+/// Timer input frequency after the divider, Hz.
+pub fn timer_hz() -> u64 {
+    TIMER_HZ.load(Ordering::Relaxed)
+}
+
+/// Fires the timer interrupt `hz` times a second.
+pub fn set_periodic(hz: u64) {
+    let count = (timer_hz() / hz).clamp(1, u32::MAX as u64) as u32;
+    write(reg::LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR as u32);
+    write(reg::TIMER_INITIAL, count);
+}
+
+/// Fires the timer interrupt once, `ns` nanoseconds from now.
+pub fn set_oneshot_ns(ns: u64) {
+    let count = (timer_hz() as u128 * ns as u128 / 1_000_000_000).clamp(1, u32::MAX as u128) as u32;
+    write(reg::LVT_TIMER, TIMER_VECTOR as u32);
+    write(reg::TIMER_INITIAL, count);
+}
+
+/// Stops the timer.
+pub fn stop_timer() {
+    write(reg::LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
+    write(reg::TIMER_INITIAL, 0);
+}
+
+/// Timer interrupts taken since boot.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Counts one timer interrupt (called by the trap dispatcher).
+pub(crate) fn count_tick() {
+    TICKS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[cfg(feature = "ktest")]
+mod ktests {
+    use crate::ktest;
+    use crate::time::{now_ns, spin_for_ns};
+
+    ktest! {
+        fn timer_interrupts_arrive_at_programmed_rate() {
+            const HZ: u64 = 100;
+            const WINDOW_NS: u64 = 500_000_000;
+            super::set_periodic(HZ);
+            let (ticks0, t0) = (super::ticks(), now_ns());
+            spin_for_ns(WINDOW_NS);
+            let (ticks, elapsed) = (super::ticks() - ticks0, now_ns() - t0);
+            let expected = HZ * elapsed / 1_000_000_000;
+            crate::println!("    timer: {ticks} interrupts in {} ms at {HZ} Hz (expected {expected})", elapsed / 1_000_000);
+            // A rate check, not a benchmark: the bounds only catch a wrong
+            // divider or calibration (2x off), not jitter.
+            assert!(ticks * 2 >= expected && ticks <= expected * 2, "{ticks} interrupts, expected about {expected}");
+        }
+    }
+}

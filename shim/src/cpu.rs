@@ -1,0 +1,66 @@
+//! Per-CPU descriptor tables: the GDT (kernel and user segments laid out for
+//! `syscall`/`sysret`) and the TSS with its interrupt stacks (IST) for faults
+//! that must not run on a possibly broken stack.
+
+use alloc::boxed::Box;
+
+use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
+use x86_64::instructions::tables::load_tss;
+use x86_64::registers::segmentation::SegmentSelector;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::PrivilegeLevel;
+
+use crate::mem::stack::KernelStack;
+
+/// Kernel code segment selector.
+pub const KERNEL_CS: SegmentSelector = SegmentSelector::new(1, PrivilegeLevel::Ring0);
+/// Kernel data segment selector.
+pub const KERNEL_DS: SegmentSelector = SegmentSelector::new(2, PrivilegeLevel::Ring0);
+/// User data segment selector (`sysret` loads SS from STAR + 8).
+pub const USER_DS: SegmentSelector = SegmentSelector::new(4, PrivilegeLevel::Ring3);
+/// User 64-bit code segment selector (`sysret` loads CS from STAR + 16).
+pub const USER_CS: SegmentSelector = SegmentSelector::new(5, PrivilegeLevel::Ring3);
+
+/// IST slot (0-based TSS index) for double faults.
+pub const IST_DOUBLE_FAULT: u16 = 0;
+/// IST slot for NMIs (panic stop requests arrive as NMIs).
+pub const IST_NMI: u16 = 1;
+/// IST slot for machine checks.
+pub const IST_MACHINE_CHECK: u16 = 2;
+/// Pages in each IST stack.
+const IST_PAGES: u64 = 4;
+
+/// Tag of IST stacks in stack reports.
+pub const IST_STACK_TAG: u64 = u64::MAX;
+
+/// Builds and loads the bootstrap CPU's GDT and TSS.
+pub fn init_bsp() {
+    let mut tss = TaskStateSegment::new();
+    for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {
+        let stack = KernelStack::new(IST_PAGES, IST_STACK_TAG).expect("no memory for IST stacks");
+        tss.interrupt_stack_table[ist as usize] = stack.top();
+        core::mem::forget(stack);
+    }
+    // Both tables are leaked: the CPU refers to them for as long as it runs.
+    let tss: &'static TaskStateSegment = Box::leak(Box::new(tss));
+    let gdt: &'static mut GlobalDescriptorTable = Box::leak(Box::new(GlobalDescriptorTable::new()));
+    gdt.append(Descriptor::kernel_code_segment());
+    gdt.append(Descriptor::kernel_data_segment());
+    // Slot 3: 32-bit user code, unused but kept so STAR's layout works.
+    gdt.append(Descriptor::UserSegment(0));
+    gdt.append(Descriptor::user_data_segment());
+    gdt.append(Descriptor::user_code_segment());
+    let tss_selector = gdt.append(Descriptor::tss_segment(tss));
+    let gdt: &'static GlobalDescriptorTable = gdt;
+    gdt.load();
+    // SAFETY: the selectors index the GDT just loaded, with matching
+    // privilege levels, so the segment registers stay valid.
+    unsafe {
+        CS::set_reg(KERNEL_CS);
+        SS::set_reg(KERNEL_DS);
+        DS::set_reg(SegmentSelector::NULL);
+        ES::set_reg(SegmentSelector::NULL);
+        load_tss(tss_selector);
+    }
+}

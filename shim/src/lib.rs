@@ -1,0 +1,60 @@
+//! The Hardtack shim: everything that touches the hardware.
+//!
+//! Biscuit put a small layer under Go's runtime that owned the machine and
+//! exposed it through a narrow interface; this crate is that layer. It holds
+//! every `unsafe` block of the kernel (each with a `// SAFETY:` comment) and
+//! offers safe entry points: console and log, physical frames, kernel page
+//! tables, the kernel heap, kernel stacks with guard pages, traps and
+//! exception reports, the local APIC timer and a nanosecond clock, ACPI
+//! facts, the boot command line and power-off.
+//!
+//! Boot order is fixed by [`init`]; see `docs/architecture.md`.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+#[macro_use]
+pub mod console;
+pub mod acpi;
+pub mod apic;
+pub mod backtrace;
+pub mod cmdline;
+pub mod context;
+pub mod cpu;
+pub mod irq;
+pub mod ktest;
+pub mod logger;
+pub mod mem;
+pub mod panic;
+pub mod power;
+pub mod time;
+pub mod trap;
+
+pub use bootloader_api::BootInfo;
+
+/// Brings up the machine on the bootstrap CPU, in dependency order: console,
+/// clock, memory (frames, page tables, heap), CPU tables and traps, command
+/// line, ACPI, local APIC timer. Interrupts are enabled on return.
+///
+/// Must be called exactly once, first thing in the kernel entry point.
+pub fn init(boot_info: &'static mut BootInfo) {
+    let rsdp = boot_info.rsdp_addr.into_option();
+    console::init();
+    logger::init();
+    time::init();
+    mem::init(boot_info);
+    cpu::init_bsp();
+    trap::init();
+    cmdline::init();
+    logger::set_level_from_cmdline();
+    acpi::init(rsdp);
+    apic::init();
+    irq::enable();
+    log::info!(
+        "up: {} MiB free RAM, {} CPU(s) in MADT, TSC {} MHz, APIC {}",
+        mem::frame::free_count() * 4096 >> 20,
+        acpi::cpus().len(),
+        time::tsc_hz() / 1_000_000,
+        apic::mode_name(),
+    );
+}

@@ -1,0 +1,107 @@
+//! The physical frame allocator: a bitmap over all usable RAM from the
+//! bootloader's memory map, with free and reuse, and physical memory reached
+//! through the bootloader's offset mapping.
+//!
+//! Frames below 1 MiB are never handed out (legacy BIOS areas, and the AP
+//! start-up trampoline needs one there). The bitmap itself lives in the
+//! first usable region large enough, marked used.
+
+use bootloader_api::info::{MemoryRegionKind, MemoryRegions};
+use spin::Once;
+use x86_64::structures::paging::{FrameAllocator, PhysFrame, Size4KiB};
+use x86_64::{PhysAddr, VirtAddr};
+
+use super::bitmap::{IndexBitmap, words_for};
+use super::layout::PAGE_SIZE;
+use crate::irq::IrqMutex;
+
+/// First frame the allocator may hand out (1 MiB).
+const FIRST_ALLOCATABLE: u64 = 0x10_0000 / PAGE_SIZE;
+
+static FRAMES: IrqMutex<Option<IndexBitmap<&'static mut [u64]>>> = IrqMutex::new(None);
+static PHYS_OFFSET: Once<u64> = Once::new();
+
+/// Builds the allocator from the boot memory map.
+pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
+    PHYS_OFFSET.call_once(|| phys_offset);
+    let usable = || regions.iter().filter(|r| r.kind == MemoryRegionKind::Usable);
+    let frame_count = usable().map(|r| r.end / PAGE_SIZE).max().unwrap_or(0) as usize;
+    let bitmap_bytes = words_for(frame_count) as u64 * 8;
+    let home = usable()
+        .find(|r| r.start >= FIRST_ALLOCATABLE * PAGE_SIZE && r.end - r.start >= bitmap_bytes)
+        .expect("no usable region can hold the frame bitmap");
+    let words = phys_to_virt(PhysAddr::new(home.start)).as_mut_ptr::<u64>();
+    // SAFETY: `home` is usable RAM that nothing else owns yet (the bootloader
+    // marks its own allocations as non-usable), it is mapped at the physical
+    // offset, 8-byte aligned (regions are page aligned), large enough, and we
+    // mark it used below so it is never handed out.
+    let words = unsafe { core::slice::from_raw_parts_mut(words, words_for(frame_count)) };
+    let mut bitmap = IndexBitmap::new_all_used(words, frame_count);
+    for region in usable() {
+        let start = region.start.div_ceil(PAGE_SIZE).max(FIRST_ALLOCATABLE) as usize;
+        bitmap.mark_free(start, (region.end / PAGE_SIZE) as usize);
+    }
+    let bitmap_start = (home.start / PAGE_SIZE) as usize;
+    bitmap.mark_used(bitmap_start, bitmap_start + bitmap_bytes.div_ceil(PAGE_SIZE) as usize);
+    *FRAMES.lock() = Some(bitmap);
+}
+
+/// Where physical address `phys` is mapped in the kernel half.
+pub fn phys_to_virt(phys: PhysAddr) -> VirtAddr {
+    VirtAddr::new(phys.as_u64() + PHYS_OFFSET.get().copied().unwrap_or(0))
+}
+
+fn to_frame(index: usize) -> PhysFrame {
+    PhysFrame::containing_address(PhysAddr::new(index as u64 * PAGE_SIZE))
+}
+
+/// Allocates one frame (contents undefined).
+pub fn alloc() -> Option<PhysFrame> {
+    FRAMES.lock().as_mut()?.alloc().map(to_frame)
+}
+
+/// Allocates one frame filled with zeros.
+pub fn alloc_zeroed() -> Option<PhysFrame> {
+    let frame = alloc()?;
+    let page = phys_to_virt(frame.start_address()).as_mut_ptr::<u8>();
+    // SAFETY: the frame was just allocated, so nothing else refers to it, and
+    // it is mapped (4 KiB, writable) through the physical-memory offset.
+    unsafe { core::ptr::write_bytes(page, 0, PAGE_SIZE as usize) };
+    Some(frame)
+}
+
+/// Allocates `count` physically contiguous frames below `limit`.
+pub fn alloc_contiguous(count: usize, limit: PhysAddr) -> Option<PhysFrame> {
+    let limit = (limit.as_u64() / PAGE_SIZE) as usize;
+    FRAMES.lock().as_mut()?.alloc_contiguous(count, 1, limit).map(to_frame)
+}
+
+/// Returns a frame to the allocator.
+///
+/// # Safety
+/// No mapping or reference to the frame may remain.
+pub unsafe fn free(frame: PhysFrame) {
+    let index = (frame.start_address().as_u64() / PAGE_SIZE) as usize;
+    if let Some(bitmap) = FRAMES.lock().as_mut()
+        && let Err(error) = bitmap.release(index)
+    {
+        panic!("frame::free({:#x}): {error:?}", frame.start_address().as_u64());
+    }
+}
+
+/// Number of free frames.
+pub fn free_count() -> usize {
+    FRAMES.lock().as_ref().map_or(0, IndexBitmap::free_count)
+}
+
+/// The allocator as the `x86_64` crate's page-table code wants it: it hands
+/// out zeroed frames for new page tables.
+pub struct PageTableFrames;
+
+// SAFETY: `alloc_zeroed` returns frames that are unused and exclusively owned
+// by the caller, as `FrameAllocator` requires.
+unsafe impl FrameAllocator<Size4KiB> for PageTableFrames {
+    fn allocate_frame(&mut self) -> Option<PhysFrame> {
+        alloc_zeroed()
+    }
+}

@@ -1,0 +1,149 @@
+//! In-kernel tests of frames, page tables, the heap and kernel stacks.
+
+use alloc::vec::Vec;
+
+use super::frame::{self, phys_to_virt};
+use super::heap;
+use super::kva;
+use super::paging::{self, MapError, MapFlags};
+use super::stack::{self, KernelStack};
+use crate::ktest;
+
+/// A tiny deterministic generator for test patterns and sizes.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+fn fill(frame: x86_64::structures::paging::PhysFrame, value: u64) {
+    let words = phys_to_virt(frame.start_address()).as_mut_ptr::<u64>();
+    for i in 0..512 {
+        // SAFETY: the test owns `frame`; it is mapped at the physical offset.
+        unsafe { words.add(i).write_volatile(value ^ i as u64) };
+    }
+}
+
+fn holds(frame: x86_64::structures::paging::PhysFrame, value: u64) -> bool {
+    let words = phys_to_virt(frame.start_address()).as_ptr::<u64>();
+    // SAFETY: as in `fill`.
+    (0..512).all(|i| unsafe { words.add(i).read_volatile() } == value ^ i as u64)
+}
+
+ktest! {
+    fn frames_alloc_free_round_trip() {
+        let before = frame::free_count();
+        let frames: Vec<_> = (0..2000).map(|_| frame::alloc().expect("frame")).collect();
+        assert_eq!(frame::free_count(), before - 2000);
+        let mut sorted: Vec<u64> = frames.iter().map(|f| f.start_address().as_u64()).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 2000, "a frame was handed out twice");
+        assert!(sorted[0] >= 0x10_0000, "frames below 1 MiB are reserved");
+        for (i, &f) in frames.iter().enumerate() {
+            fill(f, i as u64 * 0x9e37_79b9);
+        }
+        for (i, &f) in frames.iter().enumerate() {
+            assert!(holds(f, i as u64 * 0x9e37_79b9), "frame contents overlap");
+        }
+        for &f in &frames {
+            // SAFETY: the test owns these frames and keeps no reference.
+            unsafe { frame::free(f) };
+        }
+        assert_eq!(frame::free_count(), before);
+        let again = frame::alloc().expect("frame");
+        assert!(sorted.binary_search(&again.start_address().as_u64()).is_ok(), "freed frames are reused");
+        // SAFETY: as above.
+        unsafe { frame::free(again) };
+    }
+}
+
+ktest! {
+    fn kernel_pages_map_translate_protect_unmap() {
+        let page = paging::page_of(kva::reserve(1).expect("kva").as_u64());
+        let addr = page.start_address();
+        let frame = frame::alloc_zeroed().expect("frame");
+        assert_eq!(paging::translate(addr), None);
+        paging::map(page, frame, MapFlags::DATA).expect("map");
+        assert_eq!(paging::map(page, frame, MapFlags::DATA), Err(MapError::AlreadyMapped));
+        assert_eq!(paging::translate(addr + 0x123u64), Some(frame.start_address() + 0x123u64));
+        let mapping = paging::query(addr).expect("mapped");
+        assert_eq!(mapping.flags, MapFlags::DATA);
+        // Writes through the new page land in the frame.
+        // SAFETY: the page was just mapped writable and belongs to the test.
+        unsafe { addr.as_mut_ptr::<u64>().write_volatile(0xfeed_f00d) };
+        // SAFETY: the frame is mapped at the physical offset too.
+        assert_eq!(unsafe { phys_to_virt(frame.start_address()).as_ptr::<u64>().read_volatile() }, 0xfeed_f00d);
+        paging::protect(page, MapFlags::READ_ONLY).expect("protect");
+        assert!(!paging::query(addr).expect("mapped").flags.writable);
+        let wx = MapFlags { writable: true, executable: true, uncached: false };
+        assert_eq!(paging::protect(page, wx), Err(MapError::WriteAndExecute), "W^X");
+        assert_eq!(paging::unmap(page), Ok(frame));
+        assert_eq!(paging::translate(addr), None);
+        assert_eq!(paging::unmap(page), Err(MapError::NotMapped));
+        let user = paging::page_of(0x40_0000);
+        assert_eq!(paging::map(user, frame, MapFlags::DATA), Err(MapError::NotKernelAddress));
+        // SAFETY: unmapped above; nothing refers to it.
+        unsafe { frame::free(frame) };
+    }
+}
+
+ktest! {
+    fn heap_stress_many_sizes_free_and_reuse() {
+        let mut rng = Lcg(42);
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        for round in 0..4u8 {
+            for _ in 0..3000 {
+                let size = match rng.next() % 100 {
+                    0 => 64 << 10,                         // some large blocks
+                    1..=9 => 512 + (rng.next() % 4096) as usize,
+                    _ => 1 + (rng.next() % 256) as usize, // mostly small
+                };
+                let tag = (blocks.len() as u8).wrapping_add(round);
+                blocks.push(alloc::vec![tag; size]);
+            }
+            // Check every block, then free every other one.
+            for (i, block) in blocks.iter().enumerate() {
+                let tag = block[0];
+                assert!(block.iter().all(|&b| b == tag), "block {i} was overwritten");
+            }
+            let mut keep = false;
+            blocks.retain(|_| {
+                keep = !keep;
+                keep
+            });
+        }
+        let big = alloc::vec![7u8; 3 << 20];
+        assert!(big.iter().all(|&b| b == 7));
+        drop(big);
+        drop(blocks);
+        // After everything is freed, the same workload runs again without the
+        // heap growing: freed memory is reused.
+        let mapped = heap::stats().mapped;
+        let again: Vec<Vec<u8>> = (0..3000).map(|i| alloc::vec![i as u8; 1 + i % 256]).collect();
+        drop(again);
+        assert_eq!(heap::stats().mapped, mapped, "heap grew instead of reusing freed memory");
+        assert!(heap::stats().allocated < (1 << 20), "memory leaked: {:?}", heap::stats());
+    }
+}
+
+ktest! {
+    fn kernel_stack_has_unmapped_guard_page() {
+        let stack = KernelStack::new(4, 0x5eed).expect("stack");
+        assert!(paging::translate(stack.bottom()).is_some());
+        assert!(paging::translate(stack.top() - 1u64).is_some());
+        assert_eq!(paging::translate(stack.guard()), None);
+        let owner = stack::guard_owner(stack.guard().as_u64() + 8).expect("guard page is known");
+        assert_eq!((owner.slot, owner.tag), (stack.slot(), 0x5eed));
+        assert_eq!(stack::guard_owner(stack.bottom().as_u64()), None);
+        let frames = frame::free_count();
+        let (bottom, guard) = (stack.bottom(), stack.guard());
+        drop(stack);
+        assert_eq!(frame::free_count(), frames + 4, "stack frames are freed");
+        assert_eq!(paging::translate(bottom), None);
+        assert_eq!(stack::guard_owner(guard.as_u64()).map(|o| o.tag), Some(0));
+    }
+}

@@ -1,0 +1,19 @@
+//! Kernel virtual address reservations: page-aligned ranges handed out once
+//! (device registers, scratch mappings). The range is reserved, not mapped;
+//! the caller maps what it needs with [`super::paging`].
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use x86_64::VirtAddr;
+
+use super::layout::{KVA_SIZE, KVA_START, PAGE_SIZE};
+
+static NEXT: AtomicU64 = AtomicU64::new(KVA_START);
+
+/// Reserves `pages` pages of kernel address space, followed by one unmapped
+/// page so neighbouring reservations never run into each other.
+pub fn reserve(pages: u64) -> Option<VirtAddr> {
+    let size = (pages + 1) * PAGE_SIZE;
+    let start = NEXT.fetch_add(size, Ordering::Relaxed);
+    (start + size <= KVA_START + KVA_SIZE).then(|| VirtAddr::new(start))
+}

@@ -1,0 +1,29 @@
+//! Memory: physical frames, kernel page tables, the kernel heap, kernel
+//! virtual address reservations and kernel stacks with guard pages.
+
+pub mod bitmap;
+pub mod frame;
+pub mod heap;
+pub mod kva;
+pub mod layout;
+pub mod paging;
+pub mod stack;
+
+#[cfg(feature = "ktest")]
+mod ktests;
+
+use bootloader_api::BootInfo;
+
+/// Takes over memory from the bootloader: frames from its memory map, the
+/// page tables it built (reached through its physical-memory mapping), then
+/// the kernel's own virtual regions.
+pub fn init(boot_info: &BootInfo) {
+    let offset = boot_info
+        .physical_memory_offset
+        .into_option()
+        .expect("bootloader config maps physical memory");
+    stack::set_boot_stack(boot_info.kernel_stack_bottom, boot_info.kernel_stack_len);
+    frame::init(&boot_info.memory_regions, offset);
+    paging::init(offset);
+    layout::reserve_top_level_tables();
+}

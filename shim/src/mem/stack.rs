@@ -1,0 +1,157 @@
+//! Kernel stacks: each lives at the top of a fixed-size slot of the stack
+//! region; the rest of the slot below it (at least one page) stays unmapped
+//! as its guard, so an overflow faults there instead of corrupting memory,
+//! and the fault handler can name the stack that overflowed.
+//!
+//! Every slot carries a tag (a goroutine id, or a small constant for CPU
+//! stacks) that reports print; [`guard_owner`] maps a fault address back to
+//! the slot.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use x86_64::VirtAddr;
+
+use super::bitmap::{IndexBitmap, words_for};
+use super::layout::{PAGE_SIZE, STACK_SLOT_SIZE, STACK_SLOTS, STACKS_START};
+use super::paging::{self, MapError, MapFlags};
+use crate::irq::IrqMutex;
+
+/// Largest stack, in pages (the slot minus its guard page).
+pub const MAX_PAGES: u64 = STACK_SLOT_SIZE / PAGE_SIZE - 1;
+
+static SLOTS: IrqMutex<IndexBitmap<[u64; words_for(STACK_SLOTS)]>> =
+    IrqMutex::new(IndexBitmap::new_all_free(STACK_SLOTS));
+static SLOT_TAGS: [AtomicU64; STACK_SLOTS] = [const { AtomicU64::new(0) }; STACK_SLOTS];
+
+/// A mapped kernel stack with a guard page below it; unmapped and its frames
+/// freed on drop.
+pub struct KernelStack {
+    slot: usize,
+    pages: u64,
+}
+
+/// Which stack a guard-page hit belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackOwner {
+    /// Slot number.
+    pub slot: usize,
+    /// The tag given at creation.
+    pub tag: u64,
+}
+
+fn slot_base(slot: usize) -> u64 {
+    STACKS_START + slot as u64 * STACK_SLOT_SIZE
+}
+
+impl KernelStack {
+    /// Maps a stack of `pages` pages (at most [`MAX_PAGES`]) tagged `tag`.
+    pub fn new(pages: u64, tag: u64) -> Result<KernelStack, MapError> {
+        assert!((1..=MAX_PAGES).contains(&pages), "stack of {pages} pages");
+        let slot = SLOTS.lock().alloc().ok_or(MapError::OutOfFrames)?;
+        SLOT_TAGS[slot].store(tag, Ordering::Relaxed);
+        // From here on, dropping `stack` undoes whatever was mapped.
+        let mut stack = KernelStack { slot, pages: 0 };
+        let top = slot_base(slot) + STACK_SLOT_SIZE;
+        for i in 1..=pages {
+            paging::map_new(paging::page_of(top - i * PAGE_SIZE), MapFlags::DATA)?;
+            stack.pages = i;
+        }
+        Ok(stack)
+    }
+
+    /// The initial stack pointer (one past the highest byte).
+    pub fn top(&self) -> VirtAddr {
+        VirtAddr::new(slot_base(self.slot) + STACK_SLOT_SIZE)
+    }
+
+    /// The lowest usable byte.
+    pub fn bottom(&self) -> VirtAddr {
+        self.top() - self.pages * PAGE_SIZE
+    }
+
+    /// The highest guard page (just below the stack).
+    pub fn guard(&self) -> VirtAddr {
+        self.bottom() - PAGE_SIZE
+    }
+
+    /// The slot number.
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// Whether `addr` lies in this stack's usable part.
+    pub fn contains(&self, addr: u64) -> bool {
+        (self.bottom().as_u64()..self.top().as_u64()).contains(&addr)
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        let top = self.top().as_u64();
+        for i in 1..=self.pages {
+            // SAFETY: the stack is being dropped, so no code runs on it and
+            // no reference into it outlives it.
+            unsafe { paging::unmap_and_free(paging::page_of(top - i * PAGE_SIZE)) }.expect("stack page was mapped");
+        }
+        SLOT_TAGS[self.slot].store(0, Ordering::Relaxed);
+        SLOTS.lock().release(self.slot).expect("stack slot was in use");
+    }
+}
+
+/// The stack whose guard (the unmapped part of its slot) contains `addr`.
+pub fn guard_owner(addr: u64) -> Option<StackOwner> {
+    let owner = stack_owner(addr)?;
+    (!paging::is_mapped_lockless(VirtAddr::new(addr))).then_some(owner)
+}
+
+/// The stack slot (usable part or guard) that contains `addr`, if any.
+pub fn stack_owner(addr: u64) -> Option<StackOwner> {
+    owner_slot(addr).map(|slot| StackOwner { slot, tag: SLOT_TAGS[slot].load(Ordering::Relaxed) })
+}
+
+fn owner_slot(addr: u64) -> Option<usize> {
+    let offset = addr.checked_sub(STACKS_START)?;
+    let slot = (offset / STACK_SLOT_SIZE) as usize;
+    (slot < STACK_SLOTS).then_some(slot)
+}
+
+static BOOT_STACK: spin::Once<(u64, u64)> = spin::Once::new();
+
+/// Records the bootloader's stack (bottom, length) so reports can name it.
+pub(super) fn set_boot_stack(bottom: u64, len: u64) {
+    BOOT_STACK.call_once(|| (bottom, len));
+}
+
+/// Which stack an address (usually a saved RSP) is on, for reports.
+pub enum StackKind {
+    /// A kernel stack slot.
+    Slot(StackOwner),
+    /// The bootloader's stack, which the boot CPU starts on.
+    Boot,
+    /// Not a known stack.
+    Unknown,
+}
+
+/// Names the stack `addr` is on.
+pub fn describe(addr: u64) -> StackKind {
+    if let Some(owner) = stack_owner(addr) {
+        return StackKind::Slot(owner);
+    }
+    match BOOT_STACK.get() {
+        Some(&(bottom, len)) if (bottom..=bottom + len).contains(&addr) => StackKind::Boot,
+        _ => StackKind::Unknown,
+    }
+}
+
+impl core::fmt::Display for StackKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StackKind::Slot(owner) if owner.tag == crate::cpu::IST_STACK_TAG => {
+                write!(f, "interrupt stack (IST), slot {}", owner.slot)
+            }
+            StackKind::Slot(owner) => write!(f, "kernel stack slot {} (tag {:#x})", owner.slot, owner.tag),
+            StackKind::Boot => write!(f, "boot stack (bootstrap CPU, before the scheduler)"),
+            StackKind::Unknown => write!(f, "unknown stack"),
+        }
+    }
+}
