@@ -13,7 +13,7 @@ const MAX_FRAMES: usize = 48;
 
 /// Whether a saved frame pointer can be followed without faulting.
 fn plausible_frame(rbp: u64) -> bool {
-    rbp % 8 == 0
+    rbp.is_multiple_of(8)
         && is_kernel_address(rbp)
         && is_mapped_lockless(VirtAddr::new(rbp))
         && is_mapped_lockless(VirtAddr::new(rbp + 8))

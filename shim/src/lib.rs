@@ -52,7 +52,7 @@ pub fn init(boot_info: &'static mut BootInfo) {
     irq::enable();
     log::info!(
         "up: {} MiB free RAM, {} CPU(s) in MADT, TSC {} MHz, APIC {}",
-        mem::frame::free_count() * 4096 >> 20,
+        (mem::frame::free_count() * 4096) >> 20,
         acpi::cpus().len(),
         time::tsc_hz() / 1_000_000,
         apic::mode_name(),

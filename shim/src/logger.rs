@@ -38,12 +38,11 @@ pub fn init() {
 
 /// Applies `log=<off|error|warn|info|debug|trace>` from the command line.
 pub fn set_level_from_cmdline() {
-    log::debug!("command line: {:?}", crate::cmdline::all());
     if let Some(value) = crate::cmdline::get("log") {
         match value.parse::<LevelFilter>() {
             Ok(level) => log::set_max_level(level),
-
             Err(_) => log::warn!("unknown log level {value:?} on the command line"),
         }
     }
+    log::debug!("command line: {:?}", crate::cmdline::all());
 }

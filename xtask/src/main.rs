@@ -1,1 +1,141 @@
-fn main(){}
+//! `cargo xtask`: the one entry point for building, booting and testing
+//! Hardtack. Run `cargo xtask --help`.
+
+mod build;
+mod junit;
+mod ktest_log;
+mod prereq;
+mod qemu;
+mod symbolize;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+/// Hardtack's build, boot and test tool.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the kernel and boot it in QEMU with the serial console on stdio.
+    Run(RunArgs),
+    /// Host unit tests, then the in-kernel test suite in QEMU (BIOS and UEFI,
+    /// several CPU counts). Ends with `N passed, N failed`.
+    Test(test::TestArgs),
+    /// Build the kernel and its BIOS and UEFI disk images, and print their paths.
+    Image(BuildArgs),
+}
+
+/// Options of every kernel build.
+#[derive(Args, Clone)]
+struct BuildArgs {
+    /// Build the kernel with optimizations (the release profile).
+    #[arg(long)]
+    release: bool,
+}
+
+/// Options of a QEMU machine.
+#[derive(Args, Clone)]
+struct MachineArgs {
+    /// Number of CPUs.
+    #[arg(long, default_value_t = 1)]
+    smp: u32,
+    /// Guest memory, in QEMU's syntax (`512M`, `2G`).
+    #[arg(long, default_value = "512M", value_parser = qemu::parse_mem_size)]
+    mem: String,
+    /// Use KVM. Off by default: a /dev/kvm that exists is not always a fast
+    /// one (nested, software-emulated KVM can be ~40x slower than TCG).
+    #[arg(long)]
+    kvm: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    build: BuildArgs,
+    #[command(flatten)]
+    machine: MachineArgs,
+    /// Boot the UEFI image (OVMF) instead of the BIOS one.
+    #[arg(long)]
+    uefi: bool,
+    /// Make QEMU wait for GDB on localhost:1234 before the first instruction.
+    #[arg(long)]
+    gdb: bool,
+    /// Kill QEMU after this many seconds (0: never).
+    #[arg(long, default_value_t = 0)]
+    timeout: u64,
+    /// Kernel command line (`log=debug tick_hz=1000`), passed through fw_cfg.
+    #[arg(long, default_value = "")]
+    cmdline: String,
+    /// Extra arguments for QEMU, after `--`.
+    #[arg(last = true)]
+    qemu_args: Vec<String>,
+}
+
+fn run(args: RunArgs) -> Result<bool> {
+    let tools = prereq::ensure(args.uefi)?;
+    let kernel = build::kernel(&build::KernelBuild { release: args.build.release, ktest: false })?;
+    let image = if args.uefi { kernel.uefi.clone() } else { kernel.bios.clone() };
+    if args.gdb {
+        println!("xtask: QEMU waits for GDB on localhost:1234. In another terminal:");
+        println!("    gdb {} -ex 'target remote :1234'", kernel.elf.display());
+    }
+    let machine = qemu::Machine {
+        qemu: tools.qemu.clone(),
+        firmware: if args.uefi { tools.ovmf.clone() } else { None },
+        image,
+        smp: args.machine.smp,
+        mem: args.machine.mem.clone(),
+        kvm: args.machine.kvm,
+        gdb: args.gdb,
+        cmdline: args.cmdline.clone(),
+        extra: args.qemu_args.clone(),
+    };
+    eprintln!(
+        "xtask: booting the {} image: {} CPU(s), {} RAM, {}",
+        if args.uefi { "UEFI" } else { "BIOS" },
+        machine.smp,
+        machine.mem,
+        if machine.kvm { "KVM" } else { "TCG" }
+    );
+    let timeout = (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout));
+    let symbols = symbolize::Symbolizer::new(&kernel.elf);
+    let outcome = qemu::run_interactive(&machine, timeout, &symbols)?;
+    eprintln!("xtask: {}", outcome.describe());
+    Ok(outcome.success())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Test(args) => test::run(args),
+        Command::Image(args) => build::kernel(&build::KernelBuild { release: args.release, ktest: false }).map(|k| {
+            println!("kernel ELF: {}", k.elf.display());
+            println!("BIOS image: {}", k.bios.display());
+            println!("UEFI image: {}", k.uefi.display());
+            true
+        }),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask's parent directory).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}

@@ -13,20 +13,35 @@ use core::fmt;
 #[repr(C)]
 #[derive(Clone, Debug)]
 pub struct TrapFrame {
+    /// Saved R15.
     pub r15: u64,
+    /// Saved R14.
     pub r14: u64,
+    /// Saved R13.
     pub r13: u64,
+    /// Saved R12.
     pub r12: u64,
+    /// Saved R11.
     pub r11: u64,
+    /// Saved R10.
     pub r10: u64,
+    /// Saved R9.
     pub r9: u64,
+    /// Saved R8.
     pub r8: u64,
+    /// Saved RBP.
     pub rbp: u64,
+    /// Saved RDI.
     pub rdi: u64,
+    /// Saved RSI.
     pub rsi: u64,
+    /// Saved RDX.
     pub rdx: u64,
+    /// Saved RCX.
     pub rcx: u64,
+    /// Saved RBX.
     pub rbx: u64,
+    /// Saved RAX.
     pub rax: u64,
     /// Vector number, pushed by the stub.
     pub vector: u64,
@@ -34,9 +49,13 @@ pub struct TrapFrame {
     pub error_code: u64,
     /// Interrupted instruction pointer (pushed by the CPU from here on).
     pub rip: u64,
+    /// Saved CS.
     pub cs: u64,
+    /// Saved RFLAGS.
     pub rflags: u64,
+    /// Saved RSP.
     pub rsp: u64,
+    /// Saved SS.
     pub ss: u64,
 }
 

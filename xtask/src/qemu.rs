@@ -1,0 +1,250 @@
+//! Running the kernel in QEMU: the command line, the serial console (echoed
+//! live, or captured for the test runner), a timeout, and what the exit
+//! status means.
+//!
+//! Exit statuses: the kernel ends a run through isa-debug-exit with 0x10
+//! (QEMU status 33, success) or 0x11 (35, failure: a panic, fatal fault or
+//! failed test); an ACPI power-off exits QEMU with 0, which counts as
+//! success only if the kernel said it was powering off (with `-no-reboot`, a
+//! triple fault also exits with 0).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::symbolize::Symbolizer;
+
+/// QEMU status for the kernel's isa-debug-exit success code.
+const EXIT_SUCCESS: i32 = 33;
+/// QEMU status for the kernel's isa-debug-exit failure code.
+const EXIT_FAILURE: i32 = 35;
+/// The line the kernel prints before an ACPI power-off.
+const POWER_OFF_LINE: &str = "hardtack: power off";
+
+/// One QEMU machine to boot.
+pub struct Machine {
+    /// `qemu-system-x86_64`.
+    pub qemu: PathBuf,
+    /// OVMF for UEFI boots; `None` boots with SeaBIOS.
+    pub firmware: Option<PathBuf>,
+    /// Disk image.
+    pub image: PathBuf,
+    /// CPUs.
+    pub smp: u32,
+    /// Memory (`512M`).
+    pub mem: String,
+    /// Use KVM instead of TCG.
+    pub kvm: bool,
+    /// Wait for GDB on :1234.
+    pub gdb: bool,
+    /// Kernel command line (fw_cfg `opt/hardtack/cmdline`).
+    pub cmdline: String,
+    /// Extra QEMU arguments.
+    pub extra: Vec<String>,
+}
+
+impl Machine {
+    /// The QEMU command; `interactive` multiplexes the QEMU monitor onto the
+    /// console (Ctrl-A X quits, Ctrl-A C switches to the monitor).
+    pub fn command(&self, interactive: bool) -> Command {
+        let mut qemu = Command::new(&self.qemu);
+        qemu.args(["-machine", "q35", "-m", &self.mem, "-smp", &self.smp.to_string()]);
+        qemu.args(["-display", "none", "-no-reboot"]);
+        qemu.args(["-serial", if interactive { "mon:stdio" } else { "stdio" }]);
+        qemu.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        match self.kvm {
+            true => qemu.args(["-accel", "kvm", "-cpu", "host"]),
+            false => qemu.args(["-accel", "tcg", "-cpu", "max"]),
+        };
+        if !self.cmdline.trim().is_empty() {
+            qemu.arg("-fw_cfg").arg(format!("name=opt/hardtack/cmdline,string={}", self.cmdline.replace(',', ",,")));
+        }
+        if let Some(firmware) = &self.firmware {
+            qemu.arg("-bios").arg(firmware);
+        }
+        qemu.arg("-drive").arg(format!("format=raw,file={}", self.image.display()));
+        if self.gdb {
+            qemu.args(["-s", "-S"]);
+        }
+        qemu.args(&self.extra);
+        qemu
+    }
+}
+
+/// How QEMU ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exited with this status.
+    Status(i32),
+    /// Killed by a signal.
+    Signal,
+    /// Ran past the timeout and was killed.
+    Timeout,
+}
+
+/// The result of one boot.
+pub struct Outcome {
+    /// How QEMU ended.
+    pub exit: Exit,
+    /// Everything the serial console printed.
+    pub output: String,
+}
+
+impl Outcome {
+    /// Whether the kernel ended the run successfully.
+    pub fn success(&self) -> bool {
+        match self.exit {
+            Exit::Status(EXIT_SUCCESS) => true,
+            Exit::Status(0) => self.output.contains(POWER_OFF_LINE),
+            _ => false,
+        }
+    }
+
+    /// One line saying how the run ended.
+    pub fn describe(&self) -> String {
+        match self.exit {
+            Exit::Status(EXIT_SUCCESS) => "kernel exited with success".into(),
+            Exit::Status(EXIT_FAILURE) => "kernel reported a failure (panic, fatal fault or failed test)".into(),
+            Exit::Status(0) if self.success() => "kernel powered off".into(),
+            Exit::Status(0) => "QEMU stopped without a power-off from the kernel (triple fault / reset, or quit from the monitor)".into(),
+            Exit::Status(code) => format!("QEMU exited with status {code}"),
+            Exit::Signal => "QEMU was killed by a signal".into(),
+            Exit::Timeout => "timed out; QEMU was killed".into(),
+        }
+    }
+}
+
+/// Boots `machine` with the console on this terminal (stdin passed through,
+/// output echoed live, backtrace lines symbolized as they appear).
+pub fn run_interactive(machine: &Machine, timeout: Option<Duration>, symbols: &Symbolizer) -> Result<Outcome> {
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!("xtask: serial console on this terminal; Ctrl-A X quits QEMU");
+    }
+    let mut command = machine.command(interactive);
+    command.stdin(Stdio::inherit());
+    run(command, timeout, Some(symbols))
+}
+
+/// Boots `machine` with no input and the console captured.
+pub fn run_captured(machine: &Machine, timeout: Duration) -> Result<Outcome> {
+    let mut command = machine.command(false);
+    command.stdin(Stdio::null());
+    run(command, Some(timeout), None)
+}
+
+fn run(mut command: Command, timeout: Option<Duration>, echo: Option<&Symbolizer>) -> Result<Outcome> {
+    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = command.spawn().with_context(|| format!("could not start {:?}", command.get_program()))?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let (chunks, received) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+            if chunks.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut output = Vec::new();
+    let mut line_start = 0;
+    let exit = loop {
+        while let Ok(chunk) = received.recv_timeout(Duration::from_millis(20)) {
+            output.extend_from_slice(&chunk);
+            if let Some(symbols) = echo {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&chunk)?;
+                // Annotate each completed backtrace line right after it.
+                while let Some(end) = output[line_start..].iter().position(|&b| b == b'\n') {
+                    let line = String::from_utf8_lossy(&output[line_start..line_start + end]).into_owned();
+                    if let Some(note) = symbols.annotate(&line) {
+                        write!(out, "{note}\r\n")?;
+                    }
+                    line_start += end + 1;
+                }
+                out.flush()?;
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            break match status.code() {
+                Some(code) => Exit::Status(code),
+                None => Exit::Signal,
+            };
+        }
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Exit::Timeout;
+        }
+    };
+    let _ = reader.join();
+    while let Ok(chunk) = received.try_recv() {
+        output.extend_from_slice(&chunk);
+    }
+    Ok(Outcome { exit, output: String::from_utf8_lossy(&output).replace('\r', "") })
+}
+
+/// Checks a memory size in QEMU's syntax: digits with an optional K/M/G/T suffix.
+pub fn parse_mem_size(text: &str) -> Result<String, String> {
+    let digits = text.trim_end_matches(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']);
+    match digits.parse::<u64>() {
+        Ok(n) if n > 0 && text.len() - digits.len() <= 1 => Ok(text.to_uppercase()),
+        _ => Err(format!("{text:?} is not a memory size like 512M or 2G")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(exit: Exit, output: &str) -> Outcome {
+        Outcome { exit, output: output.into() }
+    }
+
+    #[test]
+    fn exit_statuses_mean_what_the_kernel_said() {
+        assert!(outcome(Exit::Status(33), "").success());
+        assert!(!outcome(Exit::Status(35), "").success());
+        assert!(outcome(Exit::Status(0), "...\nhardtack: power off\n").success());
+        assert!(!outcome(Exit::Status(0), "boot\n").success(), "reset without power-off is a failure");
+        assert!(!outcome(Exit::Timeout, "hardtack: power off").success());
+    }
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(parse_mem_size("512M"), Ok("512M".into()));
+        assert_eq!(parse_mem_size("2g"), Ok("2G".into()));
+        assert_eq!(parse_mem_size("1024"), Ok("1024".into()));
+        assert!(parse_mem_size("M").is_err());
+        assert!(parse_mem_size("12MB").is_err());
+        assert!(parse_mem_size("0").is_err());
+    }
+
+    #[test]
+    fn command_line_goes_through_fw_cfg_with_commas_escaped() {
+        let machine = Machine {
+            qemu: "qemu".into(),
+            firmware: None,
+            image: "disk.img".into(),
+            smp: 4,
+            mem: "1G".into(),
+            kvm: false,
+            gdb: true,
+            cmdline: "a=1,2".into(),
+            extra: vec!["-S".into()],
+        };
+        let args: Vec<String> = machine.command(false).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let joined = args.join(" ");
+        assert!(joined.contains("-smp 4") && joined.contains("-m 1G") && joined.contains("-accel tcg"));
+        assert!(joined.contains("name=opt/hardtack/cmdline,string=a=1,,2"));
+        assert!(joined.contains("-s -S") && joined.ends_with("-S"));
+        let mut quiet = machine;
+        quiet.cmdline = " ".into();
+        assert!(!quiet.command(false).get_args().any(|a| a == "-fw_cfg"), "no empty fw_cfg string");
+    }
+}

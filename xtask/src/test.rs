@@ -1,0 +1,221 @@
+//! `cargo xtask test`: host unit tests, a boot of the normal kernel to
+//! power-off, then the in-kernel suite on each firmware × CPU count. Each
+//! kernel run that stops on a failing test is restarted after it, so every
+//! test gets a verdict. Writes `target/xtask/junit.xml` and ends with
+//! `N passed, N failed`.
+
+use std::fs;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use crate::build::{self, Kernel, KernelBuild};
+use crate::junit::{self, Case, Suite};
+use crate::prereq::{self, Tools};
+use crate::qemu::{self, Machine};
+use crate::symbolize::Symbolizer;
+use crate::{BuildArgs, ktest_log, root};
+
+/// Which firmware the kernel suite boots with.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Firmware {
+    /// SeaBIOS with the BIOS image.
+    Bios,
+    /// OVMF with the UEFI image.
+    Uefi,
+    /// Both, one after the other.
+    Both,
+}
+
+/// Options of `cargo xtask test`.
+#[derive(Args)]
+pub struct TestArgs {
+    /// Run only the kernel tests whose name contains this.
+    filter: Option<String>,
+    #[command(flatten)]
+    build: BuildArgs,
+    /// Firmware to boot the kernel suite with.
+    #[arg(long, value_enum, default_value_t = Firmware::Both)]
+    firmware: Firmware,
+    /// CPU counts to run the kernel suite with (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1,4")]
+    smp: Vec<u32>,
+    /// Guest memory.
+    #[arg(long, default_value = "512M", value_parser = qemu::parse_mem_size)]
+    mem: String,
+    /// Seconds before one QEMU boot is killed.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Use KVM (see `cargo xtask run --help`).
+    #[arg(long)]
+    kvm: bool,
+    /// Skip the host unit tests.
+    #[arg(long)]
+    no_host: bool,
+}
+
+/// Runs everything; true if all passed.
+pub fn run(args: TestArgs) -> Result<bool> {
+    let uefi = args.firmware != Firmware::Bios;
+    let tools = prereq::ensure(uefi)?;
+    let mut suites = Vec::new();
+    if !args.no_host {
+        suites.push(host_tests()?);
+    }
+    if args.filter.is_none() {
+        suites.push(boot_smoke(&tools, &args)?);
+    }
+    let kernel = build::kernel(&KernelBuild { release: args.build.release, ktest: true })?;
+    let symbols = Symbolizer::new(&kernel.elf);
+    let firmwares: &[bool] = match args.firmware {
+        Firmware::Bios => &[false],
+        Firmware::Uefi => &[true],
+        Firmware::Both => &[false, true],
+    };
+    for &uefi in firmwares {
+        for &smp in &args.smp {
+            suites.push(kernel_suite(&tools, &kernel, uefi, smp, &args, &symbols)?);
+        }
+    }
+    let report = root().join("target/xtask/junit.xml");
+    fs::write(&report, junit::render(&suites))?;
+    let cases = suites.iter().flat_map(|s| &s.cases);
+    let failed: Vec<(&str, &Case)> =
+        suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s.name.as_str(), c))).filter(|(_, c)| c.failure.is_some()).collect();
+    let total = cases.count();
+    for (suite, case) in &failed {
+        println!("\n==== FAILED {suite} {} ====\n{}", case.name, case.failure.as_deref().unwrap_or(""));
+    }
+    println!("\nxtask: JUnit report: {}", report.display());
+    println!("{} passed, {} failed", total - failed.len(), failed.len());
+    Ok(failed.is_empty())
+}
+
+fn print_verdict(suite: &str, case: &Case) {
+    let verdict = if case.failure.is_some() { "FAILED" } else { "ok" };
+    println!("{verdict:>6}  {suite:<18} {} ({:.1} ms)", case.name, case.seconds * 1000.0);
+}
+
+/// `cargo test` on the host crates (the workspace's default members).
+fn host_tests() -> Result<Suite> {
+    println!("xtask: host unit tests (cargo test)");
+    let started = Instant::now();
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root())
+        .args(["test", "--color", "never"])
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    let mut suite = Suite { name: "host".into(), cases: Vec::new() };
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("test ") else { continue };
+        let Some((name, verdict)) = rest.rsplit_once(" ... ") else { continue };
+        let failure = match verdict {
+            "ok" => None,
+            "ignored" => continue,
+            _ => Some(format!("{verdict}\n{text}")),
+        };
+        let case = Case { name: name.to_string(), seconds: 0.0, failure };
+        print_verdict("host", &case);
+        suite.cases.push(case);
+    }
+    if !output.status.success() && suite.cases.iter().all(|c| c.failure.is_none()) {
+        let case = Case {
+            name: "cargo test".into(),
+            seconds: started.elapsed().as_secs_f64(),
+            failure: Some(format!("cargo test failed ({}):\n{text}", output.status)),
+        };
+        print_verdict("host", &case);
+        suite.cases.push(case);
+    }
+    Ok(suite)
+}
+
+fn machine(tools: &Tools, kernel: &Kernel, uefi: bool, smp: u32, args: &TestArgs, cmdline: String) -> Machine {
+    Machine {
+        qemu: tools.qemu.clone(),
+        firmware: if uefi { tools.ovmf.clone() } else { None },
+        image: if uefi { kernel.uefi.clone() } else { kernel.bios.clone() },
+        smp,
+        mem: args.mem.clone(),
+        kvm: args.kvm,
+        gdb: false,
+        cmdline,
+        extra: Vec::new(),
+    }
+}
+
+fn save_log(name: &str, log: &str) -> Result<()> {
+    let dir = root().join("target/xtask/logs");
+    fs::create_dir_all(&dir)?;
+    fs::write(dir.join(format!("{name}.log")), log)?;
+    Ok(())
+}
+
+/// The normal kernel (as `cargo xtask run` builds it) boots and powers off.
+fn boot_smoke(tools: &Tools, args: &TestArgs) -> Result<Suite> {
+    let kernel = build::kernel(&KernelBuild { release: args.build.release, ktest: false })?;
+    let started = Instant::now();
+    let outcome = qemu::run_captured(&machine(tools, &kernel, false, 2, args, String::new()), Duration::from_secs(args.timeout))?;
+    save_log("boot-bios-smp2", &outcome.output)?;
+    let failure = (!outcome.success()).then(|| {
+        format!("{}\n{}", outcome.describe(), Symbolizer::new(&kernel.elf).annotate_log(&outcome.output))
+    });
+    let case = Case { name: "kernel boots and powers off".into(), seconds: started.elapsed().as_secs_f64(), failure };
+    print_verdict("boot-bios-smp2", &case);
+    Ok(Suite { name: "boot-bios-smp2".into(), cases: vec![case] })
+}
+
+/// Runs the kernel test suite on one configuration, restarting after a
+/// test that stopped the machine.
+fn kernel_suite(tools: &Tools, kernel: &Kernel, uefi: bool, smp: u32, args: &TestArgs, symbols: &Symbolizer) -> Result<Suite> {
+    let name = format!("kernel-{}-smp{smp}", if uefi { "uefi" } else { "bios" });
+    println!("xtask: kernel tests, {name}");
+    let mut suite = Suite { name: name.clone(), cases: Vec::new() };
+    let mut start = 0;
+    loop {
+        let mut cmdline = format!("ktest.cpus={smp} ktest.start={start}");
+        if let Some(filter) = &args.filter {
+            cmdline += &format!(" ktest.filter={filter}");
+        }
+        let machine = machine(tools, kernel, uefi, smp, args, cmdline);
+        let outcome = qemu::run_captured(&machine, Duration::from_secs(args.timeout))?;
+        save_log(&format!("{name}-from{start}"), &outcome.output)?;
+        let report = ktest_log::parse(&outcome.output);
+        for result in &report.results {
+            let failure = (!result.passed)
+                .then(|| symbols.annotate_log(&ktest_log::test_output(&outcome.output, result.index)));
+            let case = Case { name: result.name.clone(), seconds: result.micros.unwrap_or(0) as f64 / 1e6, failure };
+            print_verdict(&name, &case);
+            suite.cases.push(case);
+        }
+        if report.done && outcome.success() {
+            return Ok(suite);
+        }
+        let next = match (&report.unfinished, report.results.last()) {
+            (Some((index, test)), _) => {
+                let output = ktest_log::test_output(&outcome.output, *index);
+                let failure = format!("{}\n{}", outcome.describe(), symbols.annotate_log(&output));
+                let case = Case { name: test.clone(), seconds: 0.0, failure: Some(failure) };
+                print_verdict(&name, &case);
+                suite.cases.push(case);
+                index + 1
+            }
+            (None, Some(last)) if !last.passed => last.index + 1,
+            _ => {
+                // Stopped outside any test: before the plan, or after `done`
+                // with a bad exit status.
+                let failure = format!("{}\n{}", outcome.describe(), symbols.annotate_log(&outcome.output));
+                let case = Case { name: format!("{name} run from test {start}"), seconds: 0.0, failure: Some(failure) };
+                print_verdict(&name, &case);
+                suite.cases.push(case);
+                return Ok(suite);
+            }
+        };
+        if report.plan.is_none_or(|plan| next >= plan) {
+            return Ok(suite);
+        }
+        start = next;
+    }
+}
