@@ -15,6 +15,10 @@
 //! A failing test panics; the kernel cannot unwind, so the run stops there
 //! and xtask restarts it with `ktest.start=<index + 1>` to run the rest.
 //! The command line may also carry `ktest.filter=<substring>`.
+//!
+//! Tests named `harness_selftest_*` fail on purpose: they check that a
+//! failure is caught, reported and symbolized. They run only when the
+//! command line has `ktest.selftest` (xtask's harness check sets it).
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -67,7 +71,11 @@ static PLAN: spin::Once<Vec<&'static KTest>> = spin::Once::new();
 fn plan() -> &'static [&'static KTest] {
     PLAN.call_once(|| {
         let filter = crate::cmdline::get("ktest.filter").unwrap_or("");
-        let mut tests: Vec<&'static KTest> = KTESTS.iter().filter(|t| t.name.contains(filter)).collect();
+        let selftests = crate::cmdline::get("ktest.selftest").is_some();
+        let mut tests: Vec<&'static KTest> = KTESTS
+            .iter()
+            .filter(|t| t.name.contains(filter) && t.name.contains("::harness_selftest_") == selftests)
+            .collect();
         tests.sort_by_key(|t| t.name);
         tests
     })
@@ -102,5 +110,17 @@ pub(crate) fn report_current_failed() {
         && let Some(test) = PLAN.get().and_then(|tests| tests.get(index))
     {
         println!("ktest: FAILED {index} {} {}us", test.name, elapsed_us());
+    }
+}
+
+#[cfg(feature = "ktest")]
+mod selftest {
+    crate::ktest! {
+        /// Fails on purpose (only under `ktest.selftest`): xtask checks that
+        /// the failure is reported with a backtrace naming this function.
+        fn harness_selftest_panics() {
+            let depth = core::hint::black_box(3);
+            assert_eq!(depth, 4, "deliberate failure: the harness must catch this");
+        }
     }
 }

@@ -69,6 +69,9 @@ pub fn run(args: TestArgs) -> Result<bool> {
     }
     let kernel = build::kernel(&KernelBuild { release: args.build.release, ktest: true })?;
     let symbols = Symbolizer::new(&kernel.elf);
+    if args.filter.is_none() {
+        suites.push(harness_check(&tools, &kernel, &args, &symbols)?);
+    }
     let firmwares: &[bool] = match args.firmware {
         Firmware::Bios => &[false],
         Firmware::Uefi => &[true],
@@ -165,6 +168,31 @@ fn boot_smoke(tools: &Tools, args: &TestArgs) -> Result<Suite> {
     let case = Case { name: "kernel boots and powers off".into(), seconds: started.elapsed().as_secs_f64(), failure };
     print_verdict("boot-bios-smp2", &case);
     Ok(Suite { name: "boot-bios-smp2".into(), cases: vec![case] })
+}
+
+/// The harness catches a failing kernel test: the kernel's deliberately
+/// failing self-test must end the run with a failure status, a `FAILED`
+/// line, and a backtrace that symbolizes to the test function.
+fn harness_check(tools: &Tools, kernel: &Kernel, args: &TestArgs, symbols: &Symbolizer) -> Result<Suite> {
+    const SELFTEST: &str = "harness_selftest_panics";
+    let started = Instant::now();
+    let cmdline = "ktest.selftest ktest.cpus=1".to_string();
+    let outcome = qemu::run_captured(&machine(tools, kernel, false, 1, args, cmdline), Duration::from_secs(args.timeout))?;
+    save_log("harness-selftest", &outcome.output)?;
+    let report = ktest_log::parse(&outcome.output);
+    let annotated = symbols.annotate_log(&outcome.output);
+    let caught = report.results.iter().any(|r| !r.passed && r.name.ends_with(SELFTEST));
+    let symbolized = annotated.lines().any(|l| l.trim_start().starts_with("shim::ktest::selftest::") && l.contains(SELFTEST));
+    let failure = match (outcome.success(), caught, symbolized) {
+        (false, true, true) => None,
+        _ => Some(format!(
+            "expected a failure exit, a FAILED line and a symbolized backtrace naming {SELFTEST}; got: {}, caught={caught}, symbolized={symbolized}\n{annotated}",
+            outcome.describe()
+        )),
+    };
+    let case = Case { name: "a failing kernel test is caught and symbolized".into(), seconds: started.elapsed().as_secs_f64(), failure };
+    print_verdict("harness", &case);
+    Ok(Suite { name: "harness".into(), cases: vec![case] })
 }
 
 /// Runs the kernel test suite on one configuration, restarting after a
