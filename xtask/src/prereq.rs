@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Result, bail};
 
 use crate::build::{check, install_toolchain};
+use crate::qemu::Ovmf;
 use crate::root;
 
 /// Host tools found (or installed).
@@ -16,19 +17,29 @@ pub struct Tools {
     /// The `qemu-system-x86_64` binary.
     pub qemu: PathBuf,
     /// OVMF firmware, when UEFI boots were asked for.
-    pub ovmf: Option<PathBuf>,
+    pub ovmf: Option<Ovmf>,
 }
 
 const QEMU: &str = "qemu-system-x86_64";
-/// Where Debian and friends put a single-file OVMF usable with `-bios`.
-const OVMF_CANDIDATES: &[&str] = &["/usr/share/ovmf/OVMF.fd", "/usr/share/OVMF/OVMF.fd", "/usr/share/qemu/OVMF.fd"];
+/// Split OVMF flash images (code, variable-store template), as Debian ships
+/// them (bookworm and later), best first.
+const OVMF_PFLASH: &[(&str, &str)] = &[
+    ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+    ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
+];
+/// Single-file OVMF images usable with `-bios`.
+const OVMF_COMBINED: &[&str] = &["/usr/share/ovmf/OVMF.fd", "/usr/share/qemu/OVMF.fd"];
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(name)).find(|p| p.is_file())
 }
 
-fn find_ovmf() -> Option<PathBuf> {
-    OVMF_CANDIDATES.iter().map(PathBuf::from).find(|p| p.is_file())
+fn find_ovmf() -> Option<Ovmf> {
+    let pflash = OVMF_PFLASH.iter().find(|(code, vars)| Path::new(code).is_file() && Path::new(vars).is_file());
+    match pflash {
+        Some((code, vars)) => Some(Ovmf::Pflash { code: code.into(), vars_template: vars.into() }),
+        None => OVMF_COMBINED.iter().map(PathBuf::from).find(|p| p.is_file()).map(Ovmf::Combined),
+    }
 }
 
 fn is_root() -> bool {
@@ -65,7 +76,7 @@ pub fn ensure(uefi: bool) -> Result<Tools> {
     }
     let Some(qemu) = find_in_path(QEMU) else { bail!("{QEMU} is still not on PATH") };
     let ovmf = match uefi {
-        true => Some(find_ovmf().ok_or_else(|| anyhow::anyhow!("no OVMF found at {OVMF_CANDIDATES:?}"))?),
+        true => Some(find_ovmf().ok_or_else(|| anyhow::anyhow!("no OVMF found at {OVMF_PFLASH:?} or {OVMF_COMBINED:?}"))?),
         false => None,
     };
     Ok(Tools { qemu, ovmf })

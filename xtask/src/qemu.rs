@@ -25,12 +25,27 @@ const EXIT_FAILURE: i32 = 35;
 /// The line the kernel prints before an ACPI power-off.
 const POWER_OFF_LINE: &str = "hardtack: power off";
 
+/// UEFI firmware for QEMU.
+#[derive(Clone, Debug)]
+pub enum Ovmf {
+    /// Separate code and variable-store flash images; each boot gets a fresh
+    /// private copy of the variable store, so runs cannot affect each other.
+    Pflash {
+        /// Read-only firmware code.
+        code: PathBuf,
+        /// Variable-store template.
+        vars_template: PathBuf,
+    },
+    /// One combined image, loaded with `-bios`.
+    Combined(PathBuf),
+}
+
 /// One QEMU machine to boot.
 pub struct Machine {
     /// `qemu-system-x86_64`.
     pub qemu: PathBuf,
     /// OVMF for UEFI boots; `None` boots with SeaBIOS.
-    pub firmware: Option<PathBuf>,
+    pub firmware: Option<Ovmf>,
     /// Disk image.
     pub image: PathBuf,
     /// CPUs.
@@ -49,8 +64,9 @@ pub struct Machine {
 
 impl Machine {
     /// The QEMU command; `interactive` multiplexes the QEMU monitor onto the
-    /// console (Ctrl-A X quits, Ctrl-A C switches to the monitor).
-    pub fn command(&self, interactive: bool) -> Command {
+    /// console (Ctrl-A X quits, Ctrl-A C switches to the monitor). A UEFI
+    /// machine's variable store is copied next to its disk image.
+    pub fn command(&self, interactive: bool) -> Result<Command> {
         let mut qemu = Command::new(&self.qemu);
         qemu.args(["-machine", "q35", "-m", &self.mem, "-smp", &self.smp.to_string()]);
         qemu.args(["-display", "none", "-no-reboot"]);
@@ -63,15 +79,24 @@ impl Machine {
         if !self.cmdline.trim().is_empty() {
             qemu.arg("-fw_cfg").arg(format!("name=opt/hardtack/cmdline,string={}", self.cmdline.replace(',', ",,")));
         }
-        if let Some(firmware) = &self.firmware {
-            qemu.arg("-bios").arg(firmware);
+        match &self.firmware {
+            None => {}
+            Some(Ovmf::Combined(image)) => {
+                qemu.arg("-bios").arg(image);
+            }
+            Some(Ovmf::Pflash { code, vars_template }) => {
+                let vars = self.image.with_extension("ovmf-vars.fd");
+                std::fs::copy(vars_template, &vars).with_context(|| format!("copy {}", vars_template.display()))?;
+                qemu.arg("-drive").arg(format!("if=pflash,format=raw,readonly=on,file={}", code.display()));
+                qemu.arg("-drive").arg(format!("if=pflash,format=raw,file={}", vars.display()));
+            }
         }
         qemu.arg("-drive").arg(format!("format=raw,file={}", self.image.display()));
         if self.gdb {
             qemu.args(["-s", "-S"]);
         }
         qemu.args(&self.extra);
-        qemu
+        Ok(qemu)
     }
 }
 
@@ -125,14 +150,14 @@ pub fn run_interactive(machine: &Machine, timeout: Option<Duration>, symbols: &S
     if interactive {
         eprintln!("xtask: serial console on this terminal; Ctrl-A X quits QEMU");
     }
-    let mut command = machine.command(interactive);
+    let mut command = machine.command(interactive)?;
     command.stdin(Stdio::inherit());
     run(command, timeout, Some(symbols))
 }
 
 /// Boots `machine` with no input and the console captured.
 pub fn run_captured(machine: &Machine, timeout: Duration) -> Result<Outcome> {
-    let mut command = machine.command(false);
+    let mut command = machine.command(false)?;
     command.stdin(Stdio::null());
     run(command, Some(timeout), None)
 }
@@ -238,13 +263,13 @@ mod tests {
             cmdline: "a=1,2".into(),
             extra: vec!["-S".into()],
         };
-        let args: Vec<String> = machine.command(false).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> = machine.command(false).unwrap().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let joined = args.join(" ");
         assert!(joined.contains("-smp 4") && joined.contains("-m 1G") && joined.contains("-accel tcg"));
         assert!(joined.contains("name=opt/hardtack/cmdline,string=a=1,,2"));
         assert!(joined.contains("-s -S") && joined.ends_with("-S"));
         let mut quiet = machine;
         quiet.cmdline = " ".into();
-        assert!(!quiet.command(false).get_args().any(|a| a == "-fw_cfg"), "no empty fw_cfg string");
+        assert!(!quiet.command(false).unwrap().get_args().any(|a| a == "-fw_cfg"), "no empty fw_cfg string");
     }
 }
