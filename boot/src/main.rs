@@ -28,7 +28,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         shim::ktest::run_all();
     }
     shim::println!(
-        "Hardtack {} booted in {} ms. Nothing to run yet: the runtime, scheduler and user space are still to come.",
+        "Hardtack {}: kernel up {} ms after entry. Nothing to run yet: the runtime, scheduler and user space are still to come.",
         env!("CARGO_PKG_VERSION"),
         shim::time::now_ns() / 1_000_000
     );

@@ -26,12 +26,14 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
-/// Calibrates the TSC against the PIT.
+/// Calibrates the TSC against the PIT. The clock's zero is the start of
+/// this call, i.e. (almost) kernel entry; it reads 0 until calibration ends.
 pub fn init() {
+    let start = rdtsc();
     let hz = measure_tsc_hz();
     TSC_HZ.store(hz, Ordering::Relaxed);
     NS_MULT.store(((1_000_000_000u128 << 32) / hz as u128) as u64, Ordering::Relaxed);
-    TSC_AT_BOOT.store(rdtsc(), Ordering::Relaxed);
+    TSC_AT_BOOT.store(start, Ordering::Relaxed);
 }
 
 /// Calibrated TSC frequency (0 before [`init`]).
@@ -44,7 +46,7 @@ pub fn ticks_to_ns(ticks: u64) -> u64 {
     ((ticks as u128 * NS_MULT.load(Ordering::Relaxed) as u128) >> 32) as u64
 }
 
-/// Nanoseconds since [`init`] (0 before).
+/// Nanoseconds since kernel entry (0 until [`init`] has calibrated the clock).
 pub fn now_ns() -> u64 {
     let boot = TSC_AT_BOOT.load(Ordering::Relaxed);
     if boot == 0 {
