@@ -28,9 +28,10 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         shim::ktest::run_all();
     }
     shim::println!(
-        "Hardtack {}: kernel up {} ms after entry. Nothing to run yet: the runtime, scheduler and user space are still to come.",
+        "Hardtack {}: kernel up {} ms after entry, GC policy {}. Nothing to run yet: the scheduler and user space are still to come.",
         env!("CARGO_PKG_VERSION"),
-        shim::time::now_ns() / 1_000_000
+        shim::time::now_ns() / 1_000_000,
+        runtime::heap::Policy::ACTIVE.name(),
     );
     shim::power::power_off()
 }

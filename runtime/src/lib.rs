@@ -1,8 +1,12 @@
-//! Hardtack's managed runtime: the tracing-GC kernel heap (gc-arena) and the
-//! goroutine scheduler live here, on top of the shim's safe API.
+//! Hardtack's managed runtime: the tracing-GC kernel heap (on gc-arena), and
+//! next the goroutine scheduler, on top of the shim's safe API.
 //!
-//! Empty for now: the heap and the scheduler are the next milestones (see
-//! docs/architecture.md). It already builds for the kernel target and the
-//! host, so the layering and `deny(unsafe_code)` are in force from day one.
-#![no_std]
+//! `unsafe` is denied here; the one exception is `heap::send`, a two-line
+//! module that lets a locked arena move between CPUs (its SAFETY argument is
+//! in the module). See docs/gc.md.
+#![cfg_attr(target_os = "none", no_std)]
 #![deny(unsafe_code)]
+
+extern crate alloc;
+
+pub mod heap;

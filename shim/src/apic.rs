@@ -9,10 +9,10 @@
 
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
+use x86_64::PhysAddr;
 use x86_64::instructions::port::Port;
 use x86_64::registers::model_specific::Msr;
 use x86_64::structures::paging::PhysFrame;
-use x86_64::PhysAddr;
 
 use crate::mem::{kva, paging};
 use crate::trap::{APIC_ERROR_VECTOR, PIC_BASE, SPURIOUS_VECTOR, TIMER_VECTOR};
@@ -72,7 +72,9 @@ fn write(offset: u32, value: u32) {
         // SAFETY: as in `read`; the callers write architecturally valid values.
         MODE_X2APIC => unsafe { Msr::new(0x800 + (offset >> 4)).write(value as u64) },
         // SAFETY: as in `read`.
-        MODE_XAPIC => unsafe { ((XAPIC_REGS.load(Ordering::Relaxed) + offset as u64) as *mut u32).write_volatile(value) },
+        MODE_XAPIC => unsafe {
+            ((XAPIC_REGS.load(Ordering::Relaxed) + offset as u64) as *mut u32).write_volatile(value)
+        },
         _ => {}
     }
 }

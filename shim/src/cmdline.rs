@@ -26,7 +26,6 @@ static CMDLINE: Once<String> = Once::new();
 /// Reads the command line from fw_cfg (once; needs the heap).
 pub fn init() {
     CMDLINE.call_once(|| read_from_fw_cfg().unwrap_or_default());
-    
 }
 
 /// The whole command line.

@@ -75,16 +75,7 @@ unsafe extern "C" fn raw_switch(save: *mut u64, next: u64) {
 /// Resumes the context whose saved RSP is in RDI.
 #[unsafe(naked)]
 unsafe extern "C" fn restore_context(rsp: u64) -> ! {
-    core::arch::naked_asm!(
-        "mov rsp, rdi",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop rbx",
-        "pop rbp",
-        "ret",
-    );
+    core::arch::naked_asm!("mov rsp, rdi", "pop r15", "pop r14", "pop r13", "pop r12", "pop rbx", "pop rbp", "ret",);
 }
 
 /// First code of a new context: calls `entry(arg)` from r13/r12 with an

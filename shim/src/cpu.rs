@@ -4,12 +4,12 @@
 
 use alloc::boxed::Box;
 
+use x86_64::PrivilegeLevel;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
 use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
-use x86_64::PrivilegeLevel;
 
 use crate::mem::stack::KernelStack;
 

@@ -10,6 +10,7 @@
 //! ktest: ok <index> <name> <microseconds>us
 //! ktest: FAILED <index> <name> <microseconds>us     (printed by the panic/fault path)
 //! ktest: done <passed> passed <failed> failed
+//! ktest: note <text>                                 (a figure the running test reports, see [`note`])
 //! ```
 //!
 //! A failing test panics; the kernel cannot unwind, so the run stops there
@@ -97,6 +98,12 @@ pub fn run_all() -> ! {
     }
     println!("ktest: done {} passed 0 failed", tests.len().saturating_sub(start));
     crate::power::exit_qemu(crate::power::EXIT_SUCCESS)
+}
+
+/// Reports a figure from the running test (a measurement worth reading,
+/// not a verdict): xtask prints it under the test's result.
+pub fn note(args: core::fmt::Arguments<'_>) {
+    println!("ktest: note {args}");
 }
 
 fn elapsed_us() -> u64 {

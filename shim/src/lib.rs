@@ -9,7 +9,7 @@
 //! facts, the boot command line and power-off.
 //!
 //! Boot order is fixed by [`init`]; see `docs/architecture.md`.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(target_os = "none", no_std)]
 
 extern crate alloc;
 
@@ -26,19 +26,22 @@ pub mod ktest;
 pub mod logger;
 pub mod mem;
 pub mod panic;
+pub mod percpu;
 pub mod power;
 pub mod time;
 pub mod trap;
 
 pub use bootloader_api::BootInfo;
 
-/// Brings up the machine on the bootstrap CPU, in dependency order: console,
+/// Brings up the machine on the bootstrap CPU, in dependency order: per-CPU
+/// block, console,
 /// clock, memory (frames, page tables, heap), CPU tables and traps, command
 /// line, ACPI, local APIC timer. Interrupts are enabled on return.
 ///
 /// Must be called exactly once, first thing in the kernel entry point.
 pub fn init(boot_info: &'static mut BootInfo) {
     let rsdp = boot_info.rsdp_addr.into_option();
+    percpu::init_this_cpu(0);
     console::init();
     logger::init();
     time::init();

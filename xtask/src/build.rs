@@ -14,12 +14,39 @@ use anyhow::{Context, Result, bail};
 
 use crate::root;
 
+/// A GC policy of the kernel's heaps: the runtime's `gc-<name>` feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Gc {
+    /// Paced incremental mark-sweep (the default).
+    Incremental,
+    /// Stop-the-world collection when the heap has grown.
+    Stw,
+    /// Never collect (the baseline).
+    None,
+}
+
+impl Gc {
+    /// Every policy, in `--gc all` order.
+    pub const ALL: [Gc; 3] = [Gc::Incremental, Gc::Stw, Gc::None];
+
+    /// The name in `--gc` and in the feature.
+    pub fn name(self) -> &'static str {
+        match self {
+            Gc::Incremental => "incremental",
+            Gc::Stw => "stw",
+            Gc::None => "none",
+        }
+    }
+}
+
 /// Which kernel to build.
 pub struct KernelBuild {
     /// Optimized (release profile).
     pub release: bool,
     /// With the in-kernel test suite instead of the kernel's normal start.
     pub ktest: bool,
+    /// GC policy.
+    pub gc: Gc,
 }
 
 /// A built kernel: the unstripped ELF (for GDB and symbolizing) and images.
@@ -34,8 +61,16 @@ pub struct Kernel {
 }
 
 /// Variables that tie a child cargo to this process's toolchain.
-const TOOLCHAIN_VARS: &[&str] =
-    &["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC", "CARGO", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"];
+const TOOLCHAIN_VARS: &[&str] = &[
+    "RUSTUP_TOOLCHAIN",
+    "RUSTC",
+    "RUSTDOC",
+    "CARGO",
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET",
+];
 
 /// Runs `command`, failing with `what` if it does not succeed.
 pub fn check(command: &mut Command, what: &str) -> Result<()> {
@@ -55,12 +90,14 @@ pub fn kernel(build: &KernelBuild) -> Result<Kernel> {
     if build.release {
         cargo.arg("--release");
     }
+    let mut features = format!("gc-{}", build.gc.name());
     if build.ktest {
-        cargo.args(["--features", "ktest"]);
+        features += ",ktest";
     }
+    cargo.args(["--no-default-features", "--features", &features]);
     check(&mut cargo, "kernel build")?;
 
-    let name = format!("kernel-{profile}{}", if build.ktest { "-ktest" } else { "" });
+    let name = format!("kernel-{profile}-{}{}", build.gc.name(), if build.ktest { "-ktest" } else { "" });
     let out = root.join("target/xtask").join(&name);
     fs::create_dir_all(&out)?;
     let elf = out.join("hardtack.elf");

@@ -13,6 +13,8 @@ pub struct TestResult {
     pub passed: bool,
     /// Duration in microseconds, when known.
     pub micros: Option<u64>,
+    /// Figures the test reported (`ktest: note` lines).
+    pub notes: Vec<String>,
 }
 
 /// What one boot of the test kernel reported.
@@ -35,13 +37,23 @@ fn parse_micros(word: Option<&str>) -> Option<u64> {
 /// Parses every `ktest:` line of a serial log.
 pub fn parse(log: &str) -> RunReport {
     let mut report = RunReport::default();
+    let mut notes = Vec::new();
     for line in log.lines() {
-        let Some(rest) = line.trim().strip_prefix("ktest: ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("ktest: ") else {
+            continue;
+        };
+        if let Some(note) = rest.strip_prefix("note ") {
+            notes.push(note.to_string());
+            continue;
+        }
         let words: Vec<&str> = rest.split_whitespace().collect();
         let index = || words.get(1).and_then(|w| w.parse::<usize>().ok());
         match (words.first().copied(), index(), words.get(2)) {
             (Some("plan"), Some(n), _) => report.plan = Some(n),
-            (Some("begin"), Some(i), Some(name)) => report.unfinished = Some((i, name.to_string())),
+            (Some("begin"), Some(i), Some(name)) => {
+                notes.clear();
+                report.unfinished = Some((i, name.to_string()));
+            }
             (Some(verdict @ ("ok" | "FAILED")), Some(i), Some(name)) => {
                 report.unfinished = None;
                 report.results.push(TestResult {
@@ -49,6 +61,7 @@ pub fn parse(log: &str) -> RunReport {
                     name: name.to_string(),
                     passed: verdict == "ok",
                     micros: parse_micros(words.get(3).copied()),
+                    notes: std::mem::take(&mut notes),
                 });
             }
             (Some("done"), _, _) => report.done = true,
@@ -76,6 +89,7 @@ mod tests {
 noise
 ktest: plan 3
 ktest: begin 0 shim::a
+ktest: note pause max 12us
 ktest: ok 0 shim::a 12us
 ktest: begin 1 shim::b
 !!! KERNEL PANIC on CPU 0: boom
@@ -88,7 +102,17 @@ ktest: FAILED 1 shim::b 40us
         let report = parse(LOG);
         assert_eq!(report.plan, Some(3));
         assert_eq!(report.results.len(), 2);
-        assert_eq!(report.results[0], TestResult { index: 0, name: "shim::a".into(), passed: true, micros: Some(12) });
+        assert_eq!(
+            report.results[0],
+            TestResult {
+                index: 0,
+                name: "shim::a".into(),
+                passed: true,
+                micros: Some(12),
+                notes: vec!["pause max 12us".into()]
+            }
+        );
+        assert!(report.results[1].notes.is_empty());
         assert!(!report.results[1].passed);
         assert_eq!(report.unfinished, None);
         assert!(!report.done);

@@ -40,6 +40,15 @@ struct BuildArgs {
     /// Build the kernel with optimizations (the release profile).
     #[arg(long)]
     release: bool,
+    /// GC policy of the kernel's heaps (the runtime's `gc-<policy>` feature).
+    #[arg(long, value_enum, default_value_t = build::Gc::Incremental)]
+    gc: build::Gc,
+}
+
+impl BuildArgs {
+    fn kernel(&self, ktest: bool) -> build::KernelBuild {
+        build::KernelBuild { release: self.release, ktest, gc: self.gc }
+    }
 }
 
 /// Options of a QEMU machine.
@@ -82,7 +91,7 @@ struct RunArgs {
 
 fn run(args: RunArgs) -> Result<bool> {
     let tools = prereq::ensure(args.uefi)?;
-    let kernel = build::kernel(&build::KernelBuild { release: args.build.release, ktest: false })?;
+    let kernel = build::kernel(&args.build.kernel(false))?;
     let image = if args.uefi { kernel.uefi.clone() } else { kernel.bios.clone() };
     if args.gdb {
         println!("xtask: QEMU waits for GDB on localhost:1234. In another terminal:");
@@ -118,7 +127,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Test(args) => test::run(args),
-        Command::Image(args) => build::kernel(&build::KernelBuild { release: args.release, ktest: false }).map(|k| {
+        Command::Image(args) => build::kernel(&args.kernel(false)).map(|k| {
             println!("kernel ELF: {}", k.elf.display());
             println!("BIOS image: {}", k.bios.display());
             println!("UEFI image: {}", k.uefi.display());

@@ -76,7 +76,9 @@ pub fn ensure(uefi: bool) -> Result<Tools> {
     }
     let Some(qemu) = find_in_path(QEMU) else { bail!("{QEMU} is still not on PATH") };
     let ovmf = match uefi {
-        true => Some(find_ovmf().ok_or_else(|| anyhow::anyhow!("no OVMF found at {OVMF_PFLASH:?} or {OVMF_COMBINED:?}"))?),
+        true => {
+            Some(find_ovmf().ok_or_else(|| anyhow::anyhow!("no OVMF found at {OVMF_PFLASH:?} or {OVMF_COMBINED:?}"))?)
+        }
         false => None,
     };
     Ok(Tools { qemu, ovmf })

@@ -135,7 +135,10 @@ impl Outcome {
             Exit::Status(EXIT_SUCCESS) => "kernel exited with success".into(),
             Exit::Status(EXIT_FAILURE) => "kernel reported a failure (panic, fatal fault or failed test)".into(),
             Exit::Status(0) if self.success() => "kernel powered off".into(),
-            Exit::Status(0) => "QEMU stopped without a power-off from the kernel (triple fault / reset, or quit from the monitor)".into(),
+            Exit::Status(0) => {
+                "QEMU stopped without a power-off from the kernel (triple fault / reset, or quit from the monitor)"
+                    .into()
+            }
             Exit::Status(code) => format!("QEMU exited with status {code}"),
             Exit::Signal => "QEMU was killed by a signal".into(),
             Exit::Timeout => "timed out; QEMU was killed".into(),
@@ -263,7 +266,8 @@ mod tests {
             cmdline: "a=1,2".into(),
             extra: vec!["-S".into()],
         };
-        let args: Vec<String> = machine.command(false).unwrap().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> =
+            machine.command(false).unwrap().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let joined = args.join(" ");
         assert!(joined.contains("-smp 4") && joined.contains("-m 1G") && joined.contains("-accel tcg"));
         assert!(joined.contains("name=opt/hardtack/cmdline,string=a=1,,2"));

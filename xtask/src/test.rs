@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crate::build::{self, Kernel, KernelBuild};
+use crate::build::{self, Gc, Kernel, KernelBuild};
 use crate::junit::{self, Case, Suite};
 use crate::prereq::{self, Tools};
 use crate::qemu::{self, Machine};
 use crate::symbolize::Symbolizer;
-use crate::{BuildArgs, ktest_log, root};
+use crate::{ktest_log, root};
 
 /// Which firmware the kernel suite boots with.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,13 +29,42 @@ pub enum Firmware {
     Both,
 }
 
+/// GC policies to test with.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GcChoice {
+    /// Paced incremental mark-sweep (the default).
+    Incremental,
+    /// Stop-the-world on growth.
+    Stw,
+    /// Never collect.
+    None,
+    /// Each of them, one after the other.
+    All,
+}
+
+impl GcChoice {
+    fn policies(self) -> Vec<Gc> {
+        match self {
+            GcChoice::Incremental => vec![Gc::Incremental],
+            GcChoice::Stw => vec![Gc::Stw],
+            GcChoice::None => vec![Gc::None],
+            GcChoice::All => Gc::ALL.to_vec(),
+        }
+    }
+}
+
 /// Options of `cargo xtask test`.
 #[derive(Args)]
 pub struct TestArgs {
     /// Run only the kernel tests whose name contains this.
     filter: Option<String>,
-    #[command(flatten)]
-    build: BuildArgs,
+    /// Build the kernel with optimizations (the release profile).
+    #[arg(long)]
+    release: bool,
+    /// GC policy of the kernel's heaps; `all` runs the kernel suite once per
+    /// policy.
+    #[arg(long, value_enum, default_value_t = GcChoice::Incremental)]
+    gc: GcChoice,
     /// Firmware to boot the kernel suite with.
     #[arg(long, value_enum, default_value_t = Firmware::Both)]
     firmware: Firmware,
@@ -51,6 +80,9 @@ pub struct TestArgs {
     /// Use KVM (see `cargo xtask run --help`).
     #[arg(long)]
     kvm: bool,
+    /// Extra kernel command line for the kernel suite (`gc.step=256 gctrace=1`).
+    #[arg(long, default_value = "")]
+    cmdline: String,
     /// Skip the host unit tests.
     #[arg(long)]
     no_host: bool,
@@ -64,29 +96,35 @@ pub fn run(args: TestArgs) -> Result<bool> {
     if !args.no_host {
         suites.push(host_tests()?);
     }
+    let policies = args.gc.policies();
     if args.filter.is_none() {
-        suites.push(boot_smoke(&tools, &args)?);
-    }
-    let kernel = build::kernel(&KernelBuild { release: args.build.release, ktest: true })?;
-    let symbols = Symbolizer::new(&kernel.elf);
-    if args.filter.is_none() {
-        suites.push(harness_check(&tools, &kernel, &args, &symbols)?);
+        suites.push(boot_smoke(&tools, &args, policies[0])?);
     }
     let firmwares: &[bool] = match args.firmware {
         Firmware::Bios => &[false],
         Firmware::Uefi => &[true],
         Firmware::Both => &[false, true],
     };
-    for &uefi in firmwares {
-        for &smp in &args.smp {
-            suites.push(kernel_suite(&tools, &kernel, uefi, smp, &args, &symbols)?);
+    for (i, &gc) in policies.iter().enumerate() {
+        let kernel = build::kernel(&KernelBuild { release: args.release, ktest: true, gc })?;
+        let symbols = Symbolizer::new(&kernel.elf);
+        if i == 0 && args.filter.is_none() {
+            suites.push(harness_check(&tools, &kernel, &args, &symbols)?);
+        }
+        for &uefi in firmwares {
+            for &smp in &args.smp {
+                suites.push(kernel_suite(&tools, &kernel, uefi, smp, gc, &args, &symbols)?);
+            }
         }
     }
     let report = root().join("target/xtask/junit.xml");
     fs::write(&report, junit::render(&suites))?;
     let cases = suites.iter().flat_map(|s| &s.cases);
-    let failed: Vec<(&str, &Case)> =
-        suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s.name.as_str(), c))).filter(|(_, c)| c.failure.is_some()).collect();
+    let failed: Vec<(&str, &Case)> = suites
+        .iter()
+        .flat_map(|s| s.cases.iter().map(move |c| (s.name.as_str(), c)))
+        .filter(|(_, c)| c.failure.is_some())
+        .collect();
     let total = cases.count();
     for (suite, case) in &failed {
         println!("\n==== FAILED {suite} {} ====\n{}", case.name, case.failure.as_deref().unwrap_or(""));
@@ -112,8 +150,12 @@ fn host_tests() -> Result<Suite> {
     let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     let mut suite = Suite { name: "host".into(), cases: Vec::new() };
     for line in text.lines() {
-        let Some(rest) = line.strip_prefix("test ") else { continue };
-        let Some((name, verdict)) = rest.rsplit_once(" ... ") else { continue };
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, verdict)) = rest.rsplit_once(" ... ") else {
+            continue;
+        };
         let failure = match verdict {
             "ok" => None,
             "ignored" => continue,
@@ -157,14 +199,14 @@ fn save_log(name: &str, log: &str) -> Result<()> {
 }
 
 /// The normal kernel (as `cargo xtask run` builds it) boots and powers off.
-fn boot_smoke(tools: &Tools, args: &TestArgs) -> Result<Suite> {
-    let kernel = build::kernel(&KernelBuild { release: args.build.release, ktest: false })?;
+fn boot_smoke(tools: &Tools, args: &TestArgs, gc: Gc) -> Result<Suite> {
+    let kernel = build::kernel(&KernelBuild { release: args.release, ktest: false, gc })?;
     let started = Instant::now();
-    let outcome = qemu::run_captured(&machine(tools, &kernel, false, 2, args, String::new()), Duration::from_secs(args.timeout))?;
+    let outcome =
+        qemu::run_captured(&machine(tools, &kernel, false, 2, args, String::new()), Duration::from_secs(args.timeout))?;
     save_log("boot-bios-smp2", &outcome.output)?;
-    let failure = (!outcome.success()).then(|| {
-        format!("{}\n{}", outcome.describe(), Symbolizer::new(&kernel.elf).annotate_log(&outcome.output))
-    });
+    let failure = (!outcome.success())
+        .then(|| format!("{}\n{}", outcome.describe(), Symbolizer::new(&kernel.elf).annotate_log(&outcome.output)));
     let case = Case { name: "kernel boots and powers off".into(), seconds: started.elapsed().as_secs_f64(), failure };
     print_verdict("boot-bios-smp2", &case);
     Ok(Suite { name: "boot-bios-smp2".into(), cases: vec![case] })
@@ -177,12 +219,14 @@ fn harness_check(tools: &Tools, kernel: &Kernel, args: &TestArgs, symbols: &Symb
     const SELFTEST: &str = "harness_selftest_panics";
     let started = Instant::now();
     let cmdline = "ktest.selftest ktest.cpus=1".to_string();
-    let outcome = qemu::run_captured(&machine(tools, kernel, false, 1, args, cmdline), Duration::from_secs(args.timeout))?;
+    let outcome =
+        qemu::run_captured(&machine(tools, kernel, false, 1, args, cmdline), Duration::from_secs(args.timeout))?;
     save_log("harness-selftest", &outcome.output)?;
     let report = ktest_log::parse(&outcome.output);
     let annotated = symbols.annotate_log(&outcome.output);
     let caught = report.results.iter().any(|r| !r.passed && r.name.ends_with(SELFTEST));
-    let symbolized = annotated.lines().any(|l| l.trim_start().starts_with("shim::ktest::selftest::") && l.contains(SELFTEST));
+    let symbolized =
+        annotated.lines().any(|l| l.trim_start().starts_with("shim::ktest::selftest::") && l.contains(SELFTEST));
     let failure = match (outcome.success(), caught, symbolized) {
         (false, true, true) => None,
         _ => Some(format!(
@@ -190,15 +234,27 @@ fn harness_check(tools: &Tools, kernel: &Kernel, args: &TestArgs, symbols: &Symb
             outcome.describe()
         )),
     };
-    let case = Case { name: "a failing kernel test is caught and symbolized".into(), seconds: started.elapsed().as_secs_f64(), failure };
+    let case = Case {
+        name: "a failing kernel test is caught and symbolized".into(),
+        seconds: started.elapsed().as_secs_f64(),
+        failure,
+    };
     print_verdict("harness", &case);
     Ok(Suite { name: "harness".into(), cases: vec![case] })
 }
 
 /// Runs the kernel test suite on one configuration, restarting after a
 /// test that stopped the machine.
-fn kernel_suite(tools: &Tools, kernel: &Kernel, uefi: bool, smp: u32, args: &TestArgs, symbols: &Symbolizer) -> Result<Suite> {
-    let name = format!("kernel-{}-smp{smp}", if uefi { "uefi" } else { "bios" });
+fn kernel_suite(
+    tools: &Tools,
+    kernel: &Kernel,
+    uefi: bool,
+    smp: u32,
+    gc: Gc,
+    args: &TestArgs,
+    symbols: &Symbolizer,
+) -> Result<Suite> {
+    let name = format!("kernel-{}-smp{smp}-{}", if uefi { "uefi" } else { "bios" }, gc.name());
     println!("xtask: kernel tests, {name}");
     let mut suite = Suite { name: name.clone(), cases: Vec::new() };
     let mut start = 0;
@@ -207,15 +263,21 @@ fn kernel_suite(tools: &Tools, kernel: &Kernel, uefi: bool, smp: u32, args: &Tes
         if let Some(filter) = &args.filter {
             cmdline += &format!(" ktest.filter={filter}");
         }
+        if !args.cmdline.is_empty() {
+            cmdline += &format!(" {}", args.cmdline);
+        }
         let machine = machine(tools, kernel, uefi, smp, args, cmdline);
         let outcome = qemu::run_captured(&machine, Duration::from_secs(args.timeout))?;
         save_log(&format!("{name}-from{start}"), &outcome.output)?;
         let report = ktest_log::parse(&outcome.output);
         for result in &report.results {
-            let failure = (!result.passed)
-                .then(|| symbols.annotate_log(&ktest_log::test_output(&outcome.output, result.index)));
+            let failure =
+                (!result.passed).then(|| symbols.annotate_log(&ktest_log::test_output(&outcome.output, result.index)));
             let case = Case { name: result.name.clone(), seconds: result.micros.unwrap_or(0) as f64 / 1e6, failure };
             print_verdict(&name, &case);
+            for note in &result.notes {
+                println!("{:>8}{note}", "");
+            }
             suite.cases.push(case);
         }
         if report.done && outcome.success() {

@@ -1,5 +1,6 @@
 //! The kernel heap (`alloc`'s global allocator): a buddy allocator that grows
-//! by mapping fresh frames at its end when a request does not fit.
+//! by mapping fresh frames at its end when a request does not fit, with
+//! size classes in front of it for small blocks (see [`super::small`]).
 //!
 //! Allocation masks interrupts for its short critical section, so the lock
 //! can never be held by code an interrupt interrupted on the same CPU;
@@ -14,14 +15,35 @@ use buddy_system_allocator::Heap;
 
 use super::layout::{HEAP_MAX, HEAP_START, PAGE_SIZE};
 use super::paging::{self, MapFlags};
+use super::small::{self, SizeClasses};
 use crate::irq::IrqMutex;
+use crate::percpu::{self, MAX_CPUS};
 
 /// Smallest growth step.
 const GROW_MIN: u64 = 1 << 20;
 
+/// The buddy heap and the size classes in front of it, under one lock.
+struct Pools {
+    buddy: Heap<48>,
+    small: SizeClasses,
+}
+
+impl Pools {
+    /// Bytes handed out to callers.
+    fn in_use(&self) -> usize {
+        self.buddy.stats_alloc_actual() - self.small.cached_bytes()
+    }
+
+    /// Bytes free without growing.
+    #[cfg(target_os = "none")]
+    fn free(&self) -> usize {
+        self.buddy.stats_total_bytes() - self.in_use()
+    }
+}
+
 /// The global kernel heap.
 pub struct KernelHeap {
-    buddy: IrqMutex<Heap<48>>,
+    pools: IrqMutex<Pools>,
     /// End of the mapped part of the heap region.
     mapped_end: AtomicU64,
 }
@@ -31,17 +53,102 @@ pub struct KernelHeap {
 pub struct HeapStats {
     /// Bytes mapped for the heap.
     pub mapped: u64,
-    /// Bytes handed out (rounded to buddy sizes).
+    /// Bytes handed out (rounded to class or buddy sizes).
     pub allocated: usize,
 }
 
 #[cfg_attr(target_os = "none", global_allocator)]
-static HEAP: KernelHeap = KernelHeap { buddy: IrqMutex::new(Heap::empty()), mapped_end: AtomicU64::new(HEAP_START) };
+static HEAP: KernelHeap = KernelHeap {
+    pools: IrqMutex::new(Pools { buddy: Heap::empty(), small: SizeClasses::new() }),
+    mapped_end: AtomicU64::new(HEAP_START),
+};
 
 /// Current heap figures.
 pub fn stats() -> HeapStats {
-    let allocated = HEAP.buddy.lock().stats_alloc_actual();
+    let allocated = HEAP.pools.lock().in_use();
     HeapStats { mapped: HEAP.mapped_end.load(Ordering::Relaxed) - HEAP_START, allocated }
+}
+
+/// Frames the heap leaves to everyone else (page tables, stacks): growth
+/// that would dip into them is reported as no [`headroom`].
+#[cfg(target_os = "none")]
+const RESERVED_FRAMES: u64 = 1024;
+
+/// Bytes the heap can still hand out without failing: its free space plus
+/// what it may still map, minus a reserve of frames for the rest of the
+/// kernel. A hint for callers that want to fail cleanly instead of meeting
+/// the allocation error handler; fragmentation can make it optimistic.
+/// On the host it is unlimited.
+pub fn headroom() -> u64 {
+    #[cfg(target_os = "none")]
+    {
+        let free = HEAP.pools.lock().free() as u64;
+        let frames = (super::frame::free_count() as u64).saturating_sub(RESERVED_FRAMES);
+        let room_left = HEAP_START + HEAP_MAX - HEAP.mapped_end.load(Ordering::Relaxed);
+        free + (frames * PAGE_SIZE).min(room_left)
+    }
+    #[cfg(not(target_os = "none"))]
+    u64::MAX
+}
+
+/// Bytes that went through the allocator on one CPU since boot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Bytes requested by allocations (layout sizes).
+    pub allocated: u64,
+    /// Bytes given back.
+    pub freed: u64,
+}
+
+/// Per-CPU allocation counters: a section of code that cannot migrate and
+/// is not interrupted by allocating code (interrupt handlers never allocate)
+/// learns exactly what it allocated and freed from two [`cpu_traffic`]
+/// readings. The GC heap attributes bytes to itself this way.
+struct TrafficCounters {
+    allocated: AtomicU64,
+    freed: AtomicU64,
+}
+
+static TRAFFIC: [TrafficCounters; MAX_CPUS] =
+    [const { TrafficCounters { allocated: AtomicU64::new(0), freed: AtomicU64::new(0) } }; MAX_CPUS];
+
+/// This CPU's allocator traffic so far. On the host it counts what goes
+/// through [`HostCountingAlloc`], if a test installed it.
+pub fn cpu_traffic() -> Traffic {
+    let counters = &TRAFFIC[percpu::index()];
+    Traffic { allocated: counters.allocated.load(Ordering::Relaxed), freed: counters.freed.load(Ordering::Relaxed) }
+}
+
+fn count_alloc(bytes: usize) {
+    TRAFFIC[percpu::index()].allocated.fetch_add(bytes as u64, Ordering::Relaxed);
+}
+
+fn count_free(bytes: usize) {
+    TRAFFIC[percpu::index()].freed.fetch_add(bytes as u64, Ordering::Relaxed);
+}
+
+/// Host-side stand-in for the kernel heap in unit tests of code that reads
+/// [`cpu_traffic`]: the system allocator, counted. Install it with
+/// `#[global_allocator]` in a test binary; all threads count as CPU 0, so
+/// tests that read the counters must not run concurrently.
+#[cfg(not(target_os = "none"))]
+pub struct HostCountingAlloc;
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counters are only bookkeeping.
+#[cfg(not(target_os = "none"))]
+unsafe impl GlobalAlloc for HostCountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_alloc(layout.size());
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count_free(layout.size());
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
 }
 
 impl KernelHeap {
@@ -74,26 +181,57 @@ impl KernelHeap {
     }
 }
 
-// SAFETY: the buddy allocator returns disjoint blocks of at least the layout's
-// size and alignment; `dealloc` hands back exactly what `alloc` gave out.
+impl KernelHeap {
+    /// A block for `layout` from the buddy heap, growing it as needed.
+    fn buddy_alloc(&self, pools: &mut Pools, layout: Layout) -> Option<NonNull<u8>> {
+        loop {
+            if let Ok(block) = pools.buddy.alloc(layout) {
+                return Some(block);
+            }
+            if !self.grow(&mut pools.buddy, &layout) {
+                return None;
+            }
+        }
+    }
+}
+
+// SAFETY: the buddy allocator and the size classes return disjoint blocks of
+// at least the layout's size and alignment (a class block is aligned to its
+// power-of-two size, which covers the layout's alignment); `dealloc` hands
+// each block back to where `alloc` took it from, found again by layout.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let mut heap = self.buddy.lock();
-        loop {
-            if let Ok(block) = heap.alloc(layout) {
-                return block.as_ptr();
+        let mut pools = self.pools.lock();
+        let block = match small::class_of(layout) {
+            Some(class) => pools.small.pop(class).or_else(|| {
+                let run_layout = Layout::from_size_align(small::RUN_BYTES, small::class_size(class)).ok()?;
+                let run = self.buddy_alloc(&mut pools, run_layout)?;
+                // SAFETY: a fresh buddy block of RUN_BYTES, aligned to the
+                // class size, owned by nobody else.
+                unsafe { pools.small.refill(class, run) };
+                pools.small.pop(class)
+            }),
+            None => self.buddy_alloc(&mut pools, layout),
+        };
+        match block {
+            Some(block) => {
+                count_alloc(layout.size());
+                block.as_ptr()
             }
-            if !self.grow(&mut heap, &layout) {
-                return null_mut();
-            }
+            None => null_mut(),
         }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if let Some(ptr) = NonNull::new(ptr) {
-            // SAFETY: the caller passes a block this allocator returned, with
-            // the same layout.
-            unsafe { self.buddy.lock().dealloc(ptr, layout) };
+        let Some(ptr) = NonNull::new(ptr) else { return };
+        count_free(layout.size());
+        let mut pools = self.pools.lock();
+        match small::class_of(layout) {
+            // SAFETY: the caller passes a block this allocator returned for
+            // the same layout, so from this class, and gives it up.
+            Some(class) => unsafe { pools.small.push(class, ptr) },
+            // SAFETY: as above, from the buddy heap.
+            None => unsafe { pools.buddy.dealloc(ptr, layout) },
         }
     }
 }

@@ -41,8 +41,7 @@ pub const PAGE_SIZE: u64 = 4096;
 /// Creates the PML4 entries for the heap, stack and KVA regions.
 pub(super) fn reserve_top_level_tables() {
     for start in [HEAP_START, STACKS_START, KVA_START] {
-        super::paging::ensure_top_level_table(VirtAddr::new(start))
-            .expect("no frames for kernel page tables");
+        super::paging::ensure_top_level_table(VirtAddr::new(start)).expect("no frames for kernel page tables");
     }
 }
 

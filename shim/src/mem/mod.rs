@@ -7,6 +7,7 @@ pub mod heap;
 pub mod kva;
 pub mod layout;
 pub mod paging;
+pub mod small;
 pub mod stack;
 
 #[cfg(feature = "ktest")]
@@ -18,10 +19,7 @@ use bootloader_api::BootInfo;
 /// page tables it built (reached through its physical-memory mapping), then
 /// the kernel's own virtual regions.
 pub fn init(boot_info: &BootInfo) {
-    let offset = boot_info
-        .physical_memory_offset
-        .into_option()
-        .expect("bootloader config maps physical memory");
+    let offset = boot_info.physical_memory_offset.into_option().expect("bootloader config maps physical memory");
     stack::set_boot_stack(boot_info.kernel_stack_bottom, boot_info.kernel_stack_len);
     frame::init(&boot_info.memory_regions, offset);
     paging::init(offset);

@@ -122,7 +122,8 @@ pub fn map(page: Page, frame: PhysFrame, flags: MapFlags) -> Result<(), MapError
         // SAFETY: the page is in the kernel half and was unmapped (map_to
         // refuses otherwise), so no existing reference is invalidated; the
         // caller hands over `frame` for this mapping.
-        let result = unsafe { table.map_to_with_table_flags(page, frame, flags.to_pte(), table_flags, &mut PageTableFrames) };
+        let result =
+            unsafe { table.map_to_with_table_flags(page, frame, flags.to_pte(), table_flags, &mut PageTableFrames) };
         match result {
             Ok(flush) => {
                 flush.flush();

@@ -61,10 +61,26 @@ pub struct TrapFrame {
 
 impl fmt::Display for TrapFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "    RIP {:#018x}  RSP {:#018x}  RFLAGS {:#x}  CS {:#x}  SS {:#x}", self.rip, self.rsp, self.rflags, self.cs, self.ss)?;
-        writeln!(f, "    RAX {:#018x}  RBX {:#018x}  RCX {:#018x}  RDX {:#018x}", self.rax, self.rbx, self.rcx, self.rdx)?;
-        writeln!(f, "    RSI {:#018x}  RDI {:#018x}  RBP {:#018x}  R8  {:#018x}", self.rsi, self.rdi, self.rbp, self.r8)?;
-        writeln!(f, "    R9  {:#018x}  R10 {:#018x}  R11 {:#018x}  R12 {:#018x}", self.r9, self.r10, self.r11, self.r12)?;
+        writeln!(
+            f,
+            "    RIP {:#018x}  RSP {:#018x}  RFLAGS {:#x}  CS {:#x}  SS {:#x}",
+            self.rip, self.rsp, self.rflags, self.cs, self.ss
+        )?;
+        writeln!(
+            f,
+            "    RAX {:#018x}  RBX {:#018x}  RCX {:#018x}  RDX {:#018x}",
+            self.rax, self.rbx, self.rcx, self.rdx
+        )?;
+        writeln!(
+            f,
+            "    RSI {:#018x}  RDI {:#018x}  RBP {:#018x}  R8  {:#018x}",
+            self.rsi, self.rdi, self.rbp, self.r8
+        )?;
+        writeln!(
+            f,
+            "    R9  {:#018x}  R10 {:#018x}  R11 {:#018x}  R12 {:#018x}",
+            self.r9, self.r10, self.r11, self.r12
+        )?;
         write!(f, "    R13 {:#018x}  R14 {:#018x}  R15 {:#018x}", self.r13, self.r14, self.r15)
     }
 }

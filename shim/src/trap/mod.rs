@@ -95,7 +95,8 @@ fn ist_for(vector: u64) -> Option<u16> {
 /// Builds the IDT (once) and loads it on this CPU.
 pub fn init() {
     let idt = IDT.call_once(|| core::array::from_fn(|v| Gate::new(entry::stub_address(v as u8), ist_for(v as u64))));
-    let pointer = DescriptorTablePointer { limit: (size_of::<[Gate; 256]>() - 1) as u16, base: VirtAddr::from_ptr(idt) };
+    let pointer =
+        DescriptorTablePointer { limit: (size_of::<[Gate; 256]>() - 1) as u16, base: VirtAddr::from_ptr(idt) };
     // SAFETY: the IDT is a static that never moves or changes after
     // `call_once`, and every gate points at a valid stub.
     unsafe { lidt(&pointer) };

@@ -48,7 +48,13 @@ pub struct PageFaultCause(pub u64);
 impl fmt::Display for PageFaultCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let code = self.0;
-        let access = if code & 0x10 != 0 { "instruction fetch" } else if code & 2 != 0 { "write" } else { "read" };
+        let access = if code & 0x10 != 0 {
+            "instruction fetch"
+        } else if code & 2 != 0 {
+            "write"
+        } else {
+            "read"
+        };
         let kind = if code & 1 != 0 { "protection violation" } else { "page not present" };
         let mode = if code & 4 != 0 { "user mode" } else { "kernel mode" };
         write!(f, "{access}, {kind}, {mode}")?;
@@ -96,11 +102,7 @@ pub(super) fn exception(frame: &mut TrapFrame) {
 
 fn report(frame: &TrapFrame, fault_address: u64) {
     let (mnemonic, name) = exception_name(frame.vector);
-    println!(
-        "!!! CPU EXCEPTION: {name} ({mnemonic}, vector {}) on CPU {}",
-        frame.vector,
-        crate::apic::current_id()
-    );
+    println!("!!! CPU EXCEPTION: {name} ({mnemonic}, vector {}) on CPU {}", frame.vector, crate::apic::current_id());
     if frame.vector == PAGE_FAULT {
         println!("    error code {:#x}: {}", frame.error_code, PageFaultCause(frame.error_code));
         println!("    CR2 {fault_address:#018x} (faulting address)");

@@ -1,0 +1,527 @@
+//! The runtime's garbage-collected heap, built on gc-arena.
+//!
+//! A [`Heap`] owns one gc-arena arena behind a spin lock, so any CPU can use
+//! it. Code reaches its objects only inside a scope — [`Heap::mutate`] — in
+//! which `Gc` pointers are valid (gc-arena brands them with the scope's
+//! `'gc` lifetime, so they cannot leak out). A scope never blocks or
+//! switches goroutines; it is a safepoint: when it closes, nothing but the
+//! root set points into the heap, so the collector can run with exact roots
+//! and no stack scanning. What must outlive a scope is stashed as a
+//! [`Handle`] (a gc-arena `DynamicRootSet` entry), which may be held across
+//! blocking and goroutine switches and moved between CPUs.
+//!
+//! Collection happens only between scopes, as the heap's [`Policy`]
+//! decides (a cargo feature picks it for the kernel's heaps): paced
+//! incremental steps, a stop-the-world collection on growth, or never.
+//! Every pause is measured the same way whatever the policy
+//! ([`HeapStats`]). See docs/gc.md.
+
+mod config;
+mod histogram;
+mod policy;
+mod send;
+mod stats;
+
+#[cfg(feature = "ktest")]
+mod ktests;
+#[cfg(test)]
+mod tests;
+
+pub use config::{DEFAULT_GROWTH_PERCENT, DEFAULT_MIN_TRIGGER_BYTES, DEFAULT_STEP_WORK, HeapConfig};
+pub use gc_arena::arena::Root;
+pub use gc_arena::lock::{GcLock, GcRefLock, Lock, RefLock};
+pub use gc_arena::{Collect, Gc, GcWeak, Mutation, Rootable, Static};
+pub use histogram::{BUCKETS, PauseHistogram};
+pub use policy::{GrowthTrigger, Policy, Step, StepPacer};
+pub use stats::{HeapStats, Pause, PauseCause, RECENT_PAUSES, RecentPauses};
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use gc_arena::arena::CollectionPhase;
+use gc_arena::metrics::Pacing;
+use gc_arena::{Arena, DynamicRootSet};
+use shim::mem::heap::{Traffic, cpu_traffic, headroom};
+use shim::time::now_ns;
+use spin::{Mutex, MutexGuard};
+
+use send::{SendArena, SendRoot};
+
+/// Allocation refused: the heap reached its limit or memory ran out. Maps
+/// to ENOMEM at the system-call boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllocError;
+
+impl fmt::Display for AllocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GC heap out of memory")
+    }
+}
+
+/// Rough size of gc-arena's per-object header, for the limit check only.
+const OBJECT_HEADER_BYTES: u64 = 2 * size_of::<usize>() as u64;
+
+/// gc-arena's pacing for the incremental policy: its defaults, except that
+/// keeping a live object during the sweep is charged 0.25 work units
+/// instead of 0.05. In the kernel each collector iteration also pays for a
+/// soft-float debt check (the kernel target has no SSE), which makes a
+/// "cheap" keep cost about as much as a mark; with the default, one step
+/// could sweep 20 live objects per unit and run 5x past its time budget.
+/// Every path of an object still costs under one unit per cycle, as
+/// gc-arena requires (mark + trace + keep = 0.75, drop + free = 0.5).
+const INCREMENTAL_PACING: Pacing = Pacing { keep_factor: 0.25, mark_factor: 0.2, trace_factor: 0.3, ..Pacing::DEFAULT };
+
+/// A garbage-collected heap. Cloning gives another reference to the same
+/// heap.
+#[derive(Clone)]
+pub struct Heap {
+    shared: Arc<Shared>,
+}
+
+/// What a heap and its handles share.
+struct Shared {
+    state: Mutex<State>,
+    /// Handles dropped while the lock was held elsewhere, released by the
+    /// next locker.
+    deferred: Mutex<Vec<Box<dyn Send>>>,
+    has_deferred: AtomicBool,
+    /// Which CPU (index + 1) holds `state`, to turn a nested scope on the
+    /// same heap into a clear panic instead of a silent deadlock.
+    #[cfg(target_os = "none")]
+    owner: core::sync::atomic::AtomicUsize,
+}
+
+/// The locked part of a heap.
+struct State {
+    arena: SendArena,
+    config: HeapConfig,
+    stats: HeapStats,
+    cycle: CycleTally,
+}
+
+/// Pauses and frees within the current cycle, for `gctrace`.
+#[derive(Default)]
+struct CycleTally {
+    pauses: u64,
+    pause_ns: u64,
+    max_pause_ns: u64,
+    objects_freed: u64,
+    bytes_freed: u64,
+}
+
+/// What a pause compares against when it ends.
+struct PauseStart {
+    ns: u64,
+    objects: u64,
+    traffic: Traffic,
+}
+
+impl Heap {
+    /// A heap named `name` (for reports) with the kernel's settings: the
+    /// active policy, tuned by the boot command line.
+    pub fn new(name: &'static str) -> Self {
+        Self::with_config(name, HeapConfig::from_cmdline())
+    }
+
+    /// A heap with explicit settings (tests and experiments).
+    pub fn with_config(name: &'static str, config: HeapConfig) -> Self {
+        let arena = Arena::new(|mc| DynamicRootSet::new(mc));
+        let pacing = match config.policy {
+            Policy::Incremental => INCREMENTAL_PACING,
+            // These never let gc-arena pace; it only runs full cycles.
+            Policy::StopTheWorld | Policy::None => Pacing::STOP_THE_WORLD,
+        };
+        arena.metrics().set_pacing(pacing);
+        let objects = arena.metrics().total_gc_count() as u64;
+        let mut stats = HeapStats::new(name, config.policy);
+        stats.objects_live = objects;
+        let state = State { arena: SendArena(arena), config, stats, cycle: CycleTally::default() };
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                deferred: Mutex::new(Vec::new()),
+                has_deferred: AtomicBool::new(false),
+                #[cfg(target_os = "none")]
+                owner: core::sync::atomic::AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Runs `f` in a scope of this heap and returns its result; then lets
+    /// the policy collect. `f` must not block, switch goroutines or open a
+    /// scope of the same heap.
+    ///
+    /// An allocation that fails inside `f` ([`Scope::alloc`] returning
+    /// [`AllocError`]) makes the heap run a full collection when `f`
+    /// returns (except under [`Policy::None`]); see also
+    /// [`Heap::try_mutate`].
+    pub fn mutate<'h, T>(&'h self, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> T {
+        let mut state = self.shared.lock();
+        let (out, failed) = state.scope(&self.shared, f);
+        self.shared.collect_after_scope(state, failed);
+        out
+    }
+
+    /// Like [`mutate`](Heap::mutate) for a scope that may fail to allocate:
+    /// on [`AllocError`] the heap runs a full collection and runs `f` once
+    /// more, and only a second failure is returned. `f` must therefore be
+    /// safe to repeat: allocate first, link into reachable objects last.
+    /// Under [`Policy::None`] nothing is collected and the first failure is
+    /// returned.
+    pub fn try_mutate<'h, T>(
+        &'h self,
+        mut f: impl for<'gc> FnMut(&Scope<'h, 'gc>) -> Result<T, AllocError>,
+    ) -> Result<T, AllocError> {
+        match self.mutate(&mut f) {
+            Err(AllocError) if self.policy() != Policy::None => self.mutate(f),
+            result => result,
+        }
+    }
+
+    /// Runs a full collection now (cause [`PauseCause::Explicit`]), under
+    /// any policy.
+    pub fn collect(&self) {
+        self.shared.lock().collect_full(PauseCause::Explicit);
+    }
+
+    /// A copy of the heap's statistics.
+    pub fn stats(&self) -> HeapStats {
+        self.shared.lock().stats
+    }
+
+    /// The heap's policy.
+    pub fn policy(&self) -> Policy {
+        self.shared.lock().config.policy
+    }
+
+    /// Prints the statistics summary on the console (`gcstats`).
+    pub fn print_stats(&self) {
+        let stats = self.stats();
+        shim::println!("gcstats: {stats}");
+    }
+}
+
+/// The heap lock, held.
+struct Locked<'a> {
+    shared: &'a Shared,
+    guard: MutexGuard<'a, State>,
+}
+
+impl Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        #[cfg(target_os = "none")]
+        self.shared.owner.store(0, Ordering::Relaxed);
+        #[cfg(not(target_os = "none"))]
+        let _ = self.shared;
+    }
+}
+
+impl Shared {
+    /// Takes the heap lock, timing any wait, and releases deferred handles.
+    fn lock(&self) -> Locked<'_> {
+        let mut locked = match self.state.try_lock() {
+            Some(guard) => Locked { shared: self, guard },
+            None => {
+                self.check_not_nested();
+                let start = now_ns();
+                let guard = self.state.lock();
+                let mut locked = Locked { shared: self, guard };
+                locked.stats.lock_wait_ns += now_ns() - start;
+                locked.stats.lock_contended += 1;
+                locked
+            }
+        };
+        #[cfg(target_os = "none")]
+        self.owner.store(shim::percpu::index() + 1, Ordering::Relaxed);
+        if self.has_deferred.swap(false, Ordering::Acquire) {
+            let released = core::mem::take(&mut *self.deferred.lock());
+            drop(released);
+        }
+        locked.stats.objects_live = locked.objects();
+        locked
+    }
+
+    /// Panics if this CPU already holds the lock: scopes never switch
+    /// goroutines, so that can only be a scope nested in a scope.
+    fn check_not_nested(&self) {
+        #[cfg(target_os = "none")]
+        {
+            let cpu = shim::percpu::index();
+            assert!(
+                self.owner.load(Ordering::Relaxed) != cpu + 1,
+                "GC heap scope opened inside a scope of the same heap (CPU {cpu})"
+            );
+        }
+    }
+
+    /// Drops a handle's root under the lock, or queues it for the next
+    /// locker when the lock is busy (possibly by the dropping code itself).
+    fn release(&self, root: Box<dyn Send>) {
+        match self.state.try_lock() {
+            Some(guard) => {
+                drop(root);
+                drop(guard);
+            }
+            None => {
+                self.deferred.lock().push(root);
+                self.has_deferred.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// The policy's turn after a scope closed.
+    fn collect_after_scope<'a>(&'a self, mut state: Locked<'a>, alloc_failed: bool) {
+        let config = state.config;
+        match config.policy {
+            Policy::None => {}
+            _ if alloc_failed => state.collect_full(PauseCause::AllocFailure),
+            Policy::StopTheWorld => {
+                if config.trigger.due(state.stats.bytes_live_after_cycle, state.stats.bytes_live()) {
+                    state.collect_full(PauseCause::Growth);
+                }
+            }
+            Policy::Incremental => {
+                // Pay the whole debt, one bounded pause at a time, letting
+                // other CPUs in between pauses.
+                let mut steps_left = config.pacer.step_limit(state.debt());
+                while let Some(step) = config.pacer.plan(state.debt()) {
+                    state.step(step);
+                    steps_left -= 1;
+                    if steps_left == 0 {
+                        break;
+                    }
+                    drop(state);
+                    state = self.lock();
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    fn objects(&self) -> u64 {
+        self.arena.0.metrics().total_gc_count() as u64
+    }
+
+    fn debt(&self) -> f64 {
+        self.arena.0.metrics().allocation_debt()
+    }
+
+    /// Runs `f` in a gc-arena `mutate` and accounts for what it allocated.
+    /// Returns `f`'s result and whether an allocation was refused.
+    fn scope<'h, T>(&mut self, heap: &'h Arc<Shared>, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> (T, bool) {
+        let objects_before = self.objects();
+        let start = cpu_traffic();
+        let room = self.config.limit_bytes.map_or(u64::MAX, |limit| limit.saturating_sub(self.stats.bytes_live()));
+        let (out, failures) = self.arena.0.mutate(|mc, roots| {
+            let scope = Scope { heap, mc, roots, start, room, failures: Cell::new(0) };
+            let out = f(&scope);
+            (out, scope.failures.get())
+        });
+        let used = traffic_since(start);
+        let objects = self.objects();
+        let stats = &mut self.stats;
+        stats.objects_allocated += objects.saturating_sub(objects_before);
+        stats.objects_live = objects;
+        stats.bytes_allocated += used.allocated;
+        stats.bytes_freed += used.freed;
+        stats.alloc_failures += failures;
+        (out, failures > 0)
+    }
+
+    fn pause_start(&self) -> PauseStart {
+        PauseStart { ns: now_ns(), objects: self.objects(), traffic: cpu_traffic() }
+    }
+
+    /// One bounded incremental step.
+    fn step(&mut self, step: Step) {
+        let start = self.pause_start();
+        // gc-arena pays debt until none is left: hide the deferred part.
+        self.arena.0.metrics().adjust_debt(-step.defer);
+        self.arena.0.cycle_debt();
+        let cycle_done = self.arena.0.collection_phase() == CollectionPhase::Sleeping;
+        if !cycle_done {
+            self.arena.0.metrics().adjust_debt(step.defer);
+        }
+        // A finished cycle drops what was deferred: the next one starts
+        // with a fresh sleep, as gc-arena's pacing intends.
+        self.finish_pause(start, PauseCause::Pacing, step.pay as u64, u64::from(cycle_done));
+    }
+
+    /// A whole collection in one pause: finishes a cycle in progress (whose
+    /// newest objects it may keep), then runs one complete cycle.
+    fn collect_full(&mut self, cause: PauseCause) {
+        let start = self.pause_start();
+        let mut cycles = 1;
+        if self.arena.0.collection_phase() != CollectionPhase::Sleeping {
+            self.arena.0.finish_cycle();
+            cycles += 1;
+        }
+        self.arena.0.finish_cycle();
+        let examined = start.objects;
+        self.finish_pause(start, cause, examined, cycles);
+    }
+
+    fn finish_pause(&mut self, start: PauseStart, cause: PauseCause, work: u64, cycles: u64) {
+        let end = now_ns();
+        let traffic = traffic_since(start.traffic);
+        let objects = self.objects();
+        // The collector's own bookkeeping may allocate (its gray queue):
+        // count the pause's net effect.
+        let bytes_freed = traffic.freed.saturating_sub(traffic.allocated);
+        self.stats.bytes_allocated += traffic.allocated.saturating_sub(traffic.freed);
+        let pause = Pause {
+            start_ns: start.ns,
+            duration_ns: end - start.ns,
+            cause,
+            work,
+            objects_freed: start.objects.saturating_sub(objects),
+            bytes_freed,
+            cycles_completed: cycles,
+        };
+        self.stats.record_pause(pause);
+        self.stats.objects_live = objects;
+        let tally = &mut self.cycle;
+        tally.pauses += 1;
+        tally.pause_ns += pause.duration_ns;
+        tally.max_pause_ns = tally.max_pause_ns.max(pause.duration_ns);
+        tally.objects_freed += pause.objects_freed;
+        tally.bytes_freed += pause.bytes_freed;
+        if self.config.trace >= 2 {
+            shim::println!(
+                "gc pause {} {}: {} ns, work {}, freed {} objs {} B",
+                self.stats.name,
+                cause.name(),
+                pause.duration_ns,
+                work,
+                pause.objects_freed,
+                pause.bytes_freed
+            );
+        }
+        if cycles > 0 {
+            self.end_cycle();
+        }
+    }
+
+    fn end_cycle(&mut self) {
+        self.stats.objects_live_after_cycle = self.stats.objects_live;
+        self.stats.bytes_live_after_cycle = self.stats.bytes_live();
+        let tally = core::mem::take(&mut self.cycle);
+        if self.config.trace >= 1 {
+            let s = &self.stats;
+            shim::println!(
+                "gc {} @{}ms heap {} ({}): {} pauses {} us total, max {} us; freed {} objs {} KiB; live {} objs {} KiB",
+                s.cycles,
+                now_ns() / 1_000_000,
+                s.name,
+                s.policy.name(),
+                tally.pauses,
+                tally.pause_ns / 1000,
+                tally.max_pause_ns / 1000,
+                tally.objects_freed,
+                tally.bytes_freed >> 10,
+                s.objects_live_after_cycle,
+                s.bytes_live_after_cycle >> 10,
+            );
+        }
+    }
+}
+
+/// Allocator traffic on this CPU since `start`.
+fn traffic_since(start: Traffic) -> Traffic {
+    let now = cpu_traffic();
+    Traffic { allocated: now.allocated - start.allocated, freed: now.freed - start.freed }
+}
+
+/// A scope of a heap: inside it, `Gc` pointers of lifetime `'gc` are
+/// valid. Obtained from [`Heap::mutate`].
+pub struct Scope<'h, 'gc> {
+    heap: &'h Arc<Shared>,
+    mc: &'gc Mutation<'gc>,
+    roots: &'gc DynamicRootSet<'gc>,
+    /// Allocator traffic when the scope opened.
+    start: Traffic,
+    /// Bytes the scope may add before reaching the heap's limit.
+    room: u64,
+    failures: Cell<u64>,
+}
+
+impl<'h, 'gc> Scope<'h, 'gc> {
+    /// gc-arena's mutation context: for write barriers (`Gc::write`,
+    /// `RefLock::borrow_mut`, `Lock::set`) and gc-arena APIs.
+    pub fn mc(&self) -> &'gc Mutation<'gc> {
+        self.mc
+    }
+
+    /// Allocates `value` in the heap, or refuses with [`AllocError`] when
+    /// that would pass the heap's limit or exhaust memory.
+    pub fn alloc<T: Collect<'gc> + 'gc>(&self, value: T) -> Result<Gc<'gc, T>, AllocError> {
+        self.reserve(size_of::<T>() as u64 + OBJECT_HEADER_BYTES)?;
+        Ok(Gc::new(self.mc, value))
+    }
+
+    /// Checks that `bytes` more can be allocated in this scope (for memory
+    /// an object owns, such as a `Vec` about to grow). A refusal counts as
+    /// an allocation failure.
+    pub fn reserve(&self, bytes: u64) -> Result<(), AllocError> {
+        let used = traffic_since(self.start);
+        let grown = used.allocated.saturating_sub(used.freed);
+        if grown.saturating_add(bytes) > self.room || bytes > headroom() {
+            self.failures.set(self.failures.get() + 1);
+            return Err(AllocError);
+        }
+        Ok(())
+    }
+
+    /// Keeps `object` alive beyond this scope: the returned handle is a
+    /// root until it is dropped.
+    pub fn stash<R: for<'a> Rootable<'a> + 'static>(&self, object: Gc<'gc, Root<'gc, R>>) -> Handle<R> {
+        Handle { heap: Arc::clone(self.heap), root: Some(SendRoot(self.roots.stash::<R>(self.mc, object))) }
+    }
+
+    /// The object behind `handle`.
+    ///
+    /// # Panics
+    /// If `handle` belongs to another heap.
+    pub fn fetch<R: for<'a> Rootable<'a> + 'static>(&self, handle: &Handle<R>) -> Gc<'gc, Root<'gc, R>> {
+        assert!(Arc::ptr_eq(&handle.heap, self.heap), "GC handle used in a scope of another heap");
+        let root = handle.root.as_ref().expect("a live handle holds its root");
+        self.roots.fetch(&root.0)
+    }
+}
+
+/// A root: keeps one object (and what it reaches) alive across scopes.
+/// May be held across blocking and moved between CPUs; dropping it lets
+/// the object be collected. `R` names the object's type with gc-arena's
+/// `Rootable!` macro, e.g. `Handle<Rootable![RefLock<Node<'_>>]>`.
+pub struct Handle<R: for<'a> Rootable<'a> + 'static> {
+    heap: Arc<Shared>,
+    /// Always `Some` until dropped.
+    root: Option<SendRoot<R>>,
+}
+
+impl<R: for<'a> Rootable<'a> + 'static> Drop for Handle<R> {
+    fn drop(&mut self) {
+        if let Some(root) = self.root.take() {
+            self.heap.release(Box::new(root));
+        }
+    }
+}
