@@ -445,10 +445,11 @@ impl State {
     }
 }
 
-/// Allocator traffic on this CPU since `start`.
+/// Allocator traffic on this CPU since `start` (taken on this CPU: scopes
+/// and pauses do not migrate).
 fn traffic_since(start: Traffic) -> Traffic {
     let now = cpu_traffic();
-    Traffic { allocated: now.allocated - start.allocated, freed: now.freed - start.freed }
+    Traffic { allocated: now.allocated.saturating_sub(start.allocated), freed: now.freed.saturating_sub(start.freed) }
 }
 
 /// A scope of a heap: inside it, `Gc` pointers of lifetime `'gc` are
