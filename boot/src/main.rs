@@ -24,14 +24,27 @@ entry_point!(kernel_main, config = &BOOTLOADER_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     shim::init(boot_info);
+    runtime::sched::start(kernel_goroutine)
+}
+
+/// The first goroutine: the test suite in a `ktest` build; otherwise the
+/// boot banner, then power-off (or, with `hold` on the command line, an idle
+/// kernel that answers Ctrl-T with a goroutine dump).
+fn kernel_goroutine() {
     if cfg!(feature = "ktest") {
         shim::ktest::run_all();
     }
     shim::println!(
-        "Hardtack {}: kernel up {} ms after entry, GC policy {}. Nothing to run yet: the scheduler and user space are still to come.",
+        "Hardtack {}: kernel up {} ms after entry, GC policy {}, scheduler on {} CPU(s). Nothing to run yet: user space is still to come.",
         env!("CARGO_PKG_VERSION"),
         shim::time::now_ns() / 1_000_000,
         runtime::heap::Policy::ACTIVE.name(),
+        runtime::sched::cpus().len(),
     );
+    if shim::cmdline::get("hold").is_some() {
+        shim::println!("hold: staying up; Ctrl-T prints the goroutines, Ctrl-A X quits QEMU");
+        runtime::sched::dump_on_ctrl_t().expect("memory for the console goroutine");
+        return;
+    }
     shim::power::power_off()
 }

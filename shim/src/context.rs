@@ -28,6 +28,11 @@ impl Context {
         Context { rsp: 0 }
     }
 
+    /// Whether this is an [`empty`](Context::empty) slot nothing was saved into.
+    pub fn is_empty(&self) -> bool {
+        self.rsp == 0
+    }
+
     /// A context that, when switched to, calls `entry(arg)` on `stack`.
     /// `entry` must never return (it switches away for good instead).
     pub fn new(stack: &KernelStack, entry: extern "C" fn(usize) -> !, arg: usize) -> Context {

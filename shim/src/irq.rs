@@ -11,6 +11,15 @@ pub fn enable() {
     interrupts::enable();
 }
 
+/// Enables interrupts and halts until one arrives, then masks them again.
+/// `sti; hlt` is atomic (an interrupt cannot slip in between the two), so
+/// an idle loop that checked for work with interrupts masked cannot miss
+/// the wake-up for work that arrived after the check.
+pub fn enable_and_halt() {
+    interrupts::enable_and_hlt();
+    interrupts::disable();
+}
+
 /// Whether interrupts are enabled on this CPU.
 pub fn enabled() -> bool {
     interrupts::are_enabled()

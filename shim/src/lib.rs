@@ -4,9 +4,10 @@
 //! exposed it through a narrow interface; this crate is that layer. It holds
 //! every `unsafe` block of the kernel (each with a `// SAFETY:` comment) and
 //! offers safe entry points: console and log, physical frames, kernel page
-//! tables, the kernel heap, kernel stacks with guard pages, traps and
-//! exception reports, the local APIC timer and a nanosecond clock, ACPI
-//! facts, the boot command line and power-off.
+//! tables, the kernel heap, kernel stacks with guard pages, tasks and the
+//! context switch, per-CPU data, traps and exception reports, preemption at
+//! interrupt return, the local APIC timer, IPIs and a nanosecond clock,
+//! ACPI facts, the boot command line and power-off.
 //!
 //! Boot order is fixed by [`init`]; see `docs/architecture.md`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -28,6 +29,7 @@ pub mod mem;
 pub mod panic;
 pub mod percpu;
 pub mod power;
+pub mod task;
 pub mod time;
 pub mod trap;
 

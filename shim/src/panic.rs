@@ -38,7 +38,12 @@ pub(crate) fn stop_after_report(frame: &TrapFrame) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     begin_report();
-    println!("!!! KERNEL PANIC on CPU {}: {}", crate::apic::current_id(), info.message());
+    match crate::task::current_tag() {
+        Some(task) => {
+            println!("!!! KERNEL PANIC on CPU {} in task {task}: {}", crate::apic::current_id(), info.message())
+        }
+        None => println!("!!! KERNEL PANIC on CPU {}: {}", crate::apic::current_id(), info.message()),
+    }
     if let Some(location) = info.location() {
         println!("    at {}:{}:{}", location.file(), location.line(), location.column());
     }

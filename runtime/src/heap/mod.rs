@@ -52,6 +52,8 @@ use spin::{Mutex, MutexGuard};
 
 use send::{SendArena, SendRoot};
 
+use crate::sched::{Pin, pin};
+
 /// Allocation refused: the heap reached its limit or memory ran out. Maps
 /// to ENOMEM at the system-call boundary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,10 +208,14 @@ impl Heap {
     }
 }
 
-/// The heap lock, held.
+/// The heap lock, held; the goroutine holding it is pinned to its CPU
+/// (never preempted), because other goroutines of that CPU may spin on it.
 struct Locked<'a> {
     shared: &'a Shared,
     guard: MutexGuard<'a, State>,
+    /// Dropped after `guard` (field order), so a preemption the pin held
+    /// back happens after the lock is free.
+    _pin: Pin,
 }
 
 impl Deref for Locked<'_> {
@@ -237,13 +243,15 @@ impl Drop for Locked<'_> {
 impl Shared {
     /// Takes the heap lock, timing any wait, and releases deferred handles.
     fn lock(&self) -> Locked<'_> {
+        assert!(!shim::percpu::in_interrupt(), "GC heap used in an interrupt handler");
+        let pin = pin();
         let mut locked = match self.state.try_lock() {
-            Some(guard) => Locked { shared: self, guard },
+            Some(guard) => Locked { shared: self, guard, _pin: pin },
             None => {
                 self.check_not_nested();
                 let start = now_ns();
                 let guard = self.state.lock();
-                let mut locked = Locked { shared: self, guard };
+                let mut locked = Locked { shared: self, guard, _pin: pin };
                 locked.stats.lock_wait_ns += now_ns() - start;
                 locked.stats.lock_contended += 1;
                 locked

@@ -3,8 +3,9 @@
 //! size classes in front of it for small blocks (see [`super::small`]).
 //!
 //! Allocation masks interrupts for its short critical section, so the lock
-//! can never be held by code an interrupt interrupted on the same CPU;
-//! interrupt handlers themselves never allocate (a rule of the design).
+//! can never be held by code an interrupt interrupted on the same CPU.
+//! Interrupt handlers never allocate (a rule of the design, checked here:
+//! an allocation in interrupt context panics); they may drop, which frees.
 //! Failure returns null (the `alloc` error path), it never panics here.
 
 use core::alloc::{GlobalAlloc, Layout};
@@ -201,6 +202,7 @@ impl KernelHeap {
 // each block back to where `alloc` took it from, found again by layout.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        assert!(!percpu::in_interrupt(), "allocation in an interrupt handler ({} bytes)", layout.size());
         let mut pools = self.pools.lock();
         let block = match small::class_of(layout) {
             Some(class) => pools.small.pop(class).or_else(|| {

@@ -74,6 +74,17 @@ impl KernelStack {
         self.bottom() - PAGE_SIZE
     }
 
+    /// Retags the stack (reports name the new tag), e.g. when a cached
+    /// stack is given to another goroutine.
+    pub fn set_tag(&mut self, tag: u64) {
+        SLOT_TAGS[self.slot].store(tag, Ordering::Relaxed);
+    }
+
+    /// Size in pages (guard excluded).
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
     /// The slot number.
     pub fn slot(&self) -> usize {
         self.slot
@@ -149,7 +160,7 @@ impl core::fmt::Display for StackKind {
             StackKind::Slot(owner) if owner.tag == crate::cpu::IST_STACK_TAG => {
                 write!(f, "interrupt stack (IST), slot {}", owner.slot)
             }
-            StackKind::Slot(owner) => write!(f, "kernel stack slot {} (tag {:#x})", owner.slot, owner.tag),
+            StackKind::Slot(owner) => write!(f, "kernel stack slot {} of task {}", owner.slot, owner.tag),
             StackKind::Boot => write!(f, "boot stack (bootstrap CPU, before the scheduler)"),
             StackKind::Unknown => write!(f, "unknown stack"),
         }

@@ -6,11 +6,20 @@
 //! | 0..=31      | CPU exceptions: recovered (stack-overflow probes) or reported, then the machine stops |
 //! | 0x20..=0x2f | the legacy PIC, remapped here and masked; stray IRQs are ignored |
 //! | 0x30        | local APIC timer (counted, then its [`set_handler`] hook) |
-//! | 0x31..=0xef | free for devices and IPIs ([`set_handler`])          |
+//! | 0x31        | wake-up IPI: only breaks a `hlt` ([`WAKE_VECTOR`])  |
+//! | 0x32..=0xef | free for devices and IPIs ([`set_handler`])          |
 //! | 0xfe, 0xff  | local APIC error, spurious                          |
 //!
 //! Interrupt handlers run with interrupts masked, must not allocate and must
-//! not block; they may print.
+//! not block; they may print. While one runs, [`crate::percpu::in_interrupt`]
+//! is true (the GC heap and the allocator check it).
+//!
+//! Preemption happens on the way out: when the outermost handler returns,
+//! a reschedule was requested ([`crate::percpu::request_resched`]) and
+//! preemption is not disabled, the dispatcher calls the hook installed with
+//! [`set_preempt_hook`] — still on the interrupted task's stack, interrupts
+//! masked — which may switch tasks; the interrupted code resumes (`iretq`)
+//! when the scheduler switches back to it.
 
 mod entry;
 pub mod report;
@@ -30,6 +39,8 @@ use crate::cpu;
 pub const PIC_BASE: u8 = 0x20;
 /// Local APIC timer vector.
 pub const TIMER_VECTOR: u8 = 0x30;
+/// Wake-up IPI vector: handled by acknowledging it; it exists to end a `hlt`.
+pub const WAKE_VECTOR: u8 = 0x31;
 /// Local APIC error vector.
 pub const APIC_ERROR_VECTOR: u8 = 0xfe;
 /// Local APIC spurious vector.
@@ -82,6 +93,7 @@ impl Gate {
 
 static IDT: Once<[Gate; 256]> = Once::new();
 static HANDLERS: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
+static PREEMPT_HOOK: AtomicUsize = AtomicUsize::new(0);
 
 fn ist_for(vector: u64) -> Option<u16> {
     match vector {
@@ -102,10 +114,34 @@ pub fn init() {
     unsafe { lidt(&pointer) };
 }
 
-/// Installs `handler` for the timer, a device or an IPI vector (0x30..=0xef).
+/// Installs `handler` for the timer, a device or an IPI vector (0x30,
+/// 0x32..=0xef).
 pub fn set_handler(vector: u8, handler: Handler) {
-    assert!((TIMER_VECTOR..APIC_ERROR_VECTOR).contains(&vector), "vector {vector:#x} is reserved");
+    assert!(
+        vector == TIMER_VECTOR || (WAKE_VECTOR + 1..APIC_ERROR_VECTOR).contains(&vector),
+        "vector {vector:#x} is reserved"
+    );
     HANDLERS[vector as usize].store(handler as usize, Ordering::Release);
+}
+
+/// Installs the scheduler's preemption hook (see the module doc).
+pub fn set_preempt_hook(hook: fn()) {
+    PREEMPT_HOOK.store(hook as usize, Ordering::Release);
+}
+
+/// At the end of the outermost handler: runs the preemption hook if a
+/// reschedule is due and allowed.
+fn maybe_preempt() {
+    if crate::percpu::preempt_count() != 0 || !crate::percpu::take_resched() {
+        return;
+    }
+    let hook = PREEMPT_HOOK.load(Ordering::Acquire);
+    if hook != 0 {
+        // SAFETY: only `set_preempt_hook` stores non-zero values, and it
+        // stores `fn()` pointers.
+        let hook = unsafe { core::mem::transmute::<usize, fn()>(hook) };
+        hook();
+    }
 }
 
 /// Runs the handler installed for `frame.vector`; false if there is none.
@@ -129,18 +165,26 @@ extern "C" fn hardtack_trap_dispatch(frame: &mut TrapFrame) {
         0..=31 => report::exception(frame),
         _ if (PIC_BASE as u64..PIC_BASE as u64 + 16).contains(&v) => {} // masked PIC: stray
         _ if v == SPURIOUS_VECTOR as u64 => {}
-        _ if v == APIC_ERROR_VECTOR as u64 => {
-            println!("apic: error interrupt");
-            crate::apic::end_of_interrupt();
-        }
         _ => {
-            if v == TIMER_VECTOR as u64 {
-                crate::apic::count_tick();
-                run_installed(frame);
-            } else if !run_installed(frame) {
-                println!("trap: unexpected interrupt vector {v:#x}");
-            }
+            crate::percpu::interrupt_enter();
+            interrupt(frame);
             crate::apic::end_of_interrupt();
+            if crate::percpu::interrupt_exit() {
+                maybe_preempt();
+            }
         }
+    }
+}
+
+/// A device, timer or IPI interrupt (the APIC is acknowledged after it).
+fn interrupt(frame: &mut TrapFrame) {
+    let v = frame.vector;
+    if v == TIMER_VECTOR as u64 {
+        crate::apic::count_tick();
+        run_installed(frame);
+    } else if v == APIC_ERROR_VECTOR as u64 {
+        println!("apic: error interrupt");
+    } else if v != WAKE_VECTOR as u64 && !run_installed(frame) {
+        println!("trap: unexpected interrupt vector {v:#x}");
     }
 }

@@ -82,10 +82,10 @@ pub(super) fn exception(frame: &mut TrapFrame) {
             crate::panic::begin_report();
         }
         println!(
-            "!!! kernel stack overflow on CPU {}: guard page of stack slot {} (tag {:#x}) hit at {:#x}, RIP {:#x}",
+            "!!! kernel stack overflow on CPU {} in task {}: guard page of stack slot {} hit at {:#x}, RIP {:#x}",
             crate::apic::current_id(),
-            owner.slot,
             owner.tag,
+            owner.slot,
             fault_address,
             rip
         );

@@ -1,0 +1,363 @@
+//! The scheduler's engine: picking the next goroutine, switching, waking,
+//! parking, preemption, the timer interrupt and the idle loop.
+//!
+//! Everything here runs with interrupts masked (the switch requires it, and
+//! the per-CPU state may only be used by its own CPU that way).
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use shim::irq::IrqGuard;
+use shim::task::{Switchable, Task};
+use shim::time::now_ns;
+use shim::trap::TrapFrame;
+
+use super::config;
+use super::cpu::{CPUS, Cpu, GLOBAL, IDLE, kick_idle_cpu, this_cpu};
+use super::g::{G, State, WaitToken};
+use super::registry;
+use super::runq::CAPACITY;
+
+impl Switchable for G {
+    fn task(&self) -> &Task {
+        &self.task
+    }
+
+    fn switched_out(prev: Arc<G>) {
+        if prev.is_idle() {
+            return;
+        }
+        match prev.state() {
+            State::Runnable => this_cpu().push(prev),
+            State::Waiting | State::Woken => {
+                if !prev.finish_parking() {
+                    this_cpu().push(prev);
+                }
+            }
+            State::Dead => registry::remove(prev.id),
+            state => panic!("goroutine {} switched out while {state:?}", prev.id),
+        }
+    }
+}
+
+/// The goroutine running here, if the scheduler runs on this CPU.
+pub(crate) fn try_current() -> Option<Arc<G>> {
+    shim::task::current::<G>()
+}
+
+/// The goroutine running here.
+///
+/// # Panics
+/// Outside the scheduler (before [`start`](super::start) on this CPU).
+pub(crate) fn current() -> Arc<G> {
+    try_current().expect("not running in a goroutine (the scheduler is not started on this CPU)")
+}
+
+/// CPUs running the scheduler.
+pub(crate) static ONLINE: AtomicUsize = AtomicUsize::new(0);
+
+/// A few goroutines moved at once (from a victim or the global queue),
+/// without allocating.
+struct Batch {
+    items: [Option<Arc<G>>; CAPACITY / 2],
+    len: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch { items: [const { None }; CAPACITY / 2], len: 0 }
+    }
+
+    fn push(&mut self, g: Arc<G>) {
+        self.items[self.len] = Some(g);
+        self.len += 1;
+    }
+
+    /// Returns the first item and queues the rest on `cpu`.
+    fn hand_to(mut self, cpu: &Cpu) -> Option<Arc<G>> {
+        let mut items = self.items[..self.len].iter_mut().map(|slot| slot.take().expect("filled"));
+        let first = items.next()?;
+        items.for_each(|g| cpu.push(g));
+        self.len = 0;
+        Some(first)
+    }
+}
+
+/// Go's fairness rule: every 61st pick looks at the global queue first.
+const GLOBAL_CHECK_INTERVAL: u64 = 61;
+
+/// The next goroutine for `cpu`: its `runnext` and run queue, the global
+/// queue, then half of another CPU's queue.
+fn find_runnable(cpu: &Cpu) -> Option<Arc<G>> {
+    let tick = cpu.schedtick.fetch_add(1, Ordering::Relaxed);
+    if tick % GLOBAL_CHECK_INTERVAL == GLOBAL_CHECK_INTERVAL - 1
+        && let Some(g) = GLOBAL.lock().pop()
+    {
+        return Some(g);
+    }
+    if let Some(g) = cpu.runq.lock().pop() {
+        return Some(g);
+    }
+    take_from_global(cpu).or_else(|| steal(cpu, tick as usize))
+}
+
+/// Takes a fair share of the global queue (so other CPUs get some too).
+fn take_from_global(cpu: &Cpu) -> Option<Arc<G>> {
+    let mut batch = Batch::new();
+    {
+        let mut global = GLOBAL.lock();
+        let share = global.len() / ONLINE.load(Ordering::Relaxed).max(1) + 1;
+        for _ in 0..share.min(CAPACITY / 2) {
+            let Some(g) = global.pop() else { break };
+            batch.push(g);
+        }
+    }
+    batch.hand_to(cpu)
+}
+
+/// Steals half of some other CPU's run queue, starting the search at a
+/// varying victim.
+fn steal(cpu: &Cpu, seed: usize) -> Option<Arc<G>> {
+    let me = shim::percpu::index();
+    for i in 0..CPUS.len() {
+        let victim = (seed + i) % CPUS.len();
+        if victim == me || !CPUS[victim].online.load(Ordering::Acquire) {
+            continue;
+        }
+        let mut batch = Batch::new();
+        let taken = CPUS[victim].runq.lock().take_half(|g| batch.push(g));
+        if taken > 0 {
+            cpu.stats.steals.fetch_add(1, Ordering::Relaxed);
+            cpu.stats.stolen.fetch_add(taken as u64, Ordering::Relaxed);
+            return batch.hand_to(cpu);
+        }
+    }
+    None
+}
+
+/// Books the switch from `prev` to `next` (run time, counters, the slice)
+/// and arms the timer for the slice if it is not armed earlier.
+fn account(cpu: &Cpu, prev: &G, next: &G) {
+    let now = now_ns();
+    let since = cpu.switched_in_ns.swap(now, Ordering::Relaxed);
+    prev.run_ns.fetch_add(now.saturating_sub(since), Ordering::Relaxed);
+    next.switches.fetch_add(1, Ordering::Relaxed);
+    next.last_cpu.store(shim::percpu::index() as u32, Ordering::Relaxed);
+    cpu.stats.switches.fetch_add(1, Ordering::Relaxed);
+    if !next.is_idle() {
+        next.set_state(State::Running);
+        let end = now + config::get().slice_ns;
+        cpu.slice_end.store(end, Ordering::Relaxed);
+        if cpu.armed.load(Ordering::Relaxed) > end {
+            arm(cpu, end, now);
+        }
+    }
+}
+
+fn switch_to(cpu: &Cpu, prev: &G, next: Arc<G>) {
+    account(cpu, prev, &next);
+    shim::task::switch(next);
+}
+
+fn arm(cpu: &Cpu, deadline: u64, now: u64) {
+    cpu.armed.store(deadline, Ordering::Relaxed);
+    shim::apic::set_oneshot_ns(deadline.saturating_sub(now).max(1));
+}
+
+/// Arms the timer for the earliest of this CPU's timers and, if a
+/// goroutine runs, the end of its slice; stops it if there is neither.
+fn rearm(cpu: &Cpu, busy: bool) {
+    let mut next = cpu.timers.lock().next_deadline().unwrap_or(u64::MAX);
+    if busy {
+        next = next.min(cpu.slice_end.load(Ordering::Relaxed));
+    }
+    if next == u64::MAX {
+        cpu.armed.store(u64::MAX, Ordering::Relaxed);
+        shim::apic::stop_timer();
+    } else {
+        arm(cpu, next, now_ns());
+    }
+}
+
+/// Adds a timer that wakes `token` at `deadline` on this CPU; returns the
+/// CPU and the key to cancel it with.
+pub(crate) fn add_timer(deadline: u64, token: WaitToken) -> (usize, u64) {
+    static NEXT_KEY: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    let _irq = IrqGuard::new();
+    let cpu = this_cpu();
+    cpu.timers.lock().add(deadline, key, token);
+    if deadline < cpu.armed.load(Ordering::Relaxed) {
+        arm(cpu, deadline, now_ns());
+    }
+    (shim::percpu::index(), key)
+}
+
+/// Removes a timer that has not fired.
+pub(crate) fn cancel_timer(cpu: usize, key: u64) {
+    drop(CPUS[cpu].timers.lock().cancel(key));
+}
+
+/// Queues a goroutine that was just woken: on this CPU, to run next (it
+/// is usually the partner of the running goroutine). If this CPU is busy,
+/// an idle CPU is woken to steal it. Never allocates.
+pub(crate) fn ready(g: Arc<G>) {
+    let _irq = IrqGuard::new();
+    let cpu = this_cpu();
+    if !cpu.online.load(Ordering::Relaxed) {
+        GLOBAL.lock().push(g);
+        kick_idle_cpu();
+        return;
+    }
+    cpu.push_next(g);
+    if try_current().is_some_and(|running| !running.is_idle()) {
+        kick_idle_cpu();
+    }
+}
+
+/// Queues a new goroutine.
+pub(crate) fn enqueue_new(g: Arc<G>) {
+    let _irq = IrqGuard::new();
+    let cpu = this_cpu();
+    if cpu.online.load(Ordering::Relaxed) {
+        cpu.push(g);
+    } else {
+        GLOBAL.lock().push(g);
+    }
+    kick_idle_cpu();
+}
+
+/// Lets another goroutine run if one is waiting; the caller stays runnable.
+pub(crate) fn yield_current() {
+    let me = current();
+    let _irq = IrqGuard::new();
+    let cpu = this_cpu();
+    if let Some(next) = find_runnable(cpu) {
+        me.set_state(State::Runnable);
+        switch_to(cpu, &me, next);
+    }
+}
+
+/// Sleeps until wait `seq` of the current goroutine `me` is woken (at once
+/// if it already was).
+pub(crate) fn park(me: &Arc<G>, seq: u64) {
+    assert!(
+        shim::percpu::preempt_count() == 0,
+        "goroutine {} would block with preemption disabled (inside a GC heap scope?)",
+        me.id
+    );
+    assert!(shim::irq::enabled(), "goroutine {} would block with interrupts masked (holding an IrqMutex?)", me.id);
+    let _irq = IrqGuard::new();
+    if me.take_early_wake(seq) {
+        return;
+    }
+    let cpu = this_cpu();
+    let next = find_runnable(cpu).unwrap_or_else(|| cpu.idle_g());
+    switch_to(cpu, me, next);
+}
+
+/// Ends the current goroutine.
+pub(crate) fn exit_current() -> ! {
+    core::mem::forget(IrqGuard::new());
+    let cpu = this_cpu();
+    let next = {
+        let me = current();
+        me.set_state(State::Dead);
+        let next = find_runnable(cpu).unwrap_or_else(|| cpu.idle_g());
+        account(cpu, &me, &next);
+        next
+        // `me` is dropped here: the last reference must not stay on this
+        // stack, which is about to be abandoned (and reused).
+    };
+    shim::task::switch(next);
+    unreachable!("a dead goroutine was resumed");
+}
+
+/// First code of every goroutine (the shim task's entry).
+pub(crate) fn goroutine_main() {
+    let body = current().body.lock().take().expect("goroutine started twice");
+    body();
+    exit_current();
+}
+
+/// The preemption hook: switches out the running goroutine at interrupt
+/// return (or at the end of a pinned section) if another one is waiting.
+pub(crate) fn preempt() {
+    let Some(me) = try_current() else { return };
+    if me.is_idle() || me.state() != State::Running {
+        // The idle loop looks for work by itself; a goroutine about to
+        // park will switch anyway.
+        return;
+    }
+    let cpu = this_cpu();
+    if let Some(next) = find_runnable(cpu) {
+        cpu.stats.preemptions.fetch_add(1, Ordering::Relaxed);
+        me.set_state(State::Runnable);
+        switch_to(cpu, &me, next);
+    }
+}
+
+/// The timer interrupt: fires due timers, ends an expired slice (asking
+/// for a reschedule if anything else could run), re-arms. No allocation.
+pub(crate) fn on_timer(_frame: &mut TrapFrame) {
+    let cpu = this_cpu();
+    if !cpu.online.load(Ordering::Relaxed) {
+        return;
+    }
+    let now = now_ns();
+    cpu.armed.store(u64::MAX, Ordering::Relaxed);
+    while let Some(token) = pop_expired(cpu, now) {
+        token.wake();
+    }
+    let busy = try_current().is_some_and(|g| !g.is_idle());
+    if busy && now >= cpu.slice_end.load(Ordering::Relaxed) {
+        if !cpu.runq.lock().is_empty() || GLOBAL.lock().len() > 0 {
+            shim::percpu::request_resched();
+        }
+        cpu.slice_end.store(now + config::get().slice_ns, Ordering::Relaxed);
+    }
+    rearm(cpu, busy);
+}
+
+fn pop_expired(cpu: &Cpu, now: u64) -> Option<WaitToken> {
+    cpu.timers.lock().pop_expired(now)
+}
+
+/// Makes the calling context this CPU's idle goroutine and runs the
+/// scheduler on it forever.
+pub(crate) fn run_this_cpu() -> ! {
+    let index = shim::percpu::index();
+    let cpu = &CPUS[index];
+    let idle = registry::new_idle(index);
+    cpu.idle_g.call_once(|| Arc::clone(&idle));
+    shim::task::start(Arc::clone(&idle));
+    shim::apic::stop_timer();
+    cpu.switched_in_ns.store(now_ns(), Ordering::Relaxed);
+    cpu.online.store(true, Ordering::Release);
+    ONLINE.fetch_add(1, Ordering::Relaxed);
+    idle_loop(cpu, &idle, index)
+}
+
+fn idle_loop(cpu: &Cpu, idle: &G, index: usize) -> ! {
+    let bit = 1u64 << index;
+    loop {
+        let _irq = IrqGuard::new();
+        if let Some(next) = find_runnable(cpu) {
+            switch_to(cpu, idle, next);
+            continue;
+        }
+        // Advertise idleness, then look once more: work queued after the
+        // first look either shows up now or comes with a wake-up IPI.
+        IDLE.fetch_or(bit, Ordering::SeqCst);
+        if let Some(next) = find_runnable(cpu) {
+            IDLE.fetch_and(!bit, Ordering::SeqCst);
+            switch_to(cpu, idle, next);
+            continue;
+        }
+        rearm(cpu, false);
+        let start = now_ns();
+        shim::irq::enable_and_halt();
+        cpu.stats.idle_ns.fetch_add(now_ns() - start, Ordering::Relaxed);
+        IDLE.fetch_and(!bit, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,221 @@
+//! In-kernel tests of the scheduler (run by `cargo xtask test`), and its
+//! two microbenchmark figures (reported as notes, never asserted).
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::time::Duration;
+
+use shim::ktest;
+use shim::time::{now_ns, rdtsc};
+
+use super::{Builder, Waiter, cpus, goroutines, sleep, spawn, yield_now};
+use crate::sync::{WaitGroup, bounded};
+
+/// Spawns `n` goroutines running `body(i)` on `stack_kib` KiB stacks and
+/// waits for all of them.
+pub(crate) fn run_all(n: usize, stack_kib: u64, body: impl Fn(usize) + Send + Sync + 'static) {
+    let body = Arc::new(body);
+    let group = Arc::new(WaitGroup::new());
+    group.add(n);
+    for i in 0..n {
+        let (body, group) = (Arc::clone(&body), Arc::clone(&group));
+        Builder::new()
+            .name("test")
+            .stack_kib(stack_kib)
+            .spawn(move || {
+                body(i);
+                group.done();
+            })
+            .expect("spawn");
+    }
+    group.wait();
+}
+
+ktest! {
+    fn ten_thousand_goroutines_spawned_and_joined() {
+        const N: usize = 10_000;
+        let before = goroutines().len();
+        let sum = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&sum);
+        let start = now_ns();
+        // All 10k exist at once (nothing runs until the spawner waits):
+        // 16 KiB stacks keep that at 160 MiB.
+        run_all(N, 16, move |i| {
+            counter.fetch_add(i, Ordering::Relaxed);
+        });
+        let elapsed = now_ns() - start;
+        assert_eq!(sum.load(Ordering::Relaxed), N * (N - 1) / 2);
+        ktest::note(format_args!("spawn + run + join: {} ns per goroutine ({N} goroutines)", elapsed / N as u64));
+        // Dead goroutines are gone (their stacks unmapped or cached).
+        assert_eq!(goroutines().len(), before);
+    }
+}
+
+ktest! {
+    fn goroutines_can_spawn_goroutines_and_yield() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&hits);
+        run_all(16, 32, move |_| {
+            let inner = Arc::clone(&counted);
+            run_all(16, 16, move |_| {
+                for _ in 0..4 {
+                    inner.fetch_add(1, Ordering::Relaxed);
+                    yield_now();
+                }
+            });
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), 16 * 16 * 4);
+    }
+}
+
+ktest! {
+    fn channel_ping_pong() {
+        const ROUNDS: u64 = 5_000;
+        let (ping_tx, ping_rx) = bounded::<u64>(1);
+        let (pong_tx, pong_rx) = bounded::<u64>(1);
+        spawn(move || {
+            while let Ok(n) = ping_rx.recv() {
+                pong_tx.send(n + 1).expect("pong");
+            }
+        })
+        .expect("spawn");
+        let start = now_ns();
+        for i in 0..ROUNDS {
+            ping_tx.send(i).expect("ping");
+            assert_eq!(pong_rx.recv(), Ok(i + 1));
+        }
+        let elapsed = now_ns() - start;
+        drop(ping_tx);
+        // The partner sees the close and exits; its end of pong closes.
+        assert!(pong_rx.recv().is_err());
+        ktest::note(format_args!("channel ping-pong: {} ns per round trip ({ROUNDS} rounds)", elapsed / ROUNDS));
+    }
+}
+
+ktest! {
+    fn goroutine_switch_cost() {
+        const SWITCHES: u64 = 20_000;
+        let stop = Arc::new(AtomicBool::new(false));
+        let partner_stop = Arc::clone(&stop);
+        spawn(move || {
+            while !partner_stop.load(Ordering::Relaxed) {
+                yield_now();
+            }
+        })
+        .expect("spawn");
+        yield_now(); // let the partner start
+        let (t0, c0) = (now_ns(), rdtsc());
+        for _ in 0..SWITCHES / 2 {
+            yield_now();
+        }
+        let (ns, cycles) = (now_ns() - t0, rdtsc() - c0);
+        stop.store(true, Ordering::Relaxed);
+        sleep(Duration::from_millis(1));
+        ktest::note(format_args!(
+            "goroutine switch (yield to a yielding partner): {} cycles, {} ns per switch ({} CPU(s))",
+            cycles / SWITCHES,
+            ns / SWITCHES,
+            cpus().len()
+        ));
+    }
+}
+
+ktest! {
+    fn sleep_lasts_at_least_its_duration() {
+        for ms in [1u64, 5, 20, 50] {
+            let start = now_ns();
+            sleep(Duration::from_millis(ms));
+            let slept = now_ns() - start;
+            assert!(slept >= ms * 1_000_000, "asked for {ms} ms, slept {slept} ns");
+            // Not a timing goal: only a sleep that lasts 20x too long (a
+            // lost timer rescued by something else) fails here.
+            assert!(slept < ms * 20_000_000, "asked for {ms} ms, slept {slept} ns");
+            ktest::note(format_args!("sleep {ms} ms: woke {} us late (TSC clock)", (slept - ms * 1_000_000) / 1000));
+        }
+    }
+}
+
+ktest! {
+    fn sleepers_wake_in_deadline_order() {
+        let (tx, rx) = bounded::<u64>(8);
+        for ms in [30u64, 10, 20] {
+            let tx = tx.clone();
+            spawn(move || {
+                sleep(Duration::from_millis(ms));
+                tx.send(ms).expect("send");
+            })
+            .expect("spawn");
+        }
+        drop(tx);
+        let order: alloc::vec::Vec<u64> = core::iter::from_fn(|| rx.recv().ok()).collect();
+        assert_eq!(order, [10, 20, 30]);
+    }
+}
+
+ktest! {
+    fn spinning_goroutine_is_preempted() {
+        // A goroutine that never yields spins until another one sets a flag.
+        // On one CPU only preemption lets the other one run.
+        const GIVE_UP_NS: u64 = 5_000_000_000;
+        let flag = Arc::new(AtomicBool::new(false));
+        let spun_ns = Arc::new(AtomicU64::new(0));
+        let preemptions_before: u64 = cpus().iter().map(|c| c.preemptions).sum();
+        let (spin_flag, spin_ns) = (Arc::clone(&flag), Arc::clone(&spun_ns));
+        let setter_flag = Arc::clone(&flag);
+        let group = Arc::new(WaitGroup::new());
+        group.add(2);
+        let (g1, g2) = (Arc::clone(&group), Arc::clone(&group));
+        spawn(move || {
+            let start = now_ns();
+            while !spin_flag.load(Ordering::Relaxed) && now_ns() - start < GIVE_UP_NS {
+                core::hint::spin_loop();
+            }
+            spin_ns.store(now_ns() - start, Ordering::Relaxed);
+            g1.done();
+        })
+        .expect("spawn");
+        spawn(move || {
+            setter_flag.store(true, Ordering::Relaxed);
+            g2.done();
+        })
+        .expect("spawn");
+        group.wait();
+        assert!(flag.load(Ordering::Relaxed));
+        let spun = spun_ns.load(Ordering::Relaxed);
+        assert!(spun < GIVE_UP_NS, "the spinner was never preempted");
+        let preemptions: u64 = cpus().iter().map(|c| c.preemptions).sum::<u64>() - preemptions_before;
+        ktest::note(format_args!(
+            "spinner ran {} ms before the other goroutine got a CPU ({preemptions} preemptions, slice {} ms)",
+            spun / 1_000_000,
+            super::config().slice_ns / 1_000_000
+        ));
+    }
+}
+
+ktest! {
+    fn stale_wake_tokens_wake_nothing() {
+        // A token from a finished wait must not end a later one.
+        let waiter = Waiter::begin();
+        let stale = waiter.token();
+        waiter.cancel();
+        let second = Waiter::begin();
+        assert!(!stale.wake(), "a stale token woke a later wait");
+        let current = second.token();
+        assert!(current.wake());
+        second.park(); // returns at once: already woken
+        assert!(!current.wake(), "a token woke twice");
+    }
+}
+
+ktest! {
+    fn ps_lists_goroutines_and_cpus() {
+        let me = super::current_id().expect("tests run in a goroutine");
+        let all = goroutines();
+        let main = all.iter().find(|g| g.id == me).expect("the running goroutine is listed");
+        assert_eq!(main.name, "main");
+        assert_eq!(main.state, super::State::Running);
+        assert!(all.iter().any(|g| g.name == "idle"));
+        assert!(!cpus().is_empty());
+        super::ps();
+    }
+}

@@ -1,0 +1,113 @@
+//! The goroutine scheduler: kernel code runs as goroutines, as in Biscuit's
+//! Go runtime.
+//!
+//! Go's G/M/P model, with M = P = a CPU: every CPU has a run queue (a
+//! 256-slot ring plus a `runnext` slot) behind its own lock; a global queue
+//! takes overflow; a CPU with nothing to run steals half of another's
+//! queue, or halts until an interrupt (a timer, or a wake-up IPI sent when
+//! work is queued while it is idle). A goroutine is preempted when it has
+//! run for a time slice while others wait, at the return from the timer
+//! interrupt, if it is preemptible: see [`pin`] for the rule.
+//!
+//! - [`start`] turns the boot context into CPU 0's idle loop and runs a
+//!   first goroutine; [`spawn`] / [`Builder`] create more;
+//! - [`yield_now`], [`sleep`], [`sleep_until`];
+//! - [`Waiter`] is the blocking primitive the [`crate::sync`] types build on;
+//! - [`ps`], [`goroutines`], [`cpus`] report; see docs/scheduler.md.
+
+mod config;
+mod cpu;
+mod engine;
+mod g;
+mod pin;
+mod registry;
+pub mod runq;
+mod stacks;
+mod stats;
+pub mod timers;
+mod wait;
+
+#[cfg(feature = "ktest")]
+pub(crate) mod ktests;
+
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+
+pub use config::{DEFAULT_SLICE_MS, DEFAULT_STACK_KIB, SchedConfig};
+pub use g::{GoroutineId, State, WaitToken};
+pub use pin::{Pin, pin};
+pub use registry::SpawnError;
+pub use stats::{CpuInfo, GoroutineInfo, cpu, cpus, dump_on_ctrl_t, goroutines, ps};
+pub use wait::{Waiter, sleep, sleep_until};
+
+/// Starts the scheduler on the bootstrap CPU: installs the timer and
+/// preemption hooks, queues `main` as the first goroutine and turns the
+/// calling context into this CPU's idle loop. Never returns.
+pub fn start(main: impl FnOnce() + Send + 'static) -> ! {
+    shim::trap::set_handler(shim::trap::TIMER_VECTOR, engine::on_timer);
+    shim::trap::set_preempt_hook(engine::preempt);
+    Builder::new().name("main").spawn(main).expect("memory for the first goroutine");
+    engine::run_this_cpu()
+}
+
+/// Runs the scheduler on a CPU brought up after [`start`]. Never returns.
+pub fn run_this_cpu() -> ! {
+    engine::run_this_cpu()
+}
+
+/// Options for a new goroutine.
+#[derive(Default)]
+pub struct Builder {
+    name: Option<Cow<'static, str>>,
+    stack_pages: Option<u64>,
+}
+
+impl Builder {
+    /// Default options: unnamed, the default stack size.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the goroutine (for `ps` and reports).
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Gives it a stack of `kib` KiB (rounded down to pages, at least 8
+    /// KiB) instead of the default (`sched.stack_kib`).
+    pub fn stack_kib(mut self, kib: u64) -> Self {
+        self.stack_pages = Some((kib / 4).clamp(2, shim::mem::stack::MAX_PAGES));
+        self
+    }
+
+    /// Creates the goroutine and queues it on this CPU.
+    pub fn spawn(self, f: impl FnOnce() + Send + 'static) -> Result<GoroutineId, SpawnError> {
+        let name = self.name.unwrap_or(Cow::Borrowed("go"));
+        let pages = self.stack_pages.unwrap_or(config::get().stack_pages);
+        let g = registry::new_goroutine(name, pages, Box::new(f))?;
+        let id = g.id;
+        engine::enqueue_new(g);
+        Ok(id)
+    }
+}
+
+/// Runs `f` in a new goroutine with default options (Go's `go f()`).
+pub fn spawn(f: impl FnOnce() + Send + 'static) -> Result<GoroutineId, SpawnError> {
+    Builder::new().spawn(f)
+}
+
+/// Lets other runnable goroutines run first (Go's `runtime.Gosched`).
+pub fn yield_now() {
+    engine::yield_current();
+}
+
+/// The running goroutine's id (`None` outside the scheduler).
+pub fn current_id() -> Option<GoroutineId> {
+    engine::try_current().map(|g| g.id)
+}
+
+/// The scheduler's settings.
+pub fn config() -> SchedConfig {
+    config::get()
+}

@@ -1,0 +1,75 @@
+//! Every live goroutine, by id: the strong reference that keeps a parked
+//! goroutine alive (wait tokens are weak), and the list `ps` prints.
+
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use shim::irq::IrqMutex;
+use shim::task::Task;
+
+use super::engine::goroutine_main;
+use super::g::{G, GoroutineId};
+use super::stacks;
+
+static GOROUTINES: IrqMutex<BTreeMap<GoroutineId, Arc<G>>> = IrqMutex::new(BTreeMap::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> GoroutineId {
+    GoroutineId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Why a goroutine could not be created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    /// No memory (or no stack slot) for its stack.
+    OutOfMemory,
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("no memory for a goroutine stack")
+    }
+}
+
+/// Creates and registers a goroutine that will run `body` on a stack of
+/// `stack_pages` pages. It is not queued yet.
+pub(crate) fn new_goroutine(
+    name: Cow<'static, str>,
+    stack_pages: u64,
+    body: Box<dyn FnOnce() + Send>,
+) -> Result<Arc<G>, SpawnError> {
+    let id = next_id();
+    let stack = stacks::get(stack_pages).ok_or(SpawnError::OutOfMemory)?;
+    let g = Arc::new(G::new(id, name, Task::new(stack, id.0, goroutine_main), body));
+    GOROUTINES.lock().insert(id, Arc::clone(&g));
+    Ok(g)
+}
+
+/// Creates and registers the idle goroutine of `cpu` (the running context).
+pub(crate) fn new_idle(cpu: usize) -> Arc<G> {
+    let id = next_id();
+    let g = Arc::new(G::idle(id, cpu));
+    GOROUTINES.lock().insert(id, Arc::clone(&g));
+    g
+}
+
+/// Forgets a goroutine that died.
+pub(crate) fn remove(id: GoroutineId) {
+    let removed = GOROUTINES.lock().remove(&id);
+    // Drop outside the lock: the goroutine's stack goes back to the pool.
+    drop(removed);
+}
+
+/// A snapshot of all goroutines.
+pub(crate) fn all() -> Vec<Arc<G>> {
+    GOROUTINES.lock().values().cloned().collect()
+}
+
+/// Number of live goroutines (idle ones included).
+pub(crate) fn count() -> usize {
+    GOROUTINES.lock().len()
+}
