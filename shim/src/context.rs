@@ -162,14 +162,8 @@ pub(crate) fn recover_from_overflow(frame: &mut TrapFrame, owner: StackOwner) ->
 mod ktests {
     use super::{StackOverflow, call_on_stack};
     use crate::ktest;
+    use crate::ktest::recurse_forever;
     use crate::mem::stack::KernelStack;
-
-    /// Recurses without bound; `black_box` keeps the frames real.
-    #[allow(unconditional_recursion)]
-    fn recurse_forever(depth: u64) -> u64 {
-        let local = core::hint::black_box([depth; 16]);
-        recurse_forever(local[3] + 1) + core::hint::black_box(local[0])
-    }
 
     fn overflow() {
         core::hint::black_box(recurse_forever(0));

@@ -120,6 +120,15 @@ pub(crate) fn report_current_failed() {
     }
 }
 
+/// Recurses without bound (`black_box` keeps the frames real): for tests
+/// that overflow a stack on purpose.
+#[cfg(feature = "ktest")]
+#[allow(unconditional_recursion)]
+pub fn recurse_forever(depth: u64) -> u64 {
+    let local = core::hint::black_box([depth; 16]);
+    recurse_forever(local[3] + 1) + core::hint::black_box(local[0])
+}
+
 #[cfg(feature = "ktest")]
 mod selftest {
     crate::ktest! {

@@ -212,35 +212,70 @@ fn boot_smoke(tools: &Tools, args: &TestArgs, gc: Gc) -> Result<Suite> {
     Ok(Suite { name: "boot-bios-smp2".into(), cases: vec![case] })
 }
 
-/// The harness catches a failing kernel test: the kernel's deliberately
-/// failing self-test must end the run with a failure status, a `FAILED`
-/// line, and a backtrace that symbolizes to the test function.
+/// A kernel test that fails on purpose, and what its failure must show.
+struct SelfTest {
+    /// The case's name in the report.
+    case: &'static str,
+    /// The kernel test (a `harness_selftest_*` function).
+    test: &'static str,
+    /// What `shows` looks for, for the failure message.
+    expect: &'static str,
+    /// Checks the symbolized log and the raw log.
+    shows: fn(&str, &str) -> bool,
+}
+
+const SELFTESTS: [SelfTest; 2] = [
+    SelfTest {
+        case: "a failing kernel test is caught and symbolized",
+        test: "harness_selftest_panics",
+        expect: "a symbolized backtrace naming shim::ktest::selftest::harness_selftest_panics",
+        shows: |annotated, _| {
+            annotated
+                .lines()
+                .any(|l| l.trim_start().starts_with("shim::ktest::selftest::") && l.contains("harness_selftest_panics"))
+        },
+    },
+    SelfTest {
+        case: "a goroutine stack overflow is caught on its guard page",
+        test: "harness_selftest_goroutine_stack_overflow",
+        expect: "a stack overflow report naming the goroutine, and a backtrace through recurse_forever",
+        shows: |annotated, raw| {
+            let id = raw.lines().find_map(|l| l.strip_prefix("ktest: note overflowing goroutine "));
+            id.is_some_and(|id| raw.contains(&format!("kernel stack overflow on CPU 0 in task {}:", id.trim())))
+                && annotated.contains("recurse_forever")
+        },
+    },
+];
+
+/// The harness catches failing kernel tests: each deliberately failing
+/// self-test must end its run with a failure status, a `FAILED` line, and
+/// the report [`SelfTest::shows`] looks for.
 fn harness_check(tools: &Tools, kernel: &Kernel, args: &TestArgs, symbols: &Symbolizer) -> Result<Suite> {
-    const SELFTEST: &str = "harness_selftest_panics";
-    let started = Instant::now();
-    let cmdline = "ktest.selftest ktest.cpus=1".to_string();
-    let outcome =
-        qemu::run_captured(&machine(tools, kernel, false, 1, args, cmdline), Duration::from_secs(args.timeout))?;
-    save_log("harness-selftest", &outcome.output)?;
-    let report = ktest_log::parse(&outcome.output);
-    let annotated = symbols.annotate_log(&outcome.output);
-    let caught = report.results.iter().any(|r| !r.passed && r.name.ends_with(SELFTEST));
-    let symbolized =
-        annotated.lines().any(|l| l.trim_start().starts_with("shim::ktest::selftest::") && l.contains(SELFTEST));
-    let failure = match (outcome.success(), caught, symbolized) {
-        (false, true, true) => None,
-        _ => Some(format!(
-            "expected a failure exit, a FAILED line and a symbolized backtrace naming {SELFTEST}; got: {}, caught={caught}, symbolized={symbolized}\n{annotated}",
-            outcome.describe()
-        )),
-    };
-    let case = Case {
-        name: "a failing kernel test is caught and symbolized".into(),
-        seconds: started.elapsed().as_secs_f64(),
-        failure,
-    };
-    print_verdict("harness", &case);
-    Ok(Suite { name: "harness".into(), cases: vec![case] })
+    let mut suite = Suite { name: "harness".into(), cases: Vec::new() };
+    for selftest in &SELFTESTS {
+        let started = Instant::now();
+        let cmdline = format!("ktest.selftest ktest.cpus=1 ktest.filter={}", selftest.test);
+        let outcome =
+            qemu::run_captured(&machine(tools, kernel, false, 1, args, cmdline), Duration::from_secs(args.timeout))?;
+        save_log(&format!("harness-{}", selftest.test), &outcome.output)?;
+        let report = ktest_log::parse(&outcome.output);
+        let annotated = symbols.annotate_log(&outcome.output);
+        let caught = report.results.iter().any(|r| !r.passed && r.name.ends_with(selftest.test));
+        let shown = (selftest.shows)(&annotated, &outcome.output);
+        let failure = match (outcome.success(), caught, shown) {
+            (false, true, true) => None,
+            _ => Some(format!(
+                "expected a failure exit, a FAILED line for {} and {}; got: {}, caught={caught}, shown={shown}\n{annotated}",
+                selftest.test,
+                selftest.expect,
+                outcome.describe()
+            )),
+        };
+        let case = Case { name: selftest.case.into(), seconds: started.elapsed().as_secs_f64(), failure };
+        print_verdict("harness", &case);
+        suite.cases.push(case);
+    }
+    Ok(suite)
 }
 
 /// Runs the kernel test suite on one configuration, restarting after a

@@ -20,6 +20,10 @@ pub struct HeapConfig {
     pub limit_bytes: Option<u64>,
     /// `gctrace`: 0 quiet, 1 one line per cycle, 2 also one per pause.
     pub trace: u8,
+    /// Incremental: pay the debt in a background collector goroutine
+    /// instead of after each scope (`gc.background=1`); see
+    /// [`background`](super::background).
+    pub background: bool,
 }
 
 /// Default incremental step bound, in work units.
@@ -38,12 +42,13 @@ impl HeapConfig {
             trigger: GrowthTrigger { percent: DEFAULT_GROWTH_PERCENT, min_bytes: DEFAULT_MIN_TRIGGER_BYTES },
             limit_bytes: None,
             trace: 0,
+            background: false,
         }
     }
 
     /// The active policy's defaults, overridden by the boot command line:
     /// `gc.step=<work>`, `gc.percent=<percent>`, `gc.min=<bytes>`,
-    /// `gc.limit=<bytes>`, `gctrace=<0|1|2>`.
+    /// `gc.limit=<bytes>`, `gctrace=<0|1|2>`, `gc.background=<0|1>`.
     pub fn from_cmdline() -> Self {
         let mut config = Self::defaults(Policy::ACTIVE);
         if let Some(step) = cmdline::get_u64("gc.step").filter(|&s| s > 0) {
@@ -56,6 +61,7 @@ impl HeapConfig {
             config.trigger.min_bytes = min;
         }
         config.limit_bytes = cmdline::get_u64("gc.limit");
+        config.background = cmdline::get_u64("gc.background").is_some_and(|on| on != 0);
         config.trace = match cmdline::get("gctrace") {
             Some("") => 1,
             Some(level) => level.parse().unwrap_or(1),

@@ -253,3 +253,41 @@ ktest! {
         assert_eq!(unlimited.stats().alloc_failures, 1);
     }
 }
+
+ktest! {
+    fn gc_background_collector_pays_the_debt() {
+        let config = HeapConfig { background: true, ..HeapConfig::defaults(Policy::Incremental) };
+        let heap = Heap::with_config("ktest-background", config);
+        assert!(heap.has_background_collector());
+        let list = build_list(&heap, 500);
+        for round in 0..400u64 {
+            heap.mutate(|s| {
+                for i in 0..50 {
+                    node(s, round * 100 + i, 64, None).expect("room for garbage");
+                }
+            });
+            if round % 20 == 0 {
+                crate::sched::yield_now();
+            }
+        }
+        // Let the collector finish what is left.
+        crate::sched::sleep(core::time::Duration::from_millis(20));
+        let stats = heap.stats();
+        let background = stats.pauses_with(PauseCause::Background);
+        let assists = stats.pauses_with(PauseCause::Pacing);
+        ktest::note(format_args!(
+            "background collector: {background} pauses, {assists} assists by scopes, {} cycles, max pause {} us",
+            stats.cycles,
+            stats.pauses.max_ns() / 1000
+        ));
+        assert!(background > 0, "the collector goroutine never ran");
+        assert!(stats.cycles > 0, "no cycle completed");
+        assert!(stats.objects_live < 500 + 50 * 40, "garbage piles up: {} live objects", stats.objects_live);
+        assert_eq!(walk(&heap, &list).0, 500);
+        drop(list);
+        drop(heap);
+        // The collector goroutine exits with its heap.
+        crate::sched::sleep(core::time::Duration::from_millis(1));
+        assert!(!crate::sched::goroutines().iter().any(|g| g.name == "gc/ktest-background"));
+    }
+}

@@ -10,12 +10,36 @@
 //! [`Handle`] (a gc-arena `DynamicRootSet` entry), which may be held across
 //! blocking and goroutine switches and moved between CPUs.
 //!
+//! So a goroutine never holds a `Gc` pointer across a switch: a switch
+//! can only happen outside a scope (a scope pins its goroutine: no
+//! preemption, and blocking panics), and a `Gc` cannot get out of one. The
+//! compiler rejects the attempt:
+//!
+//! ```compile_fail
+//! use runtime::heap::{Heap, HeapConfig, Policy};
+//! let heap = Heap::with_config("doc", HeapConfig::defaults(Policy::Incremental));
+//! let number = heap.mutate(|scope| scope.alloc(7u32).unwrap()); // a Gc escapes
+//! runtime::sched::yield_now(); // a goroutine switch
+//! assert_eq!(*number, 7);
+//! ```
+//!
+//! while holding the object through a [`Handle`] compiles:
+//!
+//! ```no_run
+//! use runtime::heap::{Heap, HeapConfig, Policy, Root, Rootable};
+//! let heap = Heap::with_config("doc", HeapConfig::defaults(Policy::Incremental));
+//! let number = heap.mutate(|scope| scope.stash::<Rootable![u32]>(scope.alloc(7u32).unwrap()));
+//! runtime::sched::yield_now(); // a goroutine switch
+//! assert_eq!(heap.mutate(|scope| *scope.fetch(&number)), 7);
+//! ```
+//!
 //! Collection happens only between scopes, as the heap's [`Policy`]
 //! decides (a cargo feature picks it for the kernel's heaps): paced
 //! incremental steps, a stop-the-world collection on growth, or never.
 //! Every pause is measured the same way whatever the policy
 //! ([`HeapStats`]). See docs/gc.md.
 
+mod background;
 mod config;
 mod histogram;
 mod policy;
@@ -27,6 +51,7 @@ mod ktests;
 #[cfg(test)]
 mod tests;
 
+pub use background::ASSIST_STEPS;
 pub use config::{DEFAULT_GROWTH_PERCENT, DEFAULT_MIN_TRIGGER_BYTES, DEFAULT_STEP_WORK, HeapConfig};
 pub use gc_arena::arena::Root;
 pub use gc_arena::lock::{GcLock, GcRefLock, Lock, RefLock};
@@ -92,6 +117,8 @@ struct Shared {
     /// next locker.
     deferred: Mutex<Vec<Box<dyn Send>>>,
     has_deferred: AtomicBool,
+    /// The background collector, if the heap has one.
+    collector: spin::Once<Arc<background::Collector>>,
     /// Which CPU (index + 1) holds `state`, to turn a nested scope on the
     /// same heap into a clear panic instead of a silent deadlock.
     #[cfg(target_os = "none")]
@@ -143,15 +170,28 @@ impl Heap {
         let mut stats = HeapStats::new(name, config.policy);
         stats.objects_live = objects;
         let state = State { arena: SendArena(arena), config, stats, cycle: CycleTally::default() };
-        Self {
-            shared: Arc::new(Shared {
-                state: Mutex::new(state),
-                deferred: Mutex::new(Vec::new()),
-                has_deferred: AtomicBool::new(false),
-                #[cfg(target_os = "none")]
-                owner: core::sync::atomic::AtomicUsize::new(0),
-            }),
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            deferred: Mutex::new(Vec::new()),
+            has_deferred: AtomicBool::new(false),
+            collector: spin::Once::new(),
+            #[cfg(target_os = "none")]
+            owner: core::sync::atomic::AtomicUsize::new(0),
+        });
+        // A background collector needs the scheduler; without it (or
+        // without memory for the goroutine) the heap collects inline.
+        if config.background && config.policy == Policy::Incremental && crate::sched::current_id().is_some() {
+            match background::start(&shared, name) {
+                Ok(collector) => drop(shared.collector.call_once(|| collector)),
+                Err(error) => log::warn!("heap {name}: no background collector ({error}); collecting inline"),
+            }
         }
+        Self { shared }
+    }
+
+    /// Whether a background collector goroutine collects this heap.
+    pub fn has_background_collector(&self) -> bool {
+        self.shared.collector.get().is_some()
     }
 
     /// Runs `f` in a scope of this heap and returns its result; then lets
@@ -205,6 +245,14 @@ impl Heap {
     pub fn print_stats(&self) {
         let stats = self.stats();
         shim::println!("gcstats: {stats}");
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(collector) = self.collector.get() {
+            collector.close();
+        }
     }
 }
 
@@ -307,11 +355,14 @@ impl Shared {
                 }
             }
             Policy::Incremental => {
-                // Pay the whole debt, one bounded pause at a time, letting
+                // Pay the debt (with a background collector: only what is
+                // above its allowance), one bounded pause at a time, letting
                 // other CPUs in between pauses.
+                let collector = self.collector.get();
+                let floor = if collector.is_some() { config.pacer.bound * ASSIST_STEPS } else { 0.0 };
                 let mut steps_left = config.pacer.step_limit(state.debt());
-                while let Some(step) = config.pacer.plan(state.debt()) {
-                    state.step(step);
+                while let Some(step) = config.pacer.plan_above(state.debt(), floor) {
+                    state.step(step, PauseCause::Pacing);
                     steps_left -= 1;
                     if steps_left == 0 {
                         break;
@@ -319,7 +370,32 @@ impl Shared {
                     drop(state);
                     state = self.lock();
                 }
+                if let Some(collector) = collector
+                    && config.pacer.plan(state.debt()).is_some()
+                {
+                    collector.signal();
+                }
             }
+        }
+    }
+
+    /// The background collector's turn: pays the debt in bounded steps,
+    /// yielding to other goroutines between them.
+    fn pay_debt_in_background(&self) {
+        let mut steps_left = None;
+        loop {
+            let mut state = self.lock();
+            let pacer = state.config.pacer;
+            let debt = state.debt();
+            let left = steps_left.get_or_insert_with(|| pacer.step_limit(debt));
+            let Some(step) = pacer.plan(debt) else { return };
+            state.step(step, PauseCause::Background);
+            drop(state);
+            *left -= 1;
+            if *left == 0 {
+                return;
+            }
+            crate::sched::yield_now();
         }
     }
 }
@@ -360,7 +436,7 @@ impl State {
     }
 
     /// One bounded incremental step.
-    fn step(&mut self, step: Step) {
+    fn step(&mut self, step: Step, cause: PauseCause) {
         let start = self.pause_start();
         // gc-arena pays debt until none is left: hide the deferred part.
         self.arena.0.metrics().adjust_debt(-step.defer);
@@ -371,7 +447,7 @@ impl State {
         }
         // A finished cycle drops what was deferred: the next one starts
         // with a fresh sleep, as gc-arena's pacing intends.
-        self.finish_pause(start, PauseCause::Pacing, step.pay as u64, u64::from(cycle_done));
+        self.finish_pause(start, cause, step.pay as u64, u64::from(cycle_done));
     }
 
     /// A whole collection in one pause: finishes a cycle in progress (whose

@@ -105,6 +105,13 @@ impl StepPacer {
         Some(Step { pay, defer: debt - pay })
     }
 
+    /// The next step that pays only the part of `debt` above `floor` (an
+    /// assist that leaves the rest to a background collector).
+    pub fn plan_above(&self, debt: f64, floor: f64) -> Option<Step> {
+        let step = self.plan(debt - floor)?;
+        Some(Step { pay: step.pay, defer: step.defer + floor })
+    }
+
     /// Most steps needed to pay `debt` (with slack for the collector's own
     /// rounding); a loop that pays debt stops there even if gc-arena keeps
     /// reporting debt, so it can never spin.
@@ -130,6 +137,16 @@ mod tests {
         assert_eq!(t50.threshold(4000), 6000);
         assert_eq!(GrowthTrigger { percent: 0, min_bytes: 0 }.threshold(10), 10);
         assert_eq!(t.threshold(u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn assist_pays_only_above_the_floor() {
+        let p = StepPacer { bound: 100.0, min_step: 10.0 };
+        assert_eq!(p.plan_above(300.0, 400.0), None);
+        assert_eq!(p.plan_above(405.0, 400.0), None);
+        assert_eq!(p.plan_above(450.0, 400.0), Some(Step { pay: 50.0, defer: 400.0 }));
+        assert_eq!(p.plan_above(700.0, 400.0), Some(Step { pay: 100.0, defer: 600.0 }));
+        assert_eq!(p.plan_above(700.0, 0.0), p.plan(700.0));
     }
 
     #[test]

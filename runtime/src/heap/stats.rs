@@ -16,6 +16,8 @@ pub enum PauseCause {
     AllocFailure,
     /// Someone asked for a full collection ([`Heap::collect`](super::Heap::collect)).
     Explicit,
+    /// A step of the heap's background collector goroutine (`gc.background`).
+    Background,
 }
 
 impl PauseCause {
@@ -26,6 +28,7 @@ impl PauseCause {
             PauseCause::Growth => "growth",
             PauseCause::AllocFailure => "alloc-failure",
             PauseCause::Explicit => "explicit",
+            PauseCause::Background => "background",
         }
     }
 }
@@ -99,7 +102,7 @@ pub struct HeapStats {
     /// The latest pauses, with their details.
     pub recent: RecentPauses,
     /// Pauses with each cause, indexed like [`PauseCause`]'s variants.
-    pub pauses_by_cause: [u64; 4],
+    pub pauses_by_cause: [u64; 5],
     /// Longest pause's work (see [`Pause::work`]).
     pub max_pause_work: u64,
     /// Objects allocated in the heap's scopes.
@@ -134,7 +137,7 @@ impl HeapStats {
             cycles: 0,
             pauses: PauseHistogram::new(),
             recent: RecentPauses::new(),
-            pauses_by_cause: [0; 4],
+            pauses_by_cause: [0; 5],
             max_pause_work: 0,
             objects_allocated: 0,
             objects_freed: 0,

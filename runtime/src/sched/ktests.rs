@@ -219,3 +219,18 @@ ktest! {
         super::ps();
     }
 }
+
+ktest! {
+    /// Fails on purpose (only under `ktest.selftest`): a goroutine overflows
+    /// its stack; xtask checks that the guard page caught it and that the
+    /// report names the goroutine and symbolizes the recursion.
+    fn harness_selftest_goroutine_stack_overflow() {
+        let id = spawn(|| {
+            core::hint::black_box(ktest::recurse_forever(0));
+        })
+        .expect("spawn");
+        ktest::note(format_args!("overflowing goroutine {id}"));
+        sleep(Duration::from_secs(1));
+        panic!("goroutine {id} overflowed its stack unnoticed");
+    }
+}
