@@ -153,10 +153,13 @@ fn calibrate_timer() {
     write(reg::TIMER_DIVIDE, DIVIDE_BY_16);
     write(reg::LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
     write(reg::TIMER_INITIAL, u32::MAX);
+    // Read the count and the clock together at both ends, so the cost of
+    // the register accesses (an emulated MMIO exit under QEMU) cancels out.
+    let (count0, t0) = (read(reg::TIMER_CURRENT), crate::time::now_ns());
     crate::time::spin_for_ns(WINDOW_NS);
-    let elapsed = u32::MAX - read(reg::TIMER_CURRENT);
+    let (count1, t1) = (read(reg::TIMER_CURRENT), crate::time::now_ns());
     write(reg::TIMER_INITIAL, 0);
-    TIMER_HZ.store(elapsed as u64 * 1_000_000_000 / WINDOW_NS, Ordering::Relaxed);
+    TIMER_HZ.store((count0 - count1) as u64 * 1_000_000_000 / (t1 - t0).max(1), Ordering::Relaxed);
 }
 
 /// Which APIC interface is in use.

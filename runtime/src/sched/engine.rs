@@ -306,9 +306,7 @@ pub(crate) fn on_timer(_frame: &mut TrapFrame) {
     }
     let now = now_ns();
     cpu.armed.store(u64::MAX, Ordering::Relaxed);
-    while let Some(token) = pop_expired(cpu, now) {
-        token.wake();
-    }
+    fire_expired(cpu, now);
     let busy = try_current().is_some_and(|g| !g.is_idle());
     if busy && now >= cpu.slice_end.load(Ordering::Relaxed) {
         if !cpu.runq.lock().is_empty() || GLOBAL.lock().len() > 0 {
@@ -317,6 +315,16 @@ pub(crate) fn on_timer(_frame: &mut TrapFrame) {
         cpu.slice_end.store(now + config::get().slice_ns, Ordering::Relaxed);
     }
     rearm(cpu, busy);
+}
+
+/// Wakes the goroutines of the timers due at `now`; returns how many fired.
+fn fire_expired(cpu: &Cpu, now: u64) -> usize {
+    let mut fired = 0;
+    while let Some(token) = pop_expired(cpu, now) {
+        token.wake();
+        fired += 1;
+    }
+    fired
 }
 
 fn pop_expired(cpu: &Cpu, now: u64) -> Option<WaitToken> {
@@ -338,6 +346,9 @@ pub(crate) fn run_this_cpu() -> ! {
     idle_loop(cpu, &idle, index)
 }
 
+/// A timer due within this long is waited for without halting.
+const SPIN_NS: u64 = 20_000;
+
 fn idle_loop(cpu: &Cpu, idle: &G, index: usize) -> ! {
     let bit = 1u64 << index;
     loop {
@@ -352,6 +363,14 @@ fn idle_loop(cpu: &Cpu, idle: &G, index: usize) -> ! {
         if let Some(next) = find_runnable(cpu) {
             IDLE.fetch_and(!bit, Ordering::SeqCst);
             switch_to(cpu, idle, next);
+            continue;
+        }
+        // Timers already due fire here rather than from an interrupt
+        // requested in the past; one due very soon is waited for awake
+        // (halting for a few microseconds gains nothing).
+        if fire_expired(cpu, now_ns()) > 0 || cpu.timers.lock().next_deadline().is_some_and(|d| d < now_ns() + SPIN_NS)
+        {
+            IDLE.fetch_and(!bit, Ordering::SeqCst);
             continue;
         }
         rearm(cpu, false);
