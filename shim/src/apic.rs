@@ -46,12 +46,9 @@ const LVT_MASKED: u32 = 1 << 16;
 const ICR_ASSERT: u32 = 1 << 14;
 /// ICR: the previous IPI is still being sent (xAPIC only).
 const ICR_PENDING: u32 = 1 << 12;
-const LVT_PERIODIC: u32 = 1 << 17;
 const SVR_ENABLE: u32 = 1 << 8;
 /// Divide configuration value for "divide by 16".
 const DIVIDE_BY_16: u32 = 0b0011;
-/// Default timer rate if the command line sets no `tick_hz`.
-const DEFAULT_TICK_HZ: u64 = 100;
 
 const MODE_NONE: u8 = 0;
 const MODE_XAPIC: u8 = 1;
@@ -115,7 +112,8 @@ fn disable_legacy_pic() {
 }
 
 /// Enables this CPU's local APIC, masks the PIC, calibrates the timer
-/// against the TSC clock and starts it at `tick_hz` (default 100).
+/// against the TSC clock and leaves it stopped: the scheduler arms it
+/// one-shot, for its timers and time slices.
 pub fn init() {
     disable_legacy_pic();
     let mut base_msr = Msr::new(IA32_APIC_BASE);
@@ -144,8 +142,6 @@ pub fn init() {
     write(reg::ESR, 0);
     APIC_IDS[percpu::index()].store(current_id(), Ordering::Relaxed);
     calibrate_timer();
-    let hz = crate::cmdline::get_u64("tick_hz").filter(|&hz| hz > 0).unwrap_or(DEFAULT_TICK_HZ);
-    set_periodic(hz);
 }
 
 fn calibrate_timer() {
@@ -218,13 +214,6 @@ pub fn is_pending(vector: u8) -> bool {
 /// Timer input frequency after the divider, Hz.
 pub fn timer_hz() -> u64 {
     TIMER_HZ.load(Ordering::Relaxed)
-}
-
-/// Fires the timer interrupt `hz` times a second.
-pub fn set_periodic(hz: u64) {
-    let count = (timer_hz() / hz).clamp(1, u32::MAX as u64) as u32;
-    write(reg::LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR as u32);
-    write(reg::TIMER_INITIAL, count);
 }
 
 /// Fires the timer interrupt once, `ns` nanoseconds from now.

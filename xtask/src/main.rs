@@ -81,7 +81,7 @@ struct RunArgs {
     /// Kill QEMU after this many seconds (0: never).
     #[arg(long, default_value_t = 0)]
     timeout: u64,
-    /// Kernel command line (`log=debug tick_hz=1000`), passed through fw_cfg.
+    /// Kernel command line (`log=debug sched.slice_ms=5`), passed through fw_cfg.
     #[arg(long, default_value = "")]
     cmdline: String,
     /// Extra arguments for QEMU, after `--`.
