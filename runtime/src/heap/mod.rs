@@ -331,6 +331,9 @@ impl Shared {
     /// Drops a handle's root under the lock, or queues it for the next
     /// locker when the lock is busy (possibly by the dropping code itself).
     fn release(&self, root: Box<dyn Send>) {
+        // Both locks are spin locks a pinned scope may wait on: never be
+        // preempted while holding one.
+        let _pin = pin();
         match self.state.try_lock() {
             Some(guard) => {
                 drop(root);

@@ -14,7 +14,7 @@ use shim::trap::TrapFrame;
 
 use super::config;
 use super::cpu::{CPUS, Cpu, GLOBAL, IDLE, kick_idle_cpu, this_cpu};
-use super::g::{G, State, WaitToken};
+use super::g::{G, Placement, State, WaitToken};
 use super::registry;
 use super::runq::CAPACITY;
 
@@ -27,15 +27,18 @@ impl Switchable for G {
         if prev.is_idle() {
             return;
         }
-        match prev.state() {
-            State::Runnable => this_cpu().push(prev),
-            State::Waiting | State::Woken => {
-                if !prev.finish_parking() {
-                    this_cpu().push(prev);
-                }
+        let requeue = match prev.state() {
+            State::Runnable => true,
+            State::Waiting | State::Woken => !prev.finish_parking(),
+            State::Dead => {
+                registry::remove(prev.id);
+                false
             }
-            State::Dead => registry::remove(prev.id),
             state => panic!("goroutine {} switched out while {state:?}", prev.id),
+        };
+        if requeue {
+            this_cpu().push(prev);
+            kick_idle_cpu();
         }
     }
 }
@@ -73,12 +76,17 @@ impl Batch {
         self.len += 1;
     }
 
-    /// Returns the first item and queues the rest on `cpu`.
+    /// Returns the first item and queues the rest on `cpu` (waking an idle
+    /// CPU to share them).
     fn hand_to(mut self, cpu: &Cpu) -> Option<Arc<G>> {
+        let extra = self.len > 1;
         let mut items = self.items[..self.len].iter_mut().map(|slot| slot.take().expect("filled"));
         let first = items.next()?;
         items.for_each(|g| cpu.push(g));
         self.len = 0;
+        if extra {
+            kick_idle_cpu();
+        }
         Some(first)
     }
 }
@@ -86,19 +94,40 @@ impl Batch {
 /// Go's fairness rule: every 61st pick looks at the global queue first.
 const GLOBAL_CHECK_INTERVAL: u64 = 61;
 
+/// A goroutine picked to run next.
+struct Pick {
+    g: Arc<G>,
+    /// It came from `runnext`: it continues the current time slice instead
+    /// of starting a new one (Go's rule), so a pair of goroutines handing
+    /// work to each other cannot keep the others waiting forever.
+    inherits_slice: bool,
+}
+
+impl Pick {
+    fn fresh(g: Arc<G>) -> Pick {
+        Pick { g, inherits_slice: false }
+    }
+}
+
 /// The next goroutine for `cpu`: its `runnext` and run queue, the global
 /// queue, then half of another CPU's queue.
-fn find_runnable(cpu: &Cpu) -> Option<Arc<G>> {
+fn find_runnable(cpu: &Cpu) -> Option<Pick> {
     let tick = cpu.schedtick.fetch_add(1, Ordering::Relaxed);
     if tick % GLOBAL_CHECK_INTERVAL == GLOBAL_CHECK_INTERVAL - 1
         && let Some(g) = GLOBAL.lock().pop()
     {
-        return Some(g);
+        return Some(Pick::fresh(g));
     }
-    if let Some(g) = cpu.runq.lock().pop() {
-        return Some(g);
+    {
+        let mut runq = cpu.runq.lock();
+        if let Some(g) = runq.pop_runnext() {
+            return Some(Pick { g, inherits_slice: true });
+        }
+        if let Some(g) = runq.pop() {
+            return Some(Pick::fresh(g));
+        }
     }
-    take_from_global(cpu).or_else(|| steal(cpu, tick as usize))
+    take_from_global(cpu).or_else(|| steal(cpu, tick as usize)).map(Pick::fresh)
 }
 
 /// Takes a fair share of the global queue (so other CPUs get some too).
@@ -137,26 +166,46 @@ fn steal(cpu: &Cpu, seed: usize) -> Option<Arc<G>> {
 
 /// Books the switch from `prev` to `next` (run time, counters, the slice)
 /// and arms the timer for the slice if it is not armed earlier.
-fn account(cpu: &Cpu, prev: &G, next: &G) {
+fn account(cpu: &Cpu, prev: &G, next: &Pick) {
     let now = now_ns();
     let since = cpu.switched_in_ns.swap(now, Ordering::Relaxed);
     prev.run_ns.fetch_add(now.saturating_sub(since), Ordering::Relaxed);
-    next.switches.fetch_add(1, Ordering::Relaxed);
-    next.last_cpu.store(shim::percpu::index() as u32, Ordering::Relaxed);
+    next.g.switches.fetch_add(1, Ordering::Relaxed);
+    next.g.last_cpu.store(shim::percpu::index() as u32, Ordering::Relaxed);
     cpu.stats.switches.fetch_add(1, Ordering::Relaxed);
-    if !next.is_idle() {
-        next.set_state(State::Running);
-        let end = now + config::get().slice_ns;
-        cpu.slice_end.store(end, Ordering::Relaxed);
+    // A reschedule requested for `prev` is settled by this switch.
+    shim::percpu::take_resched();
+    if !next.g.is_idle() {
+        next.g.set_state(State::Running);
+        let end = if next.inherits_slice && !prev.is_idle() {
+            cpu.slice_end.load(Ordering::Relaxed)
+        } else {
+            let end = now + config::get().slice_ns;
+            cpu.slice_end.store(end, Ordering::Relaxed);
+            end
+        };
         if cpu.armed.load(Ordering::Relaxed) > end {
             arm(cpu, end, now);
         }
     }
 }
 
-fn switch_to(cpu: &Cpu, prev: &G, next: Arc<G>) {
+fn switch_to(cpu: &Cpu, prev: &G, next: Pick) {
     account(cpu, prev, &next);
-    shim::task::switch(next);
+    shim::task::switch(next.g);
+}
+
+/// Panics unless the running goroutine `me` may switch away now: not in an
+/// interrupt handler, not pinned (a GC heap scope), not in the middle of a
+/// wait (between [`Waiter::begin`](super::Waiter::begin) and `park`).
+fn check_may_switch(me: &G, what: &str) {
+    assert!(!shim::percpu::in_interrupt(), "goroutine {} would {what} in an interrupt handler", me.id);
+    assert!(
+        shim::percpu::preempt_count() == 0,
+        "goroutine {} would {what} with preemption disabled (inside a GC heap scope?)",
+        me.id
+    );
+    assert!(shim::irq::enabled(), "goroutine {} would {what} with interrupts masked (holding an IrqMutex?)", me.id);
 }
 
 fn arm(cpu: &Cpu, deadline: u64, now: u64) {
@@ -195,13 +244,13 @@ pub(crate) fn add_timer(deadline: u64, token: WaitToken) -> (usize, u64) {
 
 /// Removes a timer that has not fired.
 pub(crate) fn cancel_timer(cpu: usize, key: u64) {
-    drop(CPUS[cpu].timers.lock().cancel(key));
+    CPUS[cpu].timers.lock().cancel(key);
 }
 
-/// Queues a goroutine that was just woken: on this CPU, to run next (it
-/// is usually the partner of the running goroutine). If this CPU is busy,
+/// Queues a goroutine that was just woken, on this CPU: to run next (it is
+/// usually the partner of the running goroutine) or at the tail. If this CPU is busy,
 /// an idle CPU is woken to steal it. Never allocates.
-pub(crate) fn ready(g: Arc<G>) {
+pub(crate) fn ready(g: Arc<G>, placement: Placement) {
     let _irq = IrqGuard::new();
     let cpu = this_cpu();
     if !cpu.online.load(Ordering::Relaxed) {
@@ -209,7 +258,10 @@ pub(crate) fn ready(g: Arc<G>) {
         kick_idle_cpu();
         return;
     }
-    cpu.push_next(g);
+    match placement {
+        Placement::Next => cpu.push_next(g),
+        Placement::Tail => cpu.push(g),
+    }
     if try_current().is_some_and(|running| !running.is_idle()) {
         kick_idle_cpu();
     }
@@ -230,6 +282,8 @@ pub(crate) fn enqueue_new(g: Arc<G>) {
 /// Lets another goroutine run if one is waiting; the caller stays runnable.
 pub(crate) fn yield_current() {
     let me = current();
+    check_may_switch(&me, "yield");
+    assert_eq!(me.state(), State::Running, "goroutine {} yielded inside a wait", me.id);
     let _irq = IrqGuard::new();
     let cpu = this_cpu();
     if let Some(next) = find_runnable(cpu) {
@@ -241,35 +295,31 @@ pub(crate) fn yield_current() {
 /// Sleeps until wait `seq` of the current goroutine `me` is woken (at once
 /// if it already was).
 pub(crate) fn park(me: &Arc<G>, seq: u64) {
-    assert!(
-        shim::percpu::preempt_count() == 0,
-        "goroutine {} would block with preemption disabled (inside a GC heap scope?)",
-        me.id
-    );
-    assert!(shim::irq::enabled(), "goroutine {} would block with interrupts masked (holding an IrqMutex?)", me.id);
+    check_may_switch(me, "block");
     let _irq = IrqGuard::new();
     if me.take_early_wake(seq) {
         return;
     }
     let cpu = this_cpu();
-    let next = find_runnable(cpu).unwrap_or_else(|| cpu.idle_g());
+    let next = find_runnable(cpu).unwrap_or_else(|| Pick::fresh(cpu.idle_g()));
     switch_to(cpu, me, next);
 }
 
 /// Ends the current goroutine.
 pub(crate) fn exit_current() -> ! {
-    core::mem::forget(IrqGuard::new());
-    let cpu = this_cpu();
     let next = {
         let me = current();
+        check_may_switch(&me, "exit");
+        core::mem::forget(IrqGuard::new());
+        let cpu = this_cpu();
         me.set_state(State::Dead);
-        let next = find_runnable(cpu).unwrap_or_else(|| cpu.idle_g());
+        let next = find_runnable(cpu).unwrap_or_else(|| Pick::fresh(cpu.idle_g()));
         account(cpu, &me, &next);
         next
         // `me` is dropped here: the last reference must not stay on this
         // stack, which is about to be abandoned (and reused).
     };
-    shim::task::switch(next);
+    shim::task::switch(next.g);
     unreachable!("a dead goroutine was resumed");
 }
 
@@ -317,11 +367,12 @@ pub(crate) fn on_timer(_frame: &mut TrapFrame) {
     rearm(cpu, busy);
 }
 
-/// Wakes the goroutines of the timers due at `now`; returns how many fired.
+/// Wakes the goroutines of the timers due at `now`, queued in deadline
+/// order; returns how many fired.
 fn fire_expired(cpu: &Cpu, now: u64) -> usize {
     let mut fired = 0;
     while let Some(token) = pop_expired(cpu, now) {
-        token.wake();
+        token.wake_in_order();
         fired += 1;
     }
     fired

@@ -179,10 +179,11 @@ impl G {
         self.cas(seq, State::Woken, State::Running)
     }
 
-    /// The owner gives up wait `seq` without sleeping (woken or not).
-    pub fn cancel_wait(&self, seq: u64) {
+    /// The owner ends wait `seq` if it is still pending (woken or not):
+    /// Waiting/Woken → Running. Nothing to do after a `park` returned.
+    pub fn end_wait(&self, seq: u64) {
         if !self.cas(seq, State::Waiting, State::Running) {
-            assert!(self.take_early_wake(seq), "cancel of a wait that is not the current one");
+            self.take_early_wake(seq);
         }
     }
 
@@ -202,6 +203,15 @@ impl G {
     }
 }
 
+/// Where a woken goroutine is queued.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The `runnext` slot: it runs as soon as the running goroutine stops.
+    Next,
+    /// The tail of the run queue.
+    Tail,
+}
+
 /// What wakes one wait of one goroutine; cheap to clone, harmless once
 /// stale. Held by wait queues, channels and timers. It does not keep the
 /// goroutine alive (a dead goroutine's tokens are simply stale).
@@ -218,13 +228,24 @@ impl WaitToken {
     }
 
     /// Ends the wait if it is still current and makes the goroutine
-    /// runnable. Returns whether this call woke it. Never allocates; may be
-    /// called from interrupt handlers.
+    /// runnable, to run next on this CPU (it usually works with the waker).
+    /// Returns whether this call woke it. Never allocates; may be called
+    /// from interrupt handlers.
     pub fn wake(&self) -> bool {
+        self.wake_to(Placement::Next)
+    }
+
+    /// Like [`wake`](Self::wake), but queues the goroutine behind those
+    /// already waiting: for waking several at once, in order.
+    pub fn wake_in_order(&self) -> bool {
+        self.wake_to(Placement::Tail)
+    }
+
+    fn wake_to(&self, placement: Placement) -> bool {
         let Some(g) = self.g.upgrade() else { return false };
         match g.wake(self.seq) {
             Some(true) => {
-                super::engine::ready(g);
+                super::engine::ready(g, placement);
                 true
             }
             Some(false) => true,

@@ -234,3 +234,49 @@ ktest! {
         panic!("goroutine {id} overflowed its stack unnoticed");
     }
 }
+
+ktest! {
+    fn ping_pong_pair_does_not_starve_others() {
+        // Two goroutines that hand a value back and forth wake each other
+        // into `runnext`; a third one in the run queue must still get the
+        // CPU (the pair shares one time slice, then is preempted).
+        const MAX_ROUNDS: u64 = 50_000;
+        let third_ran = Arc::new(AtomicBool::new(false));
+        let rounds = Arc::new(AtomicU64::new(0));
+        let (ping_tx, ping_rx) = bounded::<u64>(1);
+        let (pong_tx, pong_rx) = bounded::<u64>(1);
+        let group = Arc::new(WaitGroup::new());
+        group.add(3);
+        let (g1, g2, g3) = (Arc::clone(&group), Arc::clone(&group), Arc::clone(&group));
+        spawn(move || {
+            while let Ok(n) = ping_rx.recv() {
+                if pong_tx.send(n).is_err() {
+                    break;
+                }
+            }
+            g1.done();
+        })
+        .expect("spawn");
+        let (stop, counted) = (Arc::clone(&third_ran), Arc::clone(&rounds));
+        spawn(move || {
+            let mut n = 0;
+            while n < MAX_ROUNDS && !stop.load(Ordering::Relaxed) {
+                ping_tx.send(n).expect("ping");
+                n = pong_rx.recv().expect("pong") + 1;
+            }
+            counted.store(n, Ordering::Relaxed);
+            g2.done();
+        })
+        .expect("spawn");
+        let flag = Arc::clone(&third_ran);
+        spawn(move || {
+            flag.store(true, Ordering::Relaxed);
+            g3.done();
+        })
+        .expect("spawn");
+        group.wait();
+        let rounds = rounds.load(Ordering::Relaxed);
+        ktest::note(format_args!("the third goroutine ran after {rounds} ping-pong rounds"));
+        assert!(rounds < MAX_ROUNDS, "the ping-pong pair kept the CPU for {rounds} rounds");
+    }
+}

@@ -56,6 +56,11 @@ impl<T> RunQueue<T> {
         self.runnext.take().or_else(|| self.pop_oldest())
     }
 
+    /// Takes the `runnext` item only.
+    pub fn pop_runnext(&mut self) -> Option<T> {
+        self.runnext.take()
+    }
+
     fn pop_oldest(&mut self) -> Option<T> {
         if self.len == 0 {
             return None;
@@ -100,6 +105,9 @@ mod tests {
         assert_eq!(q.push_next(10), None);
         assert_eq!(q.push_next(11), Some(10));
         assert_eq!(q.len(), 4);
+        assert_eq!(q.pop_runnext(), Some(11));
+        assert_eq!(q.pop_runnext(), None);
+        q.push_next(11);
         let order: Vec<_> = core::iter::from_fn(|| q.pop()).collect();
         assert_eq!(order, [11, 0, 1, 2]);
         assert!(q.is_empty());

@@ -63,19 +63,12 @@ impl<T> TimerHeap<T> {
         self.heap.pop().map(|Reverse(t)| t.item)
     }
 
-    /// Removes the timer with `key` (if it has not fired); O(n).
-    pub fn cancel(&mut self, key: u64) -> Option<T> {
-        let mut found = None;
-        let mut kept = BinaryHeap::with_capacity(self.heap.len());
-        for Reverse(timer) in self.heap.drain() {
-            if timer.key == key && found.is_none() {
-                found = Some(timer.item);
-            } else {
-                kept.push(Reverse(timer));
-            }
-        }
-        self.heap = kept;
-        found
+    /// Removes the timer with `key` (if it has not fired); O(n), and it
+    /// does not allocate. Returns whether it was pending.
+    pub fn cancel(&mut self, key: u64) -> bool {
+        let before = self.heap.len();
+        self.heap.retain(|Reverse(timer)| timer.key != key);
+        self.heap.len() < before
     }
 
     /// Timers pending.
@@ -121,8 +114,8 @@ mod tests {
         for key in 0..10 {
             timers.add(100 - key, key, key);
         }
-        assert_eq!(timers.cancel(3), Some(3));
-        assert_eq!(timers.cancel(3), None);
+        assert!(timers.cancel(3));
+        assert!(!timers.cancel(3));
         assert_eq!(timers.next_deadline(), Some(91));
         let fired: Vec<_> = core::iter::from_fn(|| timers.pop_expired(u64::MAX)).collect();
         assert_eq!(fired, [9, 8, 7, 6, 5, 4, 2, 1, 0]);

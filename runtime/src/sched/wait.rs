@@ -66,8 +66,13 @@ impl Waiter {
     }
 
     /// Ends the wait without sleeping (the condition already holds).
-    pub fn cancel(self) {
-        self.g.cancel_wait(self.seq);
+    /// Dropping a `Waiter` that was not parked does the same.
+    pub fn cancel(self) {}
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.g.end_wait(self.seq);
     }
 }
 

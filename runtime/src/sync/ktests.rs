@@ -138,10 +138,13 @@ ktest! {
     fn select_waits_on_several_channels() {
         let (a_tx, a_rx) = bounded::<u32>(1);
         let (b_tx, b_rx) = bounded::<u32>(1);
+        let (ack_tx, ack_rx) = bounded::<()>(1);
+        // The sender sends on b, waits until the select took it, then on a:
+        // the order is causal, not a matter of timing.
         spawn(move || {
             sleep(Duration::from_millis(2));
             b_tx.send(2).expect("b");
-            sleep(Duration::from_millis(2));
+            ack_rx.recv().expect("ack");
             a_tx.send(1).expect("a");
         })
         .expect("spawn");
@@ -154,6 +157,7 @@ ktest! {
             let value = if index == a { a_rx.try_recv() } else if index == b { b_rx.try_recv() } else { unreachable!() };
             if let Ok(value) = value {
                 got.push(value);
+                let _ = ack_tx.send(()); // fails after the last value: the sender is gone
             }
         }
         assert_eq!(got, [2, 1]);

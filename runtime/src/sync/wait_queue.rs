@@ -88,10 +88,11 @@ impl WaitQueue {
         }
     }
 
-    /// Wakes every waiting goroutine; returns how many were woken.
+    /// Wakes every waiting goroutine, to run in the order they waited;
+    /// returns how many were woken.
     pub fn wake_all(&self) -> usize {
         let tokens = core::mem::take(&mut *self.waiters.lock());
-        tokens.iter().filter(|t| t.wake()).count()
+        tokens.iter().filter(|t| t.wake_in_order()).count()
     }
 
     /// Tokens queued (some may be stale).
