@@ -44,6 +44,12 @@ mod reg {
 const LVT_MASKED: u32 = 1 << 16;
 /// ICR: level "assert" (required for fixed IPIs on xAPIC).
 const ICR_ASSERT: u32 = 1 << 14;
+/// ICR delivery modes: NMI, INIT, start-up.
+const ICR_NMI: u32 = 0b100 << 8;
+const ICR_INIT: u32 = 0b101 << 8;
+const ICR_STARTUP: u32 = 0b110 << 8;
+/// ICR destination shorthand "all excluding self".
+const ICR_ALL_BUT_SELF: u32 = 0b11 << 18;
 /// ICR: the previous IPI is still being sent (xAPIC only).
 const ICR_PENDING: u32 = 1 << 12;
 const SVR_ENABLE: u32 = 1 << 8;
@@ -111,11 +117,28 @@ fn disable_legacy_pic() {
     }
 }
 
-/// Enables this CPU's local APIC, masks the PIC, calibrates the timer
-/// against the TSC clock and leaves it stopped: the scheduler arms it
+/// Enables the bootstrap CPU's local APIC, masks the PIC, calibrates the
+/// timer against the TSC clock and leaves it stopped: the scheduler arms it
 /// one-shot, for its timers and time slices.
 pub fn init() {
     disable_legacy_pic();
+    enable_local_apic();
+    calibrate_timer();
+}
+
+/// Enables an application processor's local APIC in the mode the
+/// bootstrap CPU chose; its timer shares the bootstrap CPU's calibration
+/// (one bus clock) and is left stopped.
+pub fn init_ap() {
+    enable_local_apic();
+    write(reg::TIMER_DIVIDE, DIVIDE_BY_16);
+    stop_timer();
+}
+
+/// Switches this CPU's APIC on (x2APIC if the CPU has it, else xAPIC
+/// through one shared MMIO mapping: every CPU sees its own APIC at the
+/// same address), masks its local interrupt lines and records its id.
+fn enable_local_apic() {
     let mut base_msr = Msr::new(IA32_APIC_BASE);
     // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; reading is harmless.
     let base = unsafe { base_msr.read() };
@@ -125,11 +148,13 @@ pub fn init() {
         unsafe { base_msr.write(base | BASE_ENABLE | BASE_X2APIC) };
         MODE.store(MODE_X2APIC, Ordering::Relaxed);
     } else {
-        let phys = PhysAddr::new(base & 0xf_ffff_f000);
-        let virt = kva::reserve(1).expect("kernel address space for the APIC");
-        paging::map(paging::page_of(virt.as_u64()), PhysFrame::containing_address(phys), paging::MapFlags::MMIO)
-            .expect("map the local APIC");
-        XAPIC_REGS.store(virt.as_u64(), Ordering::Relaxed);
+        if XAPIC_REGS.load(Ordering::Relaxed) == 0 {
+            let phys = PhysAddr::new(base & 0xf_ffff_f000);
+            let virt = kva::reserve(1).expect("kernel address space for the APIC");
+            paging::map(paging::page_of(virt.as_u64()), PhysFrame::containing_address(phys), paging::MapFlags::MMIO)
+                .expect("map the local APIC");
+            XAPIC_REGS.store(virt.as_u64(), Ordering::Relaxed);
+        }
         // SAFETY: sets the global-enable bit in xAPIC mode, base unchanged.
         unsafe { base_msr.write(base | BASE_ENABLE) };
         MODE.store(MODE_XAPIC, Ordering::Relaxed);
@@ -141,7 +166,6 @@ pub fn init() {
     write(reg::LVT_ERROR, APIC_ERROR_VECTOR as u32);
     write(reg::ESR, 0);
     APIC_IDS[percpu::index()].store(current_id(), Ordering::Relaxed);
-    calibrate_timer();
 }
 
 fn calibrate_timer() {
@@ -175,6 +199,12 @@ pub fn current_id() -> u32 {
     }
 }
 
+/// The APIC id of CPU `index`, once its APIC is up.
+pub fn id_of(index: usize) -> Option<u32> {
+    let id = APIC_IDS.get(index)?.load(Ordering::Relaxed);
+    (id != u32::MAX).then_some(id)
+}
+
 /// Signals end of interrupt.
 pub fn end_of_interrupt() {
     write(reg::EOI, 0);
@@ -184,23 +214,65 @@ pub fn end_of_interrupt() {
 /// whose APIC is not up).
 pub fn send_ipi(cpu: usize, vector: u8) {
     let id = APIC_IDS[cpu].load(Ordering::Relaxed);
-    if id == u32::MAX {
-        return;
+    if id != u32::MAX {
+        send_icr(Destination::Apic(id), ICR_ASSERT | vector as u32);
     }
-    let low = ICR_ASSERT | vector as u32;
+}
+
+/// Sends an NMI to every CPU but this one (the panic path's stop request).
+pub fn send_nmi_to_others() {
+    send_icr(Destination::AllButSelf, ICR_ASSERT | ICR_NMI);
+}
+
+/// Sends INIT to the CPU with APIC id `apic_id`: it resets and waits for
+/// a start-up IPI.
+pub fn send_init(apic_id: u32) {
+    send_icr(Destination::Apic(apic_id), ICR_ASSERT | ICR_INIT);
+}
+
+/// Sends a start-up IPI: the CPU `apic_id`, waiting after INIT, starts in
+/// real mode at physical address `page << 12`.
+pub fn send_startup(apic_id: u32, page: u8) {
+    send_icr(Destination::Apic(apic_id), ICR_ASSERT | ICR_STARTUP | page as u32);
+}
+
+/// Whom an IPI goes to.
+enum Destination {
+    /// One CPU, by APIC id.
+    Apic(u32),
+    /// Every CPU except the sender (the ICR's destination shorthand).
+    AllButSelf,
+}
+
+/// Writes the interrupt command register. Stores made before the call are
+/// visible to the target when the interrupt arrives.
+fn send_icr(destination: Destination, low: u32) {
+    let (low, id) = match destination {
+        Destination::Apic(id) => (low, id),
+        Destination::AllButSelf => (low | ICR_ALL_BUT_SELF, 0),
+    };
+    // A WRMSR to the x2APIC ICR is not serializing: fence the stores the
+    // target will read (an uncached MMIO write is ordered anyway).
+    core::sync::atomic::fence(Ordering::SeqCst);
     let _irq = crate::irq::IrqGuard::new();
     match MODE.load(Ordering::Relaxed) {
         // SAFETY: in x2APIC mode the ICR is one 64-bit MSR (0x830) with the
-        // destination in the high half; a fixed IPI to a running CPU's
-        // valid vector has no effect beyond delivering that interrupt.
+        // destination in the high half; the callers send architecturally
+        // valid commands (a fixed IPI to a valid vector, NMI, INIT, SIPI).
         MODE_X2APIC => unsafe { Msr::new(0x830).write(((id as u64) << 32) | low as u64) },
         _ => {
-            while read(reg::ICR_LOW) & ICR_PENDING != 0 {
-                core::hint::spin_loop();
-            }
+            wait_icr_idle();
             write(reg::ICR_HIGH, id << 24);
             write(reg::ICR_LOW, low);
+            wait_icr_idle();
         }
+    }
+}
+
+/// Waits until the xAPIC has sent the previous IPI.
+fn wait_icr_idle() {
+    while read(reg::ICR_LOW) & ICR_PENDING != 0 {
+        core::hint::spin_loop();
     }
 }
 

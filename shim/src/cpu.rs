@@ -34,8 +34,11 @@ const IST_PAGES: u64 = 4;
 /// Tag of IST stacks in stack reports.
 pub const IST_STACK_TAG: u64 = u64::MAX;
 
-/// Builds and loads the bootstrap CPU's GDT and TSS.
-pub fn init_bsp() {
+/// Tag of the stack an application processor boots on (its idle loop's).
+pub const AP_BOOT_STACK_TAG: u64 = u64::MAX - 1;
+
+/// Builds and loads this CPU's own GDT and TSS, with its own IST stacks.
+pub fn init() {
     let mut tss = TaskStateSegment::new();
     for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {
         let stack = KernelStack::new(IST_PAGES, IST_STACK_TAG).expect("no memory for IST stacks");

@@ -62,9 +62,28 @@ pub struct IrqMutex<T> {
 /// Access to the value of a locked [`IrqMutex`]; unlocks, then restores
 /// the interrupt state, when dropped.
 pub struct IrqMutexGuard<'a, T> {
-    // Field order matters: the lock is released before interrupts come back.
+    // Field order matters: the lock is released (and uncounted) before
+    // interrupts come back.
     guard: spin::MutexGuard<'a, T>,
+    _held: Held,
     _irq: IrqGuard,
+}
+
+/// Keeps this CPU's count of held interrupt-masking locks
+/// ([`crate::percpu::irq_locks_held`]) while a guard lives.
+struct Held;
+
+impl Held {
+    fn new() -> Held {
+        crate::percpu::irq_lock_taken();
+        Held
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        crate::percpu::irq_lock_released();
+    }
 }
 
 impl<T> IrqMutex<T> {
@@ -76,13 +95,13 @@ impl<T> IrqMutex<T> {
     /// Masks interrupts, then spins until the lock is free.
     pub fn lock(&self) -> IrqMutexGuard<'_, T> {
         let irq = IrqGuard::new();
-        IrqMutexGuard { guard: self.inner.lock(), _irq: irq }
+        IrqMutexGuard { guard: self.inner.lock(), _held: Held::new(), _irq: irq }
     }
 
     /// Takes the lock if it is free, without spinning.
     pub fn try_lock(&self) -> Option<IrqMutexGuard<'_, T>> {
         let irq = IrqGuard::new();
-        self.inner.try_lock().map(|guard| IrqMutexGuard { guard, _irq: irq })
+        self.inner.try_lock().map(|guard| IrqMutexGuard { guard, _held: Held::new(), _irq: irq })
     }
 
     /// Releases the lock whoever holds it. Only for the panic path, after

@@ -7,7 +7,8 @@
 //! tables, the kernel heap, kernel stacks with guard pages, tasks and the
 //! context switch, per-CPU data, traps and exception reports, preemption at
 //! interrupt return, the local APIC timer, IPIs and a nanosecond clock,
-//! ACPI facts, the boot command line and power-off.
+//! ACPI facts, starting the other CPUs and calling across them (TLB
+//! shootdown), the boot command line and power-off.
 //!
 //! Boot order is fixed by [`init`]; see `docs/architecture.md`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -29,6 +30,7 @@ pub mod mem;
 pub mod panic;
 pub mod percpu;
 pub mod power;
+pub mod smp;
 pub mod task;
 pub mod time;
 pub mod trap;
@@ -48,7 +50,7 @@ pub fn init(boot_info: &'static mut BootInfo) {
     logger::init();
     time::init();
     mem::init(boot_info);
-    cpu::init_bsp();
+    cpu::init();
     trap::init();
     cmdline::init();
     logger::set_level_from_cmdline();

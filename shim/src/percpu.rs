@@ -15,6 +15,11 @@
 //! - the *reschedule request* ([`request_resched`]): set by the timer hook
 //!   when the running goroutine's slice is over, acted upon at interrupt
 //!   return or when the preemption count drops back to zero.
+//!
+//! A fourth word counts the [`crate::irq::IrqMutex`]es this CPU holds: a
+//! cross-CPU call waits for the other CPUs to take an interrupt, which a
+//! CPU spinning on an interrupt-masking lock cannot, so such calls refuse
+//! to start while any is held ([`irq_locks_held`]).
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -28,6 +33,7 @@ struct PerCpu {
     preempt_count: AtomicU32,
     irq_depth: AtomicU32,
     resched: AtomicU32,
+    irq_locks: AtomicU32,
 }
 
 /// GS offsets of the [`PerCpu`] fields.
@@ -37,6 +43,7 @@ mod offset {
     pub const PREEMPT_COUNT: usize = 4;
     pub const IRQ_DEPTH: usize = 8;
     pub const RESCHED: usize = 12;
+    pub const IRQ_LOCKS: usize = 16;
 }
 
 #[cfg(target_os = "none")]
@@ -45,6 +52,7 @@ const _: () = {
     assert!(core::mem::offset_of!(PerCpu, preempt_count) == offset::PREEMPT_COUNT);
     assert!(core::mem::offset_of!(PerCpu, irq_depth) == offset::IRQ_DEPTH);
     assert!(core::mem::offset_of!(PerCpu, resched) == offset::RESCHED);
+    assert!(core::mem::offset_of!(PerCpu, irq_locks) == offset::IRQ_LOCKS);
 };
 
 static BLOCKS: [PerCpu; MAX_CPUS] = [const {
@@ -53,6 +61,7 @@ static BLOCKS: [PerCpu; MAX_CPUS] = [const {
         preempt_count: AtomicU32::new(0),
         irq_depth: AtomicU32::new(0),
         resched: AtomicU32::new(0),
+        irq_locks: AtomicU32::new(0),
     }
 }; MAX_CPUS];
 
@@ -96,6 +105,8 @@ pub fn index() -> usize {
 std::thread_local! {
     /// Host stand-in for the per-CPU preemption count: one per thread.
     static HOST_PREEMPT_COUNT: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+    /// Host stand-in for the count of held interrupt-masking locks.
+    static HOST_IRQ_LOCKS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
 }
 
 /// Disables preemption on this CPU (nests). One `inc` of a GS-relative word:
@@ -171,6 +182,37 @@ pub(crate) fn interrupt_exit() -> bool {
     }
     #[cfg(not(target_os = "none"))]
     true
+}
+
+/// Counts one more [`crate::irq::IrqMutex`] held by this CPU (called with
+/// interrupts masked, right after taking it).
+pub(crate) fn irq_lock_taken() {
+    #[cfg(target_os = "none")]
+    // SAFETY: as in `preempt_disable`.
+    unsafe {
+        core::arch::asm!("inc dword ptr gs:[{off}]", off = const offset::IRQ_LOCKS, options(nostack));
+    }
+    #[cfg(not(target_os = "none"))]
+    HOST_IRQ_LOCKS.with(|c| c.set(c.get() + 1));
+}
+
+/// Counts one [`crate::irq::IrqMutex`] released (before interrupts return).
+pub(crate) fn irq_lock_released() {
+    #[cfg(target_os = "none")]
+    // SAFETY: as in `preempt_disable`.
+    unsafe {
+        core::arch::asm!("dec dword ptr gs:[{off}]", off = const offset::IRQ_LOCKS, options(nostack));
+    }
+    #[cfg(not(target_os = "none"))]
+    HOST_IRQ_LOCKS.with(|c| c.set(c.get() - 1));
+}
+
+/// How many interrupt-masking locks this CPU holds.
+pub fn irq_locks_held() -> u32 {
+    #[cfg(target_os = "none")]
+    return gs_read::<{ offset::IRQ_LOCKS }>();
+    #[cfg(not(target_os = "none"))]
+    HOST_IRQ_LOCKS.with(|c| c.get())
 }
 
 /// Asks for the running goroutine to be switched out at the next chance

@@ -69,7 +69,7 @@ pub struct TestArgs {
     #[arg(long, value_enum, default_value_t = Firmware::Both)]
     firmware: Firmware,
     /// CPU counts to run the kernel suite with (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "1,4")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
     smp: Vec<u32>,
     /// Guest memory.
     #[arg(long, default_value = "512M", value_parser = qemu::parse_mem_size)]
@@ -205,9 +205,17 @@ fn boot_smoke(tools: &Tools, args: &TestArgs, gc: Gc) -> Result<Suite> {
     let outcome =
         qemu::run_captured(&machine(tools, &kernel, false, 2, args, String::new()), Duration::from_secs(args.timeout))?;
     save_log("boot-bios-smp2", &outcome.output)?;
-    let failure = (!outcome.success())
-        .then(|| format!("{}\n{}", outcome.describe(), Symbolizer::new(&kernel.elf).annotate_log(&outcome.output)));
-    let case = Case { name: "kernel boots and powers off".into(), seconds: started.elapsed().as_secs_f64(), failure };
+    let all_cpus = outcome.output.contains("scheduler on 2 CPU(s)");
+    let failure = (!outcome.success() || !all_cpus).then(|| {
+        let verdict =
+            if all_cpus { outcome.describe() } else { "the banner does not say 2 CPUs run the scheduler".into() };
+        format!("{verdict}\n{}", Symbolizer::new(&kernel.elf).annotate_log(&outcome.output))
+    });
+    let case = Case {
+        name: "kernel boots, brings up both CPUs and powers off".into(),
+        seconds: started.elapsed().as_secs_f64(),
+        failure,
+    };
     print_verdict("boot-bios-smp2", &case);
     Ok(Suite { name: "boot-bios-smp2".into(), cases: vec![case] })
 }
@@ -224,15 +232,20 @@ struct SelfTest {
     shows: fn(&str, &str) -> bool,
 }
 
+/// CPUs of the harness check's machine: more than one, so a failure must
+/// also stop the others.
+const HARNESS_CPUS: u32 = 2;
+
 const SELFTESTS: [SelfTest; 2] = [
     SelfTest {
         case: "a failing kernel test is caught and symbolized",
         test: "harness_selftest_panics",
-        expect: "a symbolized backtrace naming shim::ktest::selftest::harness_selftest_panics",
-        shows: |annotated, _| {
+        expect: "a symbolized backtrace naming shim::ktest::selftest::harness_selftest_panics, the other CPUs stopped",
+        shows: |annotated, raw| {
             annotated
                 .lines()
                 .any(|l| l.trim_start().starts_with("shim::ktest::selftest::") && l.contains("harness_selftest_panics"))
+                && raw.contains(&format!("other CPUs stopped: {0} of {0}", HARNESS_CPUS - 1))
         },
     },
     SelfTest {
@@ -241,8 +254,11 @@ const SELFTESTS: [SelfTest; 2] = [
         expect: "a stack overflow report naming the goroutine, and a backtrace through recurse_forever",
         shows: |annotated, raw| {
             let id = raw.lines().find_map(|l| l.strip_prefix("ktest: note overflowing goroutine "));
-            id.is_some_and(|id| raw.contains(&format!("kernel stack overflow on CPU 0 in task {}:", id.trim())))
-                && annotated.contains("recurse_forever")
+            id.is_some_and(|id| {
+                raw.lines().any(|l| {
+                    l.contains("kernel stack overflow on CPU ") && l.contains(&format!(" in task {}:", id.trim()))
+                })
+            }) && annotated.contains("recurse_forever")
         },
     },
 ];
@@ -254,9 +270,9 @@ fn harness_check(tools: &Tools, kernel: &Kernel, args: &TestArgs, symbols: &Symb
     let mut suite = Suite { name: "harness".into(), cases: Vec::new() };
     for selftest in &SELFTESTS {
         let started = Instant::now();
-        let cmdline = format!("ktest.selftest ktest.cpus=1 ktest.filter={}", selftest.test);
-        let outcome =
-            qemu::run_captured(&machine(tools, kernel, false, 1, args, cmdline), Duration::from_secs(args.timeout))?;
+        let cmdline = format!("ktest.selftest ktest.cpus={HARNESS_CPUS} ktest.filter={}", selftest.test);
+        let machine = machine(tools, kernel, false, HARNESS_CPUS, args, cmdline);
+        let outcome = qemu::run_captured(&machine, Duration::from_secs(args.timeout))?;
         save_log(&format!("harness-{}", selftest.test), &outcome.output)?;
         let report = ktest_log::parse(&outcome.output);
         let annotated = symbols.annotate_log(&outcome.output);

@@ -3,8 +3,9 @@
 //!
 //! Each CPU's run queue has its own lock, taken by that CPU and by thieves;
 //! the global queue's lock is taken only on the slow paths (overflow, every
-//! 61st pick for fairness, when the local queue is empty). All these locks
-//! mask interrupts: interrupt handlers queue woken goroutines.
+//! 61st pick for fairness, when the local queue is empty). Goroutines bound
+//! to a CPU wait in that CPU's `bound` queue, which no one steals from. All
+//! these locks mask interrupts: interrupt handlers queue woken goroutines.
 
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,13 +13,18 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use shim::irq::IrqMutex;
 use shim::percpu::MAX_CPUS;
 
-use super::g::{G, WaitToken};
+use super::g::{G, Placement, WaitToken};
 use super::runq::RunQueue;
 use super::timers::TimerHeap;
 
 /// One CPU's scheduler state.
 pub(crate) struct Cpu {
     pub runq: IrqMutex<RunQueue<Arc<G>>>,
+    /// Runnable goroutines bound to this CPU (never stolen).
+    pub bound: IrqMutex<BoundQueue>,
+    /// Dead goroutines whose last reference an interrupt handler held,
+    /// dropped later outside interrupt context.
+    pub graveyard: IrqMutex<LinkedQueue>,
     pub timers: IrqMutex<TimerHeap<WaitToken>>,
     pub idle_g: spin::Once<Arc<G>>,
     pub online: AtomicBool,
@@ -47,6 +53,8 @@ impl Cpu {
     const fn new() -> Self {
         Cpu {
             runq: IrqMutex::new(RunQueue::new()),
+            bound: IrqMutex::new(BoundQueue::new()),
+            graveyard: IrqMutex::new(LinkedQueue::new()),
             timers: IrqMutex::new(TimerHeap::new()),
             idle_g: spin::Once::new(),
             online: AtomicBool::new(false),
@@ -100,6 +108,21 @@ pub(crate) fn this_cpu() -> &'static Cpu {
 /// CPUs halted in their idle loop (bit = CPU index).
 pub(crate) static IDLE: AtomicU64 = AtomicU64::new(0);
 
+/// Tells CPU `index` that a goroutine bound to it is runnable: a wake-up
+/// IPI if it is idle, a reschedule IPI if it runs something else, nothing
+/// if it is this CPU (the goroutine runs at the next switch here).
+pub(crate) fn notify_cpu(index: usize) {
+    core::sync::atomic::fence(Ordering::SeqCst);
+    if index == shim::percpu::index() {
+        return;
+    }
+    let vector = match IDLE.load(Ordering::SeqCst) & (1 << index) {
+        0 => shim::trap::RESCHED_VECTOR,
+        _ => shim::trap::WAKE_VECTOR,
+    };
+    shim::apic::send_ipi(index, vector);
+}
+
 /// Wakes one idle CPU other than this one, if any, so it can steal work.
 pub(crate) fn kick_idle_cpu() {
     // Pairs with the idle loop's "set the IDLE bit, then look at the
@@ -112,22 +135,23 @@ pub(crate) fn kick_idle_cpu() {
     }
 }
 
-/// The global run queue: a list linked through the goroutines themselves
-/// (`G::global_next`), so pushing never allocates.
-pub(crate) struct GlobalQueue {
+/// A FIFO of goroutines linked through the goroutines themselves
+/// (`G::queue_next`; a goroutine is in at most one such queue), so pushing
+/// never allocates: the global run queue, bound queues, graveyards.
+pub(crate) struct LinkedQueue {
     head: Option<Arc<G>>,
     tail: Option<Arc<G>>,
     len: usize,
 }
 
-impl GlobalQueue {
+impl LinkedQueue {
     const fn new() -> Self {
-        GlobalQueue { head: None, tail: None, len: 0 }
+        LinkedQueue { head: None, tail: None, len: 0 }
     }
 
     pub fn push(&mut self, g: Arc<G>) {
         match self.tail.replace(Arc::clone(&g)) {
-            Some(tail) => *tail.global_next.lock() = Some(g),
+            Some(tail) => *tail.queue_next.lock() = Some(g),
             None => self.head = Some(g),
         }
         self.len += 1;
@@ -135,7 +159,7 @@ impl GlobalQueue {
 
     pub fn pop(&mut self) -> Option<Arc<G>> {
         let head = self.head.take()?;
-        self.head = head.global_next.lock().take();
+        self.head = head.queue_next.lock().take();
         if self.head.is_none() {
             self.tail = None;
         }
@@ -148,6 +172,44 @@ impl GlobalQueue {
     }
 }
 
+/// The runnable goroutines bound to one CPU: a FIFO, and a `next` slot
+/// with `runnext`'s meaning (see `RunQueue`), which no thief takes.
+pub(crate) struct BoundQueue {
+    next: Option<Arc<G>>,
+    fifo: LinkedQueue,
+}
+
+impl BoundQueue {
+    const fn new() -> Self {
+        BoundQueue { next: None, fifo: LinkedQueue::new() }
+    }
+
+    /// Queues `g` at the tail, or in `next` (what it displaces goes to
+    /// the tail).
+    pub fn push(&mut self, g: Arc<G>, placement: Placement) {
+        match placement {
+            Placement::Next => {
+                if let Some(displaced) = self.next.replace(g) {
+                    self.fifo.push(displaced);
+                }
+            }
+            Placement::Tail => self.fifo.push(g),
+        }
+    }
+
+    /// The next goroutine, and whether it came from `next`.
+    pub fn pop(&mut self) -> Option<(Arc<G>, bool)> {
+        match self.next.take() {
+            Some(g) => Some((g, true)),
+            None => self.fifo.pop().map(|g| (g, false)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fifo.len() + usize::from(self.next.is_some())
+    }
+}
+
 /// Goroutines that did not fit a local queue, or were queued before any
 /// CPU ran the scheduler.
-pub(crate) static GLOBAL: IrqMutex<GlobalQueue> = IrqMutex::new(GlobalQueue::new());
+pub(crate) static GLOBAL: IrqMutex<LinkedQueue> = IrqMutex::new(LinkedQueue::new());

@@ -13,7 +13,7 @@ use shim::time::now_ns;
 use shim::trap::TrapFrame;
 
 use super::config;
-use super::cpu::{CPUS, Cpu, GLOBAL, IDLE, kick_idle_cpu, this_cpu};
+use super::cpu::{CPUS, Cpu, GLOBAL, IDLE, kick_idle_cpu, notify_cpu, this_cpu};
 use super::g::{G, Placement, State, WaitToken};
 use super::registry;
 use super::runq::CAPACITY;
@@ -32,12 +32,12 @@ impl Switchable for G {
             State::Waiting | State::Woken => !prev.finish_parking(),
             State::Dead => {
                 registry::remove(prev.id);
+                empty_graveyard(this_cpu());
                 false
             }
             state => panic!("goroutine {} switched out while {state:?}", prev.id),
         };
-        if requeue {
-            this_cpu().push(prev);
+        if requeue && queue(this_cpu(), prev, Placement::Tail) {
             kick_idle_cpu();
         }
     }
@@ -109,14 +109,17 @@ impl Pick {
     }
 }
 
-/// The next goroutine for `cpu`: its `runnext` and run queue, the global
-/// queue, then half of another CPU's queue.
+/// The next goroutine for `cpu`: those bound to it, its `runnext` and run
+/// queue, the global queue, then half of another CPU's queue.
 fn find_runnable(cpu: &Cpu) -> Option<Pick> {
     let tick = cpu.schedtick.fetch_add(1, Ordering::Relaxed);
     if tick % GLOBAL_CHECK_INTERVAL == GLOBAL_CHECK_INTERVAL - 1
         && let Some(g) = GLOBAL.lock().pop()
     {
         return Some(Pick::fresh(g));
+    }
+    if let Some((g, inherits_slice)) = cpu.bound.lock().pop() {
+        return Some(Pick { g, inherits_slice });
     }
     {
         let mut runq = cpu.runq.lock();
@@ -247,22 +250,35 @@ pub(crate) fn cancel_timer(cpu: usize, key: u64) {
     CPUS[cpu].timers.lock().cancel(key);
 }
 
+/// Queues runnable `g`: in its CPU's bound queue (telling that CPU; a
+/// goroutine woken from another CPU goes to the tail) if it is bound, else
+/// in `cpu`'s run queue; true in the second case.
+fn queue(cpu: &Cpu, g: Arc<G>, placement: Placement) -> bool {
+    if let Some(home) = g.bound_to {
+        let placement = if home == shim::percpu::index() { placement } else { Placement::Tail };
+        CPUS[home].bound.lock().push(g, placement);
+        notify_cpu(home);
+        return false;
+    }
+    match placement {
+        Placement::Next => cpu.push_next(g),
+        Placement::Tail => cpu.push(g),
+    }
+    true
+}
+
 /// Queues a goroutine that was just woken, on this CPU: to run next (it is
 /// usually the partner of the running goroutine) or at the tail. If this CPU is busy,
 /// an idle CPU is woken to steal it. Never allocates.
 pub(crate) fn ready(g: Arc<G>, placement: Placement) {
     let _irq = IrqGuard::new();
     let cpu = this_cpu();
-    if !cpu.online.load(Ordering::Relaxed) {
+    if g.bound_to.is_none() && !cpu.online.load(Ordering::Relaxed) {
         GLOBAL.lock().push(g);
         kick_idle_cpu();
         return;
     }
-    match placement {
-        Placement::Next => cpu.push_next(g),
-        Placement::Tail => cpu.push(g),
-    }
-    if try_current().is_some_and(|running| !running.is_idle()) {
+    if queue(cpu, g, placement) && try_current().is_some_and(|running| !running.is_idle()) {
         kick_idle_cpu();
     }
 }
@@ -271,12 +287,34 @@ pub(crate) fn ready(g: Arc<G>, placement: Placement) {
 pub(crate) fn enqueue_new(g: Arc<G>) {
     let _irq = IrqGuard::new();
     let cpu = this_cpu();
-    if cpu.online.load(Ordering::Relaxed) {
-        cpu.push(g);
-    } else {
+    if g.bound_to.is_none() && !cpu.online.load(Ordering::Relaxed) {
         GLOBAL.lock().push(g);
+    } else if !queue(cpu, g, Placement::Tail) {
+        return;
     }
     kick_idle_cpu();
+}
+
+/// Whether CPU `index` runs the scheduler.
+pub(crate) fn is_online(index: usize) -> bool {
+    CPUS.get(index).is_some_and(|cpu| cpu.online.load(Ordering::Acquire))
+}
+
+/// Keeps a dead goroutine whose last reference an interrupt handler may
+/// hold (a stale wake-up), to be dropped outside interrupt context.
+pub(crate) fn bury(g: Arc<G>) {
+    if !g.buried.swap(true, Ordering::AcqRel) {
+        this_cpu().graveyard.lock().push(g);
+    }
+}
+
+/// Drops the goroutines [`bury`] kept on `cpu`.
+fn empty_graveyard(cpu: &Cpu) {
+    loop {
+        let dead = cpu.graveyard.lock().pop();
+        let Some(dead) = dead else { break };
+        drop(dead);
+    }
 }
 
 /// Lets another goroutine run if one is waiting; the caller stays runnable.
@@ -359,7 +397,7 @@ pub(crate) fn on_timer(_frame: &mut TrapFrame) {
     fire_expired(cpu, now);
     let busy = try_current().is_some_and(|g| !g.is_idle());
     if busy && now >= cpu.slice_end.load(Ordering::Relaxed) {
-        if !cpu.runq.lock().is_empty() || GLOBAL.lock().len() > 0 {
+        if !cpu.runq.lock().is_empty() || cpu.bound.lock().len() > 0 || GLOBAL.lock().len() > 0 {
             shim::percpu::request_resched();
         }
         cpu.slice_end.store(now + config::get().slice_ns, Ordering::Relaxed);
@@ -403,6 +441,7 @@ const SPIN_NS: u64 = 20_000;
 fn idle_loop(cpu: &Cpu, idle: &G, index: usize) -> ! {
     let bit = 1u64 << index;
     loop {
+        empty_graveyard(cpu);
         let _irq = IrqGuard::new();
         if let Some(next) = find_runnable(cpu) {
             switch_to(cpu, idle, next);

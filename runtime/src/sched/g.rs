@@ -24,7 +24,7 @@ use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::sync::{Arc, Weak};
 use core::fmt;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use shim::task::Task;
 
@@ -98,8 +98,13 @@ pub(crate) struct G {
     pub body: spin::Mutex<Option<Box<dyn FnOnce() + Send>>>,
     /// `Some(cpu)` for a CPU's idle goroutine (the boot context of that CPU).
     pub idle_of: Option<usize>,
-    /// Link of the global run queue (only touched under its lock).
-    pub global_next: spin::Mutex<Option<Arc<G>>>,
+    /// `Some(cpu)` if it may run only on that CPU.
+    pub bound_to: Option<usize>,
+    /// Link of the [`LinkedQueue`](super::cpu::LinkedQueue) it is in (only
+    /// touched under that queue's lock).
+    pub queue_next: spin::Mutex<Option<Arc<G>>>,
+    /// Dead and put in a graveyard (see `engine::bury`).
+    pub buried: AtomicBool,
     pub run_ns: AtomicU64,
     pub switches: AtomicU64,
     pub last_cpu: AtomicU32,
@@ -115,7 +120,9 @@ impl G {
             status: AtomicU64::new(pack(0, State::Runnable)),
             body: spin::Mutex::new(Some(body)),
             idle_of: None,
-            global_next: spin::Mutex::new(None),
+            bound_to: None,
+            queue_next: spin::Mutex::new(None),
+            buried: AtomicBool::new(false),
             run_ns: AtomicU64::new(0),
             switches: AtomicU64::new(0),
             last_cpu: AtomicU32::new(0),
@@ -249,7 +256,14 @@ impl WaitToken {
                 true
             }
             Some(false) => true,
-            None => false,
+            None => {
+                // A stale token of a goroutine that died since: ours may be
+                // the last reference, and an interrupt handler must not free.
+                if g.state() == State::Dead && shim::percpu::in_interrupt() {
+                    super::engine::bury(g);
+                }
+                false
+            }
         }
     }
 

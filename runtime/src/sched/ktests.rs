@@ -8,7 +8,7 @@ use core::time::Duration;
 use shim::ktest;
 use shim::time::{now_ns, rdtsc};
 
-use super::{Builder, Waiter, cpus, goroutines, sleep, spawn, yield_now};
+use super::{Builder, Waiter, cpu_index, cpus, goroutines, sleep, spawn, yield_now};
 use crate::sync::{WaitGroup, bounded};
 
 /// Spawns `n` goroutines running `body(i)` on `stack_kib` KiB stacks and
@@ -29,6 +29,53 @@ pub(crate) fn run_all(n: usize, stack_kib: u64, body: impl Fn(usize) + Send + Sy
             .expect("spawn");
     }
     group.wait();
+}
+
+/// Runs `body(cpu, i)` in `per_cpu` goroutines bound to each CPU that runs
+/// the scheduler, and waits for all of them.
+pub(crate) fn run_on_each_cpu(per_cpu: usize, body: impl Fn(usize, usize) + Send + Sync + 'static) {
+    let body = Arc::new(body);
+    let online: alloc::vec::Vec<usize> = cpus().iter().map(|c| c.index).collect();
+    let group = Arc::new(WaitGroup::new());
+    group.add(online.len() * per_cpu);
+    for &cpu in &online {
+        for i in 0..per_cpu {
+            let (body, group) = (Arc::clone(&body), Arc::clone(&group));
+            Builder::new()
+                .name("test")
+                .cpu(cpu)
+                .spawn(move || {
+                    assert_eq!(cpu_index(), cpu, "a goroutine bound to CPU {cpu} runs elsewhere");
+                    body(cpu, i);
+                    assert_eq!(cpu_index(), cpu, "a goroutine bound to CPU {cpu} moved");
+                    group.done();
+                })
+                .expect("spawn");
+        }
+    }
+    group.wait();
+}
+
+/// Runs `body` in one goroutine bound to CPU 0 and waits for it: there,
+/// goroutines it spawns bound to CPU 0 too compete for one CPU.
+fn on_cpu_zero(body: impl FnOnce() + Send + 'static) {
+    let group = Arc::new(WaitGroup::new());
+    group.add(1);
+    let done = Arc::clone(&group);
+    Builder::new()
+        .name("test")
+        .cpu(0)
+        .spawn(move || {
+            body();
+            done.done();
+        })
+        .expect("spawn");
+    group.wait();
+}
+
+/// Spawns `f` bound to CPU 0.
+fn spawn_on_cpu_zero(f: impl FnOnce() + Send + 'static) {
+    Builder::new().name("test").cpu(0).spawn(f).expect("spawn");
 }
 
 ktest! {
@@ -155,7 +202,9 @@ ktest! {
 ktest! {
     fn spinning_goroutine_is_preempted() {
         // A goroutine that never yields spins until another one sets a flag.
-        // On one CPU only preemption lets the other one run.
+        // On one CPU only preemption lets the other one run: all of them
+        // are bound to CPU 0, and spawned there (so no reschedule IPI
+        // lets the setter in early).
         const GIVE_UP_NS: u64 = 5_000_000_000;
         let flag = Arc::new(AtomicBool::new(false));
         let spun_ns = Arc::new(AtomicU64::new(0));
@@ -165,21 +214,23 @@ ktest! {
         let group = Arc::new(WaitGroup::new());
         group.add(2);
         let (g1, g2) = (Arc::clone(&group), Arc::clone(&group));
-        spawn(move || {
+        let spinner = move || {
             let start = now_ns();
             while !spin_flag.load(Ordering::Relaxed) && now_ns() - start < GIVE_UP_NS {
                 core::hint::spin_loop();
             }
             spin_ns.store(now_ns() - start, Ordering::Relaxed);
             g1.done();
-        })
-        .expect("spawn");
-        spawn(move || {
+        };
+        let setter = move || {
             setter_flag.store(true, Ordering::Relaxed);
             g2.done();
-        })
-        .expect("spawn");
-        group.wait();
+        };
+        on_cpu_zero(move || {
+            spawn_on_cpu_zero(spinner);
+            spawn_on_cpu_zero(setter);
+            group.wait();
+        });
         assert!(flag.load(Ordering::Relaxed));
         let spun = spun_ns.load(Ordering::Relaxed);
         assert!(spun < GIVE_UP_NS, "the spinner was never preempted");
@@ -235,48 +286,166 @@ ktest! {
     }
 }
 
+/// Two goroutines hand a value back and forth, waking each other into
+/// `runnext` (or a bound queue's `next`); a third one queued behind them
+/// must still get the CPU (the pair shares one time slice, then is
+/// preempted). Returns the rounds played before the third ran.
+fn ping_pong_pair_and_a_third(bound_to_cpu_zero: bool) -> u64 {
+    const MAX_ROUNDS: u64 = 50_000;
+    let third_ran = Arc::new(AtomicBool::new(false));
+    let rounds = Arc::new(AtomicU64::new(0));
+    let (ping_tx, ping_rx) = bounded::<u64>(1);
+    let (pong_tx, pong_rx) = bounded::<u64>(1);
+    let group = Arc::new(WaitGroup::new());
+    group.add(3);
+    let (g1, g2, g3) = (Arc::clone(&group), Arc::clone(&group), Arc::clone(&group));
+    let ponger = move || {
+        while let Ok(n) = ping_rx.recv() {
+            if pong_tx.send(n).is_err() {
+                break;
+            }
+        }
+        g1.done();
+    };
+    let (stop, counted) = (Arc::clone(&third_ran), Arc::clone(&rounds));
+    let pinger = move || {
+        let mut n = 0;
+        while n < MAX_ROUNDS && !stop.load(Ordering::Relaxed) {
+            ping_tx.send(n).expect("ping");
+            n = pong_rx.recv().expect("pong") + 1;
+        }
+        counted.store(n, Ordering::Relaxed);
+        g2.done();
+    };
+    let flag = Arc::clone(&third_ran);
+    let third = move || {
+        flag.store(true, Ordering::Relaxed);
+        g3.done();
+    };
+    if bound_to_cpu_zero {
+        let driver = Arc::clone(&group);
+        on_cpu_zero(move || {
+            spawn_on_cpu_zero(ponger);
+            spawn_on_cpu_zero(pinger);
+            spawn_on_cpu_zero(third);
+            driver.wait();
+        });
+    } else {
+        for body in [
+            alloc::boxed::Box::new(ponger) as alloc::boxed::Box<dyn FnOnce() + Send>,
+            alloc::boxed::Box::new(pinger),
+            alloc::boxed::Box::new(third),
+        ] {
+            spawn(body).expect("spawn");
+        }
+        group.wait();
+    }
+    let rounds = rounds.load(Ordering::Relaxed);
+    assert!(rounds < MAX_ROUNDS, "the ping-pong pair kept the CPU for {rounds} rounds");
+    rounds
+}
+
 ktest! {
     fn ping_pong_pair_does_not_starve_others() {
-        // Two goroutines that hand a value back and forth wake each other
-        // into `runnext`; a third one in the run queue must still get the
-        // CPU (the pair shares one time slice, then is preempted).
-        const MAX_ROUNDS: u64 = 50_000;
-        let third_ran = Arc::new(AtomicBool::new(false));
-        let rounds = Arc::new(AtomicU64::new(0));
+        // Free goroutines: with one CPU only the runnext slice rule lets
+        // the third one in (with more, another CPU may steal it).
+        let rounds = ping_pong_pair_and_a_third(false);
+        ktest::note(format_args!("the third goroutine ran after {rounds} ping-pong rounds"));
+    }
+}
+
+ktest! {
+    fn bound_ping_pong_pair_does_not_starve_others() {
+        // All three bound to CPU 0, whatever the CPU count.
+        let rounds = ping_pong_pair_and_a_third(true);
+        ktest::note(format_args!("the third bound goroutine ran after {rounds} ping-pong rounds"));
+    }
+}
+
+ktest! {
+    fn cpu_bound_fan_out_runs_on_every_cpu() {
+        // Each goroutine spins (never blocks) until every CPU has started
+        // one of them, so they all finish only if idle CPUs steal work.
+        const PER_CPU: usize = 4;
+        const GIVE_UP_NS: u64 = 30_000_000_000;
+        let online: alloc::vec::Vec<usize> = cpus().iter().map(|c| c.index).collect();
+        let started: Arc<[AtomicUsize; shim::percpu::MAX_CPUS]> = Arc::new([const { AtomicUsize::new(0) }; _]);
+        let finished = Arc::new(AtomicUsize::new(0));
+        let (seen, done, cpus_online) = (Arc::clone(&started), Arc::clone(&finished), online.clone());
+        let total = online.len() * PER_CPU;
+        run_all(total, 32, move |_| {
+            seen[cpu_index()].fetch_add(1, Ordering::SeqCst);
+            let start = now_ns();
+            while cpus_online.iter().any(|&c| seen[c].load(Ordering::SeqCst) == 0) && now_ns() - start < GIVE_UP_NS {
+                core::hint::spin_loop();
+            }
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(finished.load(Ordering::SeqCst), total);
+        let per_cpu: alloc::vec::Vec<usize> = online.iter().map(|&c| started[c].load(Ordering::SeqCst)).collect();
+        ktest::note(format_args!("{total} CPU-bound goroutines started per CPU: {per_cpu:?}"));
+        assert!(per_cpu.iter().all(|&n| n > 0), "some CPU ran none of them: {per_cpu:?}");
+    }
+}
+
+ktest! {
+    fn channel_ping_pong_across_cpus() {
+        // The two ends are bound to the first and the last CPU.
+        const ROUNDS: u64 = 2_000;
+        let last = cpus().last().expect("this CPU runs the scheduler").index;
         let (ping_tx, ping_rx) = bounded::<u64>(1);
         let (pong_tx, pong_rx) = bounded::<u64>(1);
         let group = Arc::new(WaitGroup::new());
-        group.add(3);
-        let (g1, g2, g3) = (Arc::clone(&group), Arc::clone(&group), Arc::clone(&group));
-        spawn(move || {
-            while let Ok(n) = ping_rx.recv() {
-                if pong_tx.send(n).is_err() {
-                    break;
+        group.add(2);
+        let (echo_done, driver_done) = (Arc::clone(&group), Arc::clone(&group));
+        let elapsed = Arc::new(AtomicU64::new(0));
+        let timed = Arc::clone(&elapsed);
+        Builder::new()
+            .cpu(last)
+            .spawn(move || {
+                while let Ok(n) = ping_rx.recv() {
+                    assert_eq!(cpu_index(), last);
+                    pong_tx.send(n * 2).expect("pong");
                 }
-            }
-            g1.done();
-        })
-        .expect("spawn");
-        let (stop, counted) = (Arc::clone(&third_ran), Arc::clone(&rounds));
-        spawn(move || {
-            let mut n = 0;
-            while n < MAX_ROUNDS && !stop.load(Ordering::Relaxed) {
-                ping_tx.send(n).expect("ping");
-                n = pong_rx.recv().expect("pong") + 1;
-            }
-            counted.store(n, Ordering::Relaxed);
-            g2.done();
-        })
-        .expect("spawn");
-        let flag = Arc::clone(&third_ran);
-        spawn(move || {
-            flag.store(true, Ordering::Relaxed);
-            g3.done();
-        })
-        .expect("spawn");
+                echo_done.done();
+            })
+            .expect("spawn");
+        Builder::new()
+            .cpu(0)
+            .spawn(move || {
+                let start = now_ns();
+                for n in 0..ROUNDS {
+                    ping_tx.send(n).expect("ping");
+                    assert_eq!(pong_rx.recv(), Ok(n * 2), "round {n}");
+                    assert_eq!(cpu_index(), 0);
+                }
+                timed.store(now_ns() - start, Ordering::Relaxed);
+                drop(ping_tx);
+                driver_done.done();
+            })
+            .expect("spawn");
         group.wait();
-        let rounds = rounds.load(Ordering::Relaxed);
-        ktest::note(format_args!("the third goroutine ran after {rounds} ping-pong rounds"));
-        assert!(rounds < MAX_ROUNDS, "the ping-pong pair kept the CPU for {rounds} rounds");
+        ktest::note(format_args!(
+            "channel ping-pong between CPU 0 and CPU {last}: {} ns per round trip",
+            elapsed.load(Ordering::Relaxed) / ROUNDS
+        ));
+    }
+}
+
+ktest! {
+    fn bound_goroutines_stay_on_their_cpu() {
+        // Yielding and sleeping bound goroutines come back on their CPU
+        // (`run_on_each_cpu` checks it before and after).
+        run_on_each_cpu(3, |cpu, _| {
+            for round in 0..20 {
+                if round % 5 == 0 {
+                    sleep(Duration::from_micros(200));
+                } else {
+                    yield_now();
+                }
+                assert_eq!(cpu_index(), cpu);
+            }
+        });
+        assert!(matches!(Builder::new().cpu(shim::percpu::MAX_CPUS).spawn(|| {}), Err(super::SpawnError::NoSuchCpu(_))));
     }
 }

@@ -9,8 +9,9 @@
 //! run for a time slice while others wait, at the return from the timer
 //! interrupt, if it is preemptible: see [`pin`] for the rule.
 //!
-//! - [`start`] turns the boot context into CPU 0's idle loop and runs a
-//!   first goroutine; [`spawn`] / [`Builder`] create more;
+//! - [`start`] brings up the other CPUs, turns every CPU's boot context
+//!   into its idle loop and runs a first goroutine; [`spawn`] /
+//!   [`Builder`] create more (optionally bound to one CPU);
 //! - [`yield_now`], [`sleep`], [`sleep_until`];
 //! - [`Waiter`] is the blocking primitive the [`crate::sync`] types build on;
 //! - [`ps`], [`goroutines`], [`cpus`] report; see docs/scheduler.md.
@@ -40,18 +41,20 @@ pub use registry::SpawnError;
 pub use stats::{CpuInfo, GoroutineInfo, cpu, cpus, dump_on_ctrl_t, goroutines, ps};
 pub use wait::{Waiter, sleep, sleep_until};
 
-/// Starts the scheduler on the bootstrap CPU: installs the timer and
-/// preemption hooks, queues `main` as the first goroutine and turns the
-/// calling context into this CPU's idle loop. Never returns.
+/// Starts the scheduler: installs the timer and preemption hooks, starts
+/// the other CPUs (each runs the scheduler once up), queues `main` as the
+/// first goroutine and turns the calling context into this CPU's idle
+/// loop. Called once, on the bootstrap CPU. Never returns.
 pub fn start(main: impl FnOnce() + Send + 'static) -> ! {
     shim::trap::set_handler(shim::trap::TIMER_VECTOR, engine::on_timer);
     shim::trap::set_preempt_hook(engine::preempt);
+    let cpus = shim::smp::start_others(engine::run_this_cpu);
+    // Every CPU that came up joins the scheduler before `main` runs, so
+    // it sees them all.
+    while engine::ONLINE.load(core::sync::atomic::Ordering::Acquire) + 1 < cpus {
+        core::hint::spin_loop();
+    }
     Builder::new().name("main").spawn(main).expect("memory for the first goroutine");
-    engine::run_this_cpu()
-}
-
-/// Runs the scheduler on a CPU brought up after [`start`]. Never returns.
-pub fn run_this_cpu() -> ! {
     engine::run_this_cpu()
 }
 
@@ -60,6 +63,7 @@ pub fn run_this_cpu() -> ! {
 pub struct Builder {
     name: Option<Cow<'static, str>>,
     stack_pages: Option<u64>,
+    cpu: Option<usize>,
 }
 
 impl Builder {
@@ -81,11 +85,19 @@ impl Builder {
         self
     }
 
-    /// Creates the goroutine and queues it on this CPU.
+    /// Binds it to CPU `index`: it runs only there, is never stolen, and
+    /// when woken from another CPU that CPU is interrupted to run it
+    /// (Linux's per-CPU kernel threads). The CPU must run the scheduler.
+    pub fn cpu(mut self, index: usize) -> Self {
+        self.cpu = Some(index);
+        self
+    }
+
+    /// Creates the goroutine and queues it on this CPU (or its own).
     pub fn spawn(self, f: impl FnOnce() + Send + 'static) -> Result<GoroutineId, SpawnError> {
         let name = self.name.unwrap_or(Cow::Borrowed("go"));
         let pages = self.stack_pages.unwrap_or(config::get().stack_pages);
-        let g = registry::new_goroutine(name, pages, Box::new(f))?;
+        let g = registry::new_goroutine(name, pages, self.cpu, Box::new(f))?;
         let id = g.id;
         engine::enqueue_new(g);
         Ok(id)
@@ -105,6 +117,12 @@ pub fn yield_now() {
 /// The running goroutine's id (`None` outside the scheduler).
 pub fn current_id() -> Option<GoroutineId> {
     engine::try_current().map(|g| g.id)
+}
+
+/// The index of the CPU the caller runs on. Unless pinned (see [`pin`]) or
+/// bound ([`Builder::cpu`]), a goroutine may move by the time it looks.
+pub fn cpu_index() -> usize {
+    shim::percpu::index()
 }
 
 /// The scheduler's settings.

@@ -27,24 +27,38 @@ fn next_id() -> GoroutineId {
 pub enum SpawnError {
     /// No memory (or no stack slot) for its stack.
     OutOfMemory,
+    /// It was bound to a CPU that does not run the scheduler.
+    NoSuchCpu(usize),
 }
 
 impl core::fmt::Display for SpawnError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("no memory for a goroutine stack")
+        match self {
+            SpawnError::OutOfMemory => f.write_str("no memory for a goroutine stack"),
+            SpawnError::NoSuchCpu(cpu) => write!(f, "CPU {cpu} does not run the scheduler"),
+        }
     }
 }
 
 /// Creates and registers a goroutine that will run `body` on a stack of
-/// `stack_pages` pages. It is not queued yet.
+/// `stack_pages` pages, only on CPU `bound_to` if given. It is not queued
+/// yet.
 pub(crate) fn new_goroutine(
     name: Cow<'static, str>,
     stack_pages: u64,
+    bound_to: Option<usize>,
     body: Box<dyn FnOnce() + Send>,
 ) -> Result<Arc<G>, SpawnError> {
+    if let Some(cpu) = bound_to
+        && !super::engine::is_online(cpu)
+    {
+        return Err(SpawnError::NoSuchCpu(cpu));
+    }
     let id = next_id();
     let stack = stacks::get(stack_pages).ok_or(SpawnError::OutOfMemory)?;
-    let g = Arc::new(G::new(id, name, Task::new(stack, id.0, goroutine_main), body));
+    let mut g = G::new(id, name, Task::new(stack, id.0, goroutine_main), body);
+    g.bound_to = bound_to;
+    let g = Arc::new(g);
     GOROUTINES.lock().insert(id, Arc::clone(&g));
     Ok(g)
 }

@@ -45,7 +45,7 @@ pub struct CpuInfo {
     pub steals: u64,
     /// Goroutines taken by those steals.
     pub stolen: u64,
-    /// Goroutines in its run queue now.
+    /// Goroutines in its run queue now, those bound to it included.
     pub runq_len: usize,
     /// Timers pending on it.
     pub timers: usize,
@@ -77,7 +77,7 @@ pub fn cpu(index: usize) -> CpuInfo {
         preemptions: s.preemptions.load(Ordering::Relaxed),
         steals: s.steals.load(Ordering::Relaxed),
         stolen: s.stolen.load(Ordering::Relaxed),
-        runq_len: cpu.runq.lock().len(),
+        runq_len: cpu.runq.lock().len() + cpu.bound.lock().len(),
         timers: cpu.timers.lock().len(),
     }
 }

@@ -9,7 +9,7 @@ use shim::ktest;
 use shim::time::now_ns;
 
 use super::{Condvar, Mutex, RecvError, Select, TryRecvError, TrySendError, WaitGroup, WaitQueue, bounded, unbounded};
-use crate::sched::ktests::run_all;
+use crate::sched::ktests::{run_all, run_on_each_cpu};
 use crate::sched::{sleep, spawn, yield_now};
 
 ktest! {
@@ -29,6 +29,28 @@ ktest! {
             }
         });
         assert_eq!(*total.lock(), WORKERS * ROUNDS);
+    }
+}
+
+ktest! {
+    fn mutex_counter_is_exact_across_cpus() {
+        // Two goroutines bound to each CPU: the critical sections really
+        // run in parallel, and a lost update would show in the total.
+        const ROUNDS: usize = 2_000;
+        let total = Arc::new(Mutex::new(0usize));
+        let shared = Arc::clone(&total);
+        run_on_each_cpu(2, move |_, _| {
+            for round in 0..ROUNDS {
+                let mut value = shared.lock();
+                let read = *value;
+                for _ in 0..round % 64 {
+                    core::hint::spin_loop();
+                }
+                *value = read + 1;
+            }
+        });
+        let cpus = crate::sched::cpus().len();
+        assert_eq!(*total.lock(), cpus * 2 * ROUNDS);
     }
 }
 

@@ -2,9 +2,11 @@
 //! bootloader's memory map, with free and reuse, and physical memory reached
 //! through the bootloader's offset mapping.
 //!
-//! Frames below 1 MiB are never handed out (legacy BIOS areas, and the AP
-//! start-up trampoline needs one there). The bitmap itself lives in the
-//! first usable region large enough, marked used.
+//! Frames below 1 MiB are never handed out (legacy BIOS areas live there);
+//! a few usable ones among them are set aside at boot for the AP start-up
+//! trampoline ([`low_reserve`]), which must run from real-mode-addressable
+//! memory. The bitmap itself lives in the first usable region large
+//! enough, marked used.
 
 use bootloader_api::info::{MemoryRegionKind, MemoryRegions};
 use spin::Once;
@@ -20,6 +22,11 @@ const FIRST_ALLOCATABLE: u64 = 0x10_0000 / PAGE_SIZE;
 
 static FRAMES: IrqMutex<Option<IndexBitmap<&'static mut [u64]>>> = IrqMutex::new(None);
 static PHYS_OFFSET: Once<u64> = Once::new();
+/// Start of the usable frames below 1 MiB set aside for the AP trampoline.
+static LOW_RESERVE: Once<Option<PhysAddr>> = Once::new();
+
+/// Frames set aside below 1 MiB (see [`low_reserve`]).
+pub const LOW_RESERVE_FRAMES: u64 = 4;
 
 /// Builds the allocator from the boot memory map.
 pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
@@ -41,9 +48,25 @@ pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
         let start = region.start.div_ceil(PAGE_SIZE).max(FIRST_ALLOCATABLE) as usize;
         bitmap.mark_free(start, (region.end / PAGE_SIZE) as usize);
     }
+    LOW_RESERVE.call_once(|| {
+        // Page 0 holds the real-mode interrupt table; conventional memory
+        // ends at 640 KiB.
+        let (low, high) = (PAGE_SIZE, 0xa_0000);
+        usable().find_map(|r| {
+            let start = r.start.max(low).next_multiple_of(PAGE_SIZE);
+            (start + LOW_RESERVE_FRAMES * PAGE_SIZE <= r.end.min(high)).then(|| PhysAddr::new(start))
+        })
+    });
     let bitmap_start = (home.start / PAGE_SIZE) as usize;
     bitmap.mark_used(bitmap_start, bitmap_start + bitmap_bytes.div_ceil(PAGE_SIZE) as usize);
     *FRAMES.lock() = Some(bitmap);
+}
+
+/// [`LOW_RESERVE_FRAMES`] physically contiguous usable frames below 640 KiB,
+/// never handed out by the allocator (which starts at 1 MiB); `None` if the
+/// memory map had no such run. The AP start-up code owns them.
+pub fn low_reserve() -> Option<PhysAddr> {
+    LOW_RESERVE.get().copied().flatten()
 }
 
 /// Where physical address `phys` is mapped in the kernel half.

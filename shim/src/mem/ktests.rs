@@ -143,11 +143,55 @@ ktest! {
         let owner = stack::guard_owner(stack.guard().as_u64() + 8).expect("guard page is known");
         assert_eq!((owner.slot, owner.tag), (stack.slot(), 0x5eed));
         assert_eq!(stack::guard_owner(stack.bottom().as_u64()), None);
+        stack::purge_retired();
         let frames = frame::free_count();
         let (bottom, guard) = (stack.bottom(), stack.guard());
         drop(stack);
+        stack::purge_retired();
         assert_eq!(frame::free_count(), frames + 4, "stack frames are freed");
         assert_eq!(paging::translate(bottom), None);
         assert_eq!(stack::guard_owner(guard.as_u64()).map(|o| o.tag), Some(0));
+    }
+}
+
+ktest! {
+    fn tlb_shootdown_makes_an_unmapped_page_fault_on_every_cpu() {
+        use crate::mem::probe;
+        use x86_64::VirtAddr;
+        use core::sync::atomic::{AtomicU64, Ordering};
+        // Bit per CPU: the read succeeded with the right value / faulted.
+        static READ_OK: AtomicU64 = AtomicU64::new(0);
+        static FAULTED: AtomicU64 = AtomicU64::new(0);
+        const MAGIC: u64 = 0x7e57_ab1e_0bad_cafe;
+        fn read_here(addr: u64, _: u64) {
+            let bit = 1 << crate::percpu::index();
+            match probe::read_u64(VirtAddr::new(addr)) {
+                Some(MAGIC) => READ_OK.fetch_or(bit, Ordering::SeqCst),
+                Some(other) => panic!("read {other:#x} through the mapping"),
+                None => FAULTED.fetch_or(bit, Ordering::SeqCst),
+            };
+        }
+        let all = crate::smp::online_mask();
+        for round in 0..20 {
+            let addr = kva::reserve(1).expect("address space");
+            let page = paging::page_of(addr.as_u64());
+            paging::map_new(page, MapFlags::DATA).expect("map");
+            // SAFETY: the page was just mapped writable for this test alone.
+            unsafe { addr.as_mut_ptr::<u64>().write_volatile(MAGIC) };
+            // Every CPU reads it, so every TLB caches the translation.
+            READ_OK.store(0, Ordering::SeqCst);
+            FAULTED.store(0, Ordering::SeqCst);
+            crate::smp::xcall::on_each_cpu(read_here, addr.as_u64(), 0);
+            assert_eq!((READ_OK.load(Ordering::SeqCst), FAULTED.load(Ordering::SeqCst)), (all, 0), "round {round}");
+            // SAFETY: nothing refers to the page but this test's reads.
+            unsafe { paging::unmap_and_free(page) }.expect("unmap");
+            READ_OK.store(0, Ordering::SeqCst);
+            crate::smp::xcall::on_each_cpu(read_here, addr.as_u64(), 0);
+            assert_eq!(
+                (READ_OK.load(Ordering::SeqCst), FAULTED.load(Ordering::SeqCst)),
+                (0, all),
+                "round {round}: a CPU still reached the unmapped page"
+            );
+        }
     }
 }

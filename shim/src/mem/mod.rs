@@ -1,5 +1,6 @@
-//! Memory: physical frames, kernel page tables, the kernel heap, kernel
-//! virtual address reservations and kernel stacks with guard pages.
+//! Memory: physical frames, kernel page tables and TLB shootdown, the
+//! kernel heap, kernel virtual address reservations, kernel stacks with
+//! guard pages, and reads that survive a fault.
 
 pub mod bitmap;
 pub mod frame;
@@ -7,8 +8,10 @@ pub mod heap;
 pub mod kva;
 pub mod layout;
 pub mod paging;
+pub mod probe;
 pub mod small;
 pub mod stack;
+pub mod tlb;
 
 #[cfg(feature = "ktest")]
 mod ktests;

@@ -2,9 +2,12 @@
 //! kernel pages, with NX on by default and W^X enforced.
 //!
 //! All address spaces share the kernel half (their PML4 copies the kernel
-//! entries), so a change here is seen everywhere; TLB shootdown across CPUs
-//! arrives with SMP. Page-table memory comes from the frame allocator, never
-//! from the heap, so the heap may grow through this module.
+//! entries), so a change here is seen everywhere. Unmapping and protecting
+//! shoot the page down from every CPU's TLB ([`super::tlb`]) before they
+//! return, outside the page-table lock (callers must hold no
+//! interrupt-masking lock); mapping a page that was not present needs no
+//! flush. Page-table memory comes from the frame allocator, never from the
+//! heap, so the heap may grow through this module.
 
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::mapper::{MapToError, TranslateResult, UnmapError};
@@ -16,6 +19,7 @@ use x86_64::{PhysAddr, VirtAddr};
 
 use super::frame::{self, PageTableFrames};
 use super::layout::is_kernel_address;
+use super::tlb;
 use crate::irq::IrqMutex;
 
 /// How a kernel page may be accessed. Pages are always readable.
@@ -145,18 +149,80 @@ pub fn map_new(page: Page, flags: MapFlags) -> Result<(), MapError> {
     })
 }
 
-/// Unmaps kernel page `page` and returns the frame it mapped.
+/// Unmaps kernel page `page` (on every CPU) and returns the frame it mapped.
 pub fn unmap(page: Page) -> Result<PhysFrame, MapError> {
     check(page, MapFlags::READ_ONLY)?;
-    with_table(|table| match table.unmap(page) {
+    let frame = with_table(|table| match table.unmap(page) {
+        // The local flush is part of the shootdown below.
         Ok((frame, flush)) => {
-            flush.flush();
+            flush.ignore();
             Ok(frame)
         }
         Err(UnmapError::PageNotMapped) => Err(MapError::NotMapped),
         Err(UnmapError::ParentEntryHugePage) => Err(MapError::HugePage),
         Err(UnmapError::InvalidFrameAddress(_)) => Err(MapError::NotMapped),
-    })
+    })?;
+    tlb::shootdown(tlb::Flush::Nothing.with(page));
+    Ok(frame)
+}
+
+/// Frames freed per TLB shootdown by [`unmap_and_free_ranges`].
+const BATCH: usize = 128;
+
+/// Unmaps each range of pages `(first, count)` and frees their frames,
+/// with one TLB shootdown per [`BATCH`] frames (a full flush when a batch
+/// spans several ranges). Stops at the first page that is not mapped (the
+/// pages before it are unmapped and freed).
+///
+/// # Safety
+/// Nothing may still refer to the pages' memory.
+pub unsafe fn unmap_and_free_ranges(ranges: impl IntoIterator<Item = (Page, u64)>) -> Result<(), MapError> {
+    let mut frames = [None::<PhysFrame>; BATCH];
+    let mut len = 0;
+    let mut flush = tlb::Flush::Nothing;
+    let mut result = Ok(());
+    'ranges: for (first, count) in ranges {
+        for page in (0..count).map(|i| first + i) {
+            if len == BATCH {
+                // SAFETY: forwarded to the caller.
+                unsafe { shoot_down_and_free(flush, &mut frames[..len]) };
+                (len, flush) = (0, tlb::Flush::Nothing);
+            }
+            let unmapped = check(page, MapFlags::READ_ONLY).and_then(|()| {
+                with_table(|table| table.unmap(page).map_err(|_| MapError::NotMapped)).map(|(frame, flush)| {
+                    flush.ignore();
+                    frame
+                })
+            });
+            match unmapped {
+                Ok(frame) => {
+                    frames[len] = Some(frame);
+                    len += 1;
+                    flush = flush.with(page);
+                }
+                Err(error) => {
+                    result = Err(error);
+                    break 'ranges;
+                }
+            }
+        }
+    }
+    // SAFETY: forwarded to the caller.
+    unsafe { shoot_down_and_free(flush, &mut frames[..len]) };
+    result
+}
+
+/// Flushes the unmapped pages from every CPU, then frees their frames.
+///
+/// # Safety
+/// As for [`unmap_and_free_ranges`]; the frames are no longer mapped.
+unsafe fn shoot_down_and_free(flush: tlb::Flush, frames: &mut [Option<PhysFrame>]) {
+    tlb::shootdown(flush);
+    for frame in frames.iter_mut().filter_map(Option::take) {
+        // SAFETY: unmapped everywhere (shot down above); the caller vouches
+        // for references.
+        unsafe { frame::free(frame) };
+    }
 }
 
 /// Unmaps `page` and frees its frame.
@@ -164,13 +230,11 @@ pub fn unmap(page: Page) -> Result<PhysFrame, MapError> {
 /// # Safety
 /// Nothing may still refer to the page's memory.
 pub unsafe fn unmap_and_free(page: Page) -> Result<(), MapError> {
-    let frame = unmap(page)?;
-    // SAFETY: the only mapping is gone and the caller vouches for references.
-    unsafe { frame::free(frame) };
-    Ok(())
+    // SAFETY: forwarded to the caller.
+    unsafe { unmap_and_free_ranges([(page, 1)]) }
 }
 
-/// Changes the access rights of mapped kernel page `page`.
+/// Changes the access rights of mapped kernel page `page` (on every CPU).
 pub fn protect(page: Page, flags: MapFlags) -> Result<(), MapError> {
     check(page, flags)?;
     with_table(|table| {
@@ -178,12 +242,14 @@ pub fn protect(page: Page, flags: MapFlags) -> Result<(), MapError> {
         // W^X was checked above.
         match unsafe { table.update_flags(page, flags.to_pte()) } {
             Ok(flush) => {
-                flush.flush();
+                flush.ignore();
                 Ok(())
             }
             Err(_) => Err(MapError::NotMapped),
         }
-    })
+    })?;
+    tlb::shootdown(tlb::Flush::Nothing.with(page));
+    Ok(())
 }
 
 /// Where `addr` maps to, and with which rights.

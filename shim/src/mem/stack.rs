@@ -6,6 +6,13 @@
 //! Every slot carries a tag (a goroutine id, or a small constant for CPU
 //! stacks) that reports print; [`guard_owner`] maps a fault address back to
 //! the slot.
+//!
+//! A dropped stack is *retired*, not unmapped at once: unmapping needs a
+//! TLB shootdown, an IPI round trip to every CPU, so retired stacks are
+//! unmapped [`RETIRE_BATCH`] at a time with one shootdown (Linux's lazy
+//! vunmap). They stay mapped, and their slots taken, until then, so no CPU
+//! can reach a reused frame through a stale translation. [`purge_retired`]
+//! forces it; running out of frames or slots does it too.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,6 +29,20 @@ pub const MAX_PAGES: u64 = STACK_SLOT_SIZE / PAGE_SIZE - 1;
 static SLOTS: IrqMutex<IndexBitmap<[u64; words_for(STACK_SLOTS)]>> =
     IrqMutex::new(IndexBitmap::new_all_free(STACK_SLOTS));
 static SLOT_TAGS: [AtomicU64; STACK_SLOTS] = [const { AtomicU64::new(0) }; STACK_SLOTS];
+
+/// Stacks retired before a purge unmaps them together.
+pub const RETIRE_BATCH: usize = 64;
+
+/// Dropped stacks still mapped: (slot, pages), kept small because drops
+/// copy it onto possibly small goroutine stacks.
+struct Retired {
+    stacks: [(u16, u8); RETIRE_BATCH],
+    len: usize,
+}
+
+const _: () = assert!(STACK_SLOTS <= u16::MAX as usize + 1 && MAX_PAGES <= u8::MAX as u64);
+
+static RETIRED: IrqMutex<Retired> = IrqMutex::new(Retired { stacks: [(0, 0); RETIRE_BATCH], len: 0 });
 
 /// A mapped kernel stack with a guard page below it; unmapped and its frames
 /// freed on drop.
@@ -45,7 +66,16 @@ fn slot_base(slot: usize) -> u64 {
 
 impl KernelStack {
     /// Maps a stack of `pages` pages (at most [`MAX_PAGES`]) tagged `tag`.
+    /// Short of frames or slots, it purges the retired stacks and tries
+    /// once more.
     pub fn new(pages: u64, tag: u64) -> Result<KernelStack, MapError> {
+        KernelStack::try_new(pages, tag).or_else(|_| {
+            purge_retired();
+            KernelStack::try_new(pages, tag)
+        })
+    }
+
+    fn try_new(pages: u64, tag: u64) -> Result<KernelStack, MapError> {
         assert!((1..=MAX_PAGES).contains(&pages), "stack of {pages} pages");
         let slot = SLOTS.lock().alloc().ok_or(MapError::OutOfFrames)?;
         SLOT_TAGS[slot].store(tag, Ordering::Relaxed);
@@ -97,15 +127,48 @@ impl KernelStack {
 }
 
 impl Drop for KernelStack {
+    /// Retires the stack (see the module doc); every [`RETIRE_BATCH`]th
+    /// drop purges. The caller must hold no interrupt-masking lock.
     fn drop(&mut self) {
-        let top = self.top().as_u64();
-        for i in 1..=self.pages {
-            // SAFETY: the stack is being dropped, so no code runs on it and
-            // no reference into it outlives it.
-            unsafe { paging::unmap_and_free(paging::page_of(top - i * PAGE_SIZE)) }.expect("stack page was mapped");
-        }
         SLOT_TAGS[self.slot].store(0, Ordering::Relaxed);
-        SLOTS.lock().release(self.slot).expect("stack slot was in use");
+        let full = {
+            let mut retired = RETIRED.lock();
+            let len = retired.len;
+            retired.stacks[len] = (self.slot as u16, self.pages as u8);
+            retired.len += 1;
+            (retired.len == RETIRE_BATCH).then(|| take_retired(&mut retired))
+        };
+        if let Some((stacks, len)) = full {
+            purge(&stacks[..len]);
+        }
+    }
+}
+
+fn take_retired(retired: &mut Retired) -> ([(u16, u8); RETIRE_BATCH], usize) {
+    let len = core::mem::take(&mut retired.len);
+    (retired.stacks, len)
+}
+
+/// Unmaps and frees every retired stack now, with one TLB shootdown.
+pub fn purge_retired() {
+    let (stacks, len) = take_retired(&mut RETIRED.lock());
+    purge(&stacks[..len]);
+}
+
+fn purge(stacks: &[(u16, u8)]) {
+    if stacks.is_empty() {
+        return;
+    }
+    let ranges = stacks.iter().map(|&(slot, pages)| {
+        let top = slot_base(slot as usize) + STACK_SLOT_SIZE;
+        (paging::page_of(top - pages as u64 * PAGE_SIZE), pages as u64)
+    });
+    // SAFETY: retired stacks were dropped, so no code runs on them and no
+    // reference into them is left.
+    unsafe { paging::unmap_and_free_ranges(ranges) }.expect("retired stack pages were mapped");
+    let mut slots = SLOTS.lock();
+    for &(slot, _) in stacks {
+        slots.release(slot as usize).expect("retired stack slot was in use");
     }
 }
 
@@ -159,6 +222,9 @@ impl core::fmt::Display for StackKind {
         match self {
             StackKind::Slot(owner) if owner.tag == crate::cpu::IST_STACK_TAG => {
                 write!(f, "interrupt stack (IST), slot {}", owner.slot)
+            }
+            StackKind::Slot(owner) if owner.tag == crate::cpu::AP_BOOT_STACK_TAG => {
+                write!(f, "boot stack of an application processor, slot {}", owner.slot)
             }
             StackKind::Slot(owner) => write!(f, "kernel stack slot {} of task {}", owner.slot, owner.tag),
             StackKind::Boot => write!(f, "boot stack (bootstrap CPU, before the scheduler)"),

@@ -7,8 +7,13 @@
 //! | 0x20..=0x2f | the legacy PIC, remapped here and masked; stray IRQs are ignored |
 //! | 0x30        | local APIC timer (counted, then its [`set_handler`] hook) |
 //! | 0x31        | wake-up IPI: only breaks a `hlt` ([`WAKE_VECTOR`])  |
-//! | 0x32..=0xef | free for devices and IPIs ([`set_handler`])          |
+//! | 0x32        | reschedule IPI: requests a reschedule ([`RESCHED_VECTOR`]) |
+//! | 0x33        | cross-CPU call IPI, e.g. TLB shootdown ([`CALL_VECTOR`]) |
+//! | 0x34..=0xef | free for devices and IPIs ([`set_handler`])          |
 //! | 0xfe, 0xff  | local APIC error, spurious                          |
+//!
+//! An NMI while another CPU panics is that CPU's stop request: the CPU
+//! halts for good (see [`crate::panic`]).
 //!
 //! Interrupt handlers run with interrupts masked, must not allocate and must
 //! not block; they may print. While one runs, [`crate::percpu::in_interrupt`]
@@ -41,6 +46,13 @@ pub const PIC_BASE: u8 = 0x20;
 pub const TIMER_VECTOR: u8 = 0x30;
 /// Wake-up IPI vector: handled by acknowledging it; it exists to end a `hlt`.
 pub const WAKE_VECTOR: u8 = 0x31;
+/// Reschedule IPI vector: the running task is switched out at interrupt
+/// return if the scheduler has something else to run.
+pub const RESCHED_VECTOR: u8 = 0x32;
+/// Cross-CPU call IPI vector ([`crate::smp::xcall`]).
+pub const CALL_VECTOR: u8 = 0x33;
+/// First vector free for [`set_handler`] besides the timer.
+const FIRST_FREE_VECTOR: u8 = 0x34;
 /// Local APIC error vector.
 pub const APIC_ERROR_VECTOR: u8 = 0xfe;
 /// Local APIC spurious vector.
@@ -115,10 +127,10 @@ pub fn init() {
 }
 
 /// Installs `handler` for the timer, a device or an IPI vector (0x30,
-/// 0x32..=0xef).
+/// 0x34..=0xef).
 pub fn set_handler(vector: u8, handler: Handler) {
     assert!(
-        vector == TIMER_VECTOR || (WAKE_VECTOR + 1..APIC_ERROR_VECTOR).contains(&vector),
+        vector == TIMER_VECTOR || (FIRST_FREE_VECTOR..APIC_ERROR_VECTOR).contains(&vector),
         "vector {vector:#x} is reserved"
     );
     HANDLERS[vector as usize].store(handler as usize, Ordering::Release);
@@ -162,6 +174,7 @@ fn run_installed(frame: &mut TrapFrame) -> bool {
 extern "C" fn hardtack_trap_dispatch(frame: &mut TrapFrame) {
     let v = frame.vector;
     match v {
+        vector::NMI if crate::panic::in_progress() => crate::panic::stop_this_cpu(),
         0..=31 => report::exception(frame),
         _ if (PIC_BASE as u64..PIC_BASE as u64 + 16).contains(&v) => {} // masked PIC: stray
         _ if v == SPURIOUS_VECTOR as u64 => {}
@@ -182,6 +195,10 @@ fn interrupt(frame: &mut TrapFrame) {
     if v == TIMER_VECTOR as u64 {
         crate::apic::count_tick();
         run_installed(frame);
+    } else if v == RESCHED_VECTOR as u64 {
+        crate::percpu::request_resched();
+    } else if v == CALL_VECTOR as u64 {
+        crate::smp::xcall::serve();
     } else if v == APIC_ERROR_VECTOR as u64 {
         println!("apic: error interrupt");
     } else if v != WAKE_VECTOR as u64 && !run_installed(frame) {

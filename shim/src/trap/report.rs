@@ -1,5 +1,6 @@
-//! What happens on a CPU exception: a stack-overflow probe may recover
-//! (see [`crate::context::call_on_stack`]); anything else is reported —
+//! What happens on a CPU exception: a probing read
+//! ([`crate::mem::probe`]) or a stack-overflow probe (see
+//! [`crate::context::call_on_stack`]) may recover; anything else is reported —
 //! vector name, error code, registers, CR2 for page faults, the stack (task)
 //! it happened on, and a backtrace — and the machine stops.
 
@@ -67,6 +68,9 @@ impl fmt::Display for PageFaultCause {
 
 /// Handles exception `frame.vector`; returns only if the fault was recovered.
 pub(super) fn exception(frame: &mut TrapFrame) {
+    if frame.vector == PAGE_FAULT && crate::mem::probe::fix_up(frame) {
+        return;
+    }
     let fault_address = match frame.vector {
         PAGE_FAULT | DOUBLE_FAULT => Cr2::read_raw(),
         _ => 0,
@@ -83,7 +87,7 @@ pub(super) fn exception(frame: &mut TrapFrame) {
         }
         println!(
             "!!! kernel stack overflow on CPU {} in task {}: guard page of stack slot {} hit at {:#x}, RIP {:#x}",
-            crate::apic::current_id(),
+            crate::percpu::index(),
             owner.tag,
             owner.slot,
             fault_address,
@@ -102,7 +106,7 @@ pub(super) fn exception(frame: &mut TrapFrame) {
 
 fn report(frame: &TrapFrame, fault_address: u64) {
     let (mnemonic, name) = exception_name(frame.vector);
-    println!("!!! CPU EXCEPTION: {name} ({mnemonic}, vector {}) on CPU {}", frame.vector, crate::apic::current_id());
+    println!("!!! CPU EXCEPTION: {name} ({mnemonic}, vector {}) on CPU {}", frame.vector, crate::percpu::index());
     if frame.vector == PAGE_FAULT {
         println!("    error code {:#x}: {}", frame.error_code, PageFaultCause(frame.error_code));
         println!("    CR2 {fault_address:#018x} (faulting address)");
