@@ -37,8 +37,15 @@ pub const IST_STACK_TAG: u64 = u64::MAX;
 /// Tag of the stack an application processor boots on (its idle loop's).
 pub const AP_BOOT_STACK_TAG: u64 = u64::MAX - 1;
 
-/// Builds and loads this CPU's own GDT and TSS, with its own IST stacks.
+/// Builds and loads this CPU's own GDT and TSS, with its own IST stacks,
+/// and turns on global pages (CR4.PGE): kernel mappings are global, so
+/// they survive address-space switches in the TLB.
 pub fn init() {
+    // SAFETY: PGE only changes which TLB entries a CR3 load keeps; kernel
+    // mappings are the same in every address space, as global ones must be.
+    unsafe {
+        x86_64::registers::control::Cr4::update(|flags| flags.insert(x86_64::registers::control::Cr4Flags::PAGE_GLOBAL))
+    };
     let mut tss = TaskStateSegment::new();
     for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {
         let stack = KernelStack::new(IST_PAGES, IST_STACK_TAG).expect("no memory for IST stacks");

@@ -423,6 +423,19 @@ fn pop_expired(cpu: &Cpu, now: u64) -> Option<WaitToken> {
 /// Makes the calling context this CPU's idle goroutine and runs the
 /// scheduler on it forever.
 pub(crate) fn run_this_cpu() -> ! {
+    idle_loop(join_this_cpu())
+}
+
+/// This CPU, once it has joined the scheduler.
+pub(crate) struct Joined {
+    cpu: &'static Cpu,
+    idle: Arc<G>,
+    index: usize,
+}
+
+/// Makes the calling context this CPU's idle goroutine and marks the CPU
+/// online (it may be given work from now on); [`idle_loop`] must follow.
+pub(crate) fn join_this_cpu() -> Joined {
     let index = shim::percpu::index();
     let cpu = &CPUS[index];
     let idle = registry::new_idle(index);
@@ -431,14 +444,18 @@ pub(crate) fn run_this_cpu() -> ! {
     shim::apic::stop_timer();
     cpu.switched_in_ns.store(now_ns(), Ordering::Relaxed);
     cpu.online.store(true, Ordering::Release);
-    ONLINE.fetch_add(1, Ordering::Relaxed);
-    idle_loop(cpu, &idle, index)
+    ONLINE.fetch_add(1, Ordering::Release);
+    Joined { cpu, idle, index }
 }
 
 /// A timer due within this long is waited for without halting.
 const SPIN_NS: u64 = 20_000;
 
-fn idle_loop(cpu: &Cpu, idle: &G, index: usize) -> ! {
+/// The idle goroutine's loop: run what there is, else halt until an
+/// interrupt.
+pub(crate) fn idle_loop(joined: Joined) -> ! {
+    let Joined { cpu, idle, index } = joined;
+    let idle = &*idle;
     let bit = 1u64 << index;
     loop {
         empty_graveyard(cpu);

@@ -93,7 +93,13 @@ ktest! {
         let elapsed = now_ns() - start;
         assert_eq!(sum.load(Ordering::Relaxed), N * (N - 1) / 2);
         ktest::note(format_args!("spawn + run + join: {} ns per goroutine ({N} goroutines)", elapsed / N as u64));
-        // Dead goroutines are gone (their stacks unmapped or cached).
+        // Dead goroutines are gone (their stacks unmapped or cached) once
+        // each has switched out for the last time, which the last ones may
+        // still be doing on other CPUs after `done()`.
+        let start = now_ns();
+        while goroutines().len() > before && now_ns() - start < 10_000_000_000 {
+            yield_now();
+        }
         assert_eq!(goroutines().len(), before);
     }
 }

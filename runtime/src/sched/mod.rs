@@ -49,13 +49,14 @@ pub fn start(main: impl FnOnce() + Send + 'static) -> ! {
     shim::trap::set_handler(shim::trap::TIMER_VECTOR, engine::on_timer);
     shim::trap::set_preempt_hook(engine::preempt);
     let cpus = shim::smp::start_others(engine::run_this_cpu);
-    // Every CPU that came up joins the scheduler before `main` runs, so
-    // it sees them all.
+    // Every CPU that came up joins the scheduler before `main` is queued,
+    // so it sees them all.
     while engine::ONLINE.load(core::sync::atomic::Ordering::Acquire) + 1 < cpus {
         core::hint::spin_loop();
     }
+    let here = engine::join_this_cpu();
     Builder::new().name("main").spawn(main).expect("memory for the first goroutine");
-    engine::run_this_cpu()
+    engine::idle_loop(here)
 }
 
 /// Options for a new goroutine.

@@ -172,26 +172,38 @@ ktest! {
             };
         }
         let all = crate::smp::online_mask();
+        // Even rounds unmap one page (an `invlpg` per CPU); odd rounds two
+        // pages apart (a full flush per CPU).
         for round in 0..20 {
-            let addr = kva::reserve(1).expect("address space");
-            let page = paging::page_of(addr.as_u64());
-            paging::map_new(page, MapFlags::DATA).expect("map");
-            // SAFETY: the page was just mapped writable for this test alone.
-            unsafe { addr.as_mut_ptr::<u64>().write_volatile(MAGIC) };
-            // Every CPU reads it, so every TLB caches the translation.
-            READ_OK.store(0, Ordering::SeqCst);
-            FAULTED.store(0, Ordering::SeqCst);
-            crate::smp::xcall::on_each_cpu(read_here, addr.as_u64(), 0);
-            assert_eq!((READ_OK.load(Ordering::SeqCst), FAULTED.load(Ordering::SeqCst)), (all, 0), "round {round}");
-            // SAFETY: nothing refers to the page but this test's reads.
-            unsafe { paging::unmap_and_free(page) }.expect("unmap");
-            READ_OK.store(0, Ordering::SeqCst);
-            crate::smp::xcall::on_each_cpu(read_here, addr.as_u64(), 0);
-            assert_eq!(
-                (READ_OK.load(Ordering::SeqCst), FAULTED.load(Ordering::SeqCst)),
-                (0, all),
-                "round {round}: a CPU still reached the unmapped page"
-            );
+            let pages: Vec<_> = (0..1 + round % 2)
+                .map(|_| {
+                    let addr = kva::reserve(1).expect("address space");
+                    let page = paging::page_of(addr.as_u64());
+                    paging::map_new(page, MapFlags::DATA).expect("map");
+                    // SAFETY: the page was just mapped writable for this test alone.
+                    unsafe { addr.as_mut_ptr::<u64>().write_volatile(MAGIC) };
+                    page
+                })
+                .collect();
+            // Every CPU reads them, so every TLB caches the translations.
+            for page in &pages {
+                READ_OK.store(0, Ordering::SeqCst);
+                FAULTED.store(0, Ordering::SeqCst);
+                crate::smp::xcall::on_each_cpu(read_here, page.start_address().as_u64(), 0);
+                assert_eq!((READ_OK.load(Ordering::SeqCst), FAULTED.load(Ordering::SeqCst)), (all, 0), "round {round}");
+            }
+            // SAFETY: nothing refers to the pages but this test's reads.
+            unsafe { paging::unmap_and_free_ranges(pages.iter().map(|&page| (page, 1))) }.expect("unmap");
+            for page in &pages {
+                READ_OK.store(0, Ordering::SeqCst);
+                FAULTED.store(0, Ordering::SeqCst);
+                crate::smp::xcall::on_each_cpu(read_here, page.start_address().as_u64(), 0);
+                assert_eq!(
+                    (READ_OK.load(Ordering::SeqCst), FAULTED.load(Ordering::SeqCst)),
+                    (0, all),
+                    "round {round}: a CPU still reached the unmapped page {page:?}"
+                );
+            }
         }
     }
 }

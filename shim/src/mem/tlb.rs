@@ -67,15 +67,21 @@ fn flush_local(start: u64, count: u64) {
     }
 }
 
-/// Flushes this CPU's whole TLB, global entries included (kernel pages are
-/// global, so reloading CR3 would not do).
+/// Flushes this CPU's whole TLB, global entries included: with CR4.PGE on,
+/// by turning it off and on again (kernel pages are global, so reloading
+/// CR3 would keep them); with it off, by reloading CR3 (rewriting CR4 with
+/// the same value would flush nothing).
 pub(crate) fn flush_all_local() {
     let cr4 = Cr4::read();
-    // SAFETY: clearing and restoring PGE flushes the whole TLB; it changes
-    // no mapping.
-    unsafe {
-        Cr4::write(cr4 - Cr4Flags::PAGE_GLOBAL);
-        Cr4::write(cr4);
+    if cr4.contains(Cr4Flags::PAGE_GLOBAL) {
+        // SAFETY: clearing and restoring PGE flushes the whole TLB; it
+        // changes no mapping.
+        unsafe {
+            Cr4::write(cr4 - Cr4Flags::PAGE_GLOBAL);
+            Cr4::write(cr4);
+        }
+    } else {
+        tlb::flush_all();
     }
 }
 

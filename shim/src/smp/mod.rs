@@ -63,6 +63,7 @@ pub fn start_others(entry: fn() -> !) -> usize {
         log::warn!("no free page below 640 KiB for the start-up code; running on one CPU");
         return online_count();
     };
+    log::debug!("start-up code at {:#x}", trampoline.base().as_u64());
     for cpu in others {
         let index = NEXT_INDEX.load(Ordering::Relaxed);
         if index >= MAX_CPUS {

@@ -210,6 +210,11 @@ impl Trampoline {
         Some(Trampoline { base })
     }
 
+    /// Physical address of the trampoline page.
+    pub(super) fn base(&self) -> PhysAddr {
+        self.base
+    }
+
     /// The start-up IPI vector: the trampoline's page number.
     pub(super) fn startup_page(&self) -> u8 {
         (self.base.as_u64() / PAGE_SIZE) as u8
