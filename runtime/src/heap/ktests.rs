@@ -11,15 +11,15 @@ use shim::mem::heap as kernel_heap;
 
 use super::*;
 
-/// Nodes dropped by the collector so far (all tests).
-static DROPPED: AtomicU64 = AtomicU64::new(0);
-
-/// Counts its node's drop.
-struct Probe;
+/// Counts its node's drop, in the counter of the test that asked (heaps of
+/// other tests may still be dropped on other CPUs meanwhile).
+struct Probe(Option<&'static AtomicU64>);
 
 impl Drop for Probe {
     fn drop(&mut self) {
-        DROPPED.fetch_add(1, Ordering::Relaxed);
+        if let Some(counter) = self.0 {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -42,8 +42,19 @@ fn node<'gc>(
     payload: usize,
     next: Option<NodeRef<'gc>>,
 ) -> Result<NodeRef<'gc>, AllocError> {
+    probed_node(s, value, payload, next, Probe(None))
+}
+
+/// [`node`] with its drop counted by `probe`.
+fn probed_node<'gc>(
+    s: &Scope<'_, 'gc>,
+    value: u64,
+    payload: usize,
+    next: Option<NodeRef<'gc>>,
+    probe: Probe,
+) -> Result<NodeRef<'gc>, AllocError> {
     s.reserve(payload as u64)?;
-    s.alloc(RefLock::new(Node { value, payload: vec![value as u8; payload], next, probe: Static(Probe) }))
+    s.alloc(RefLock::new(Node { value, payload: vec![value as u8; payload], next, probe: Static(probe) }))
 }
 
 /// A list of `len` nodes with values `0..len`, held by the returned handle.
@@ -134,13 +145,15 @@ ktest! {
 
 ktest! {
     fn gc_handle_keeps_object_across_scopes() {
+        static DROPPED: AtomicU64 = AtomicU64::new(0);
+        let counted = || Probe(Some(&DROPPED));
         let heap = Heap::new("ktest-roots");
         let before = DROPPED.load(Ordering::Relaxed);
-        let handle = heap.mutate(|s| s.stash::<NodeRoot>(node(s, 42, 8, None).unwrap()));
+        let handle = heap.mutate(|s| s.stash::<NodeRoot>(probed_node(s, 42, 8, None, counted()).unwrap()));
         for _ in 0..3 {
             heap.mutate(|s| {
                 for i in 0..1000 {
-                    node(s, i, 8, None).unwrap();
+                    probed_node(s, i, 8, None, counted()).unwrap();
                 }
             });
             heap.collect();

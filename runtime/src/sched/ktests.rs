@@ -24,6 +24,9 @@ pub(crate) fn run_all(n: usize, stack_kib: u64, body: impl Fn(usize) + Send + Sy
             .stack_kib(stack_kib)
             .spawn(move || {
                 body(i);
+                // Whatever the body captured is dropped before the waiter
+                // is told, not later on this CPU while the next test runs.
+                drop(body);
                 group.done();
             })
             .expect("spawn");
@@ -48,6 +51,7 @@ pub(crate) fn run_on_each_cpu(per_cpu: usize, body: impl Fn(usize, usize) + Send
                     assert_eq!(cpu_index(), cpu, "a goroutine bound to CPU {cpu} runs elsewhere");
                     body(cpu, i);
                     assert_eq!(cpu_index(), cpu, "a goroutine bound to CPU {cpu} moved");
+                    drop(body); // as in `run_all`
                     group.done();
                 })
                 .expect("spawn");
