@@ -11,15 +11,15 @@ use shim::mem::heap as kernel_heap;
 
 use super::*;
 
-/// Counts its node's drop, in the counter of the test that asked (heaps of
-/// other tests may still be dropped on other CPUs meanwhile).
-struct Probe(Option<&'static AtomicU64>);
+/// Nodes dropped by the collector so far (all tests).
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts its node's drop.
+struct Probe;
 
 impl Drop for Probe {
     fn drop(&mut self) {
-        if let Some(counter) = self.0 {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
+        DROPPED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -42,19 +42,8 @@ fn node<'gc>(
     payload: usize,
     next: Option<NodeRef<'gc>>,
 ) -> Result<NodeRef<'gc>, AllocError> {
-    probed_node(s, value, payload, next, Probe(None))
-}
-
-/// [`node`] with its drop counted by `probe`.
-fn probed_node<'gc>(
-    s: &Scope<'_, 'gc>,
-    value: u64,
-    payload: usize,
-    next: Option<NodeRef<'gc>>,
-    probe: Probe,
-) -> Result<NodeRef<'gc>, AllocError> {
     s.reserve(payload as u64)?;
-    s.alloc(RefLock::new(Node { value, payload: vec![value as u8; payload], next, probe: Static(probe) }))
+    s.alloc(RefLock::new(Node { value, payload: vec![value as u8; payload], next, probe: Static(Probe) }))
 }
 
 /// A list of `len` nodes with values `0..len`, held by the returned handle.
@@ -145,15 +134,13 @@ ktest! {
 
 ktest! {
     fn gc_handle_keeps_object_across_scopes() {
-        static DROPPED: AtomicU64 = AtomicU64::new(0);
-        let counted = || Probe(Some(&DROPPED));
         let heap = Heap::new("ktest-roots");
         let before = DROPPED.load(Ordering::Relaxed);
-        let handle = heap.mutate(|s| s.stash::<NodeRoot>(probed_node(s, 42, 8, None, counted()).unwrap()));
+        let handle = heap.mutate(|s| s.stash::<NodeRoot>(node(s, 42, 8, None).unwrap()));
         for _ in 0..3 {
             heap.mutate(|s| {
                 for i in 0..1000 {
-                    probed_node(s, i, 8, None, counted()).unwrap();
+                    node(s, i, 8, None).unwrap();
                 }
             });
             heap.collect();
@@ -304,9 +291,13 @@ ktest! {
         assert_eq!(walk(&heap, &list).0, 500);
         drop(list);
         drop(heap);
-        // The collector goroutine exits with its heap.
-        crate::sched::sleep(core::time::Duration::from_millis(1));
-        assert!(!crate::sched::goroutines().iter().any(|g| g.name == "gc/ktest-background"));
+        // The collector goroutine exits with its heap (when it next runs).
+        let alive = || crate::sched::goroutines().iter().any(|g| g.name == "gc/ktest-background");
+        let start = shim::time::now_ns();
+        while alive() && shim::time::now_ns() - start < 10_000_000_000 {
+            crate::sched::sleep(core::time::Duration::from_millis(1));
+        }
+        assert!(!alive(), "the collector goroutine outlived its heap");
     }
 }
 
