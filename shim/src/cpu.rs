@@ -7,6 +7,7 @@ use alloc::boxed::Box;
 use x86_64::PrivilegeLevel;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
+use x86_64::registers::control::{Cr4, Cr4Flags};
 use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
@@ -38,14 +39,26 @@ pub const IST_STACK_TAG: u64 = u64::MAX;
 pub const AP_BOOT_STACK_TAG: u64 = u64::MAX - 1;
 
 /// Builds and loads this CPU's own GDT and TSS, with its own IST stacks,
-/// and turns on global pages (CR4.PGE): kernel mappings are global, so
-/// they survive address-space switches in the TLB.
+/// and turns on global pages (CR4.PGE: kernel mappings are global, so
+/// they survive address-space switches in the TLB) and, where the CPU has
+/// them, SMEP and SMAP (the kernel can neither run user pages nor touch
+/// them outside `mem::usercopy`).
 pub fn init() {
-    // SAFETY: PGE only changes which TLB entries a CR3 load keeps; kernel
-    // mappings are the same in every address space, as global ones must be.
-    unsafe {
-        x86_64::registers::control::Cr4::update(|flags| flags.insert(x86_64::registers::control::Cr4Flags::PAGE_GLOBAL))
-    };
+    let features = core::arch::x86_64::__cpuid_count(7, 0).ebx;
+    let (smep, smap) = (features & (1 << 7) != 0, features & (1 << 20) != 0);
+    let mut flags = Cr4Flags::PAGE_GLOBAL;
+    if smep {
+        flags |= Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION;
+    }
+    if smap {
+        flags |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION;
+    }
+    // SAFETY: PGE only changes which TLB entries a CR3 load keeps (kernel
+    // mappings are the same in every address space, as global ones must
+    // be); SMEP and SMAP only forbid the kernel user pages, which it
+    // touches through `mem::usercopy` alone, which opens access for SMAP.
+    unsafe { Cr4::update(|cr4| cr4.insert(flags)) };
+    crate::mem::usercopy::set_smap(smap);
     let mut tss = TaskStateSegment::new();
     for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {
         let stack = KernelStack::new(IST_PAGES, IST_STACK_TAG).expect("no memory for IST stacks");

@@ -1,7 +1,9 @@
-//! Memory: physical frames, kernel page tables and TLB shootdown, the
-//! kernel heap, kernel virtual address reservations, kernel stacks with
-//! guard pages, and reads that survive a fault.
+//! Memory: physical frames, kernel page tables and TLB shootdown, user
+//! address spaces and copies to and from them, the kernel heap, kernel
+//! virtual address reservations, kernel stacks with guard pages, and reads
+//! that survive a fault.
 
+pub mod aspace;
 pub mod bitmap;
 pub mod frame;
 pub mod heap;
@@ -12,6 +14,7 @@ pub mod probe;
 pub mod small;
 pub mod stack;
 pub mod tlb;
+pub mod usercopy;
 
 #[cfg(feature = "ktest")]
 mod ktests;

@@ -77,6 +77,8 @@ pub enum MapError {
     WriteAndExecute,
     /// The address is not in the kernel half.
     NotKernelAddress,
+    /// The address is not in the user half.
+    NotUserAddress,
     /// The page lies inside a huge page the kernel does not split.
     HugePage,
     /// No frame was left for a page table.
@@ -93,15 +95,22 @@ pub struct Mapping {
 }
 
 static KERNEL_PT: IrqMutex<Option<OffsetPageTable<'static>>> = IrqMutex::new(None);
+static KERNEL_PML4: spin::Once<PhysFrame> = spin::Once::new();
 
 pub(super) fn init(phys_offset: u64) {
     let (pml4_frame, _) = Cr3::read();
+    KERNEL_PML4.call_once(|| pml4_frame);
     let pml4 = frame::phys_to_virt(pml4_frame.start_address()).as_mut_ptr::<PageTable>();
     // SAFETY: CR3 holds the PML4 the bootloader built; it is mapped at the
     // physical offset, and from here on only this module (under the lock)
     // edits it, so the `&'static mut` is unique.
     let table = unsafe { OffsetPageTable::new(&mut *pml4, VirtAddr::new(phys_offset)) };
     *KERNEL_PT.lock() = Some(table);
+}
+
+/// The kernel's own top-level table (CR3 outside user address spaces).
+pub fn kernel_pml4() -> PhysFrame {
+    *KERNEL_PML4.get().expect("paging not initialized")
 }
 
 fn with_table<R>(f: impl FnOnce(&mut OffsetPageTable<'static>) -> R) -> R {

@@ -1,5 +1,6 @@
 //! What happens on a CPU exception: a probing read
-//! ([`crate::mem::probe`]) or a stack-overflow probe (see
+//! ([`crate::mem::probe`]), a user copy ([`crate::mem::usercopy`]) or a
+//! stack-overflow probe (see
 //! [`crate::context::call_on_stack`]) may recover; anything else is reported —
 //! vector name, error code, registers, CR2 for page faults, the stack (task)
 //! it happened on, and a backtrace — and the machine stops.
@@ -68,7 +69,7 @@ impl fmt::Display for PageFaultCause {
 
 /// Handles exception `frame.vector`; returns only if the fault was recovered.
 pub(super) fn exception(frame: &mut TrapFrame) {
-    if frame.vector == PAGE_FAULT && crate::mem::probe::fix_up(frame) {
+    if frame.vector == PAGE_FAULT && (crate::mem::probe::fix_up(frame) || crate::mem::usercopy::fix_up(frame)) {
         return;
     }
     let fault_address = match frame.vector {
