@@ -66,7 +66,11 @@ pub fn init() {
         core::mem::forget(stack);
     }
     // Both tables are leaked: the CPU refers to them for as long as it runs.
-    let tss: &'static TaskStateSegment = Box::leak(Box::new(tss));
+    // The TSS stays a raw pointer: `user::run` rewrites its `rsp0`.
+    let tss: *mut TaskStateSegment = Box::into_raw(Box::new(tss));
+    // SAFETY: `tss` is a live, leaked allocation; only the slot's address
+    // is taken.
+    crate::percpu::set_tss_rsp0_slot(unsafe { &raw mut (*tss).privilege_stack_table[0] }.cast());
     let gdt: &'static mut GlobalDescriptorTable = Box::leak(Box::new(GlobalDescriptorTable::new()));
     gdt.append(Descriptor::kernel_code_segment());
     gdt.append(Descriptor::kernel_data_segment());
@@ -74,7 +78,8 @@ pub fn init() {
     gdt.append(Descriptor::UserSegment(0));
     gdt.append(Descriptor::user_data_segment());
     gdt.append(Descriptor::user_code_segment());
-    let tss_selector = gdt.append(Descriptor::tss_segment(tss));
+    // SAFETY: the TSS is leaked, so it outlives the GDT and the CPU's use.
+    let tss_selector = gdt.append(unsafe { Descriptor::tss_segment_unchecked(tss) });
     let gdt: &'static GlobalDescriptorTable = gdt;
     gdt.load();
     // SAFETY: the selectors index the GDT just loaded, with matching
@@ -86,4 +91,5 @@ pub fn init() {
         ES::set_reg(SegmentSelector::NULL);
         load_tss(tss_selector);
     }
+    crate::user::init_this_cpu();
 }

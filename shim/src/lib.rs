@@ -8,7 +8,8 @@
 //! context switch, per-CPU data, traps and exception reports, preemption at
 //! interrupt return, the local APIC timer, IPIs and a nanosecond clock,
 //! ACPI facts, starting the other CPUs and calling across them (TLB
-//! shootdown), the boot command line and power-off.
+//! shootdown), user mode (ring 3 entry and exit, address spaces, user
+//! copies), the boot command line and power-off.
 //!
 //! Boot order is fixed by [`init`]; see `docs/architecture.md`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -34,6 +35,7 @@ pub mod smp;
 pub mod task;
 pub mod time;
 pub mod trap;
+pub mod user;
 
 pub use bootloader_api::BootInfo;
 

@@ -21,7 +21,7 @@
 //! CPU spinning on an interrupt-masking lock cannot, so such calls refuse
 //! to start while any is held ([`irq_locks_held`]).
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Most CPUs Hardtack will run on.
 pub const MAX_CPUS: usize = 64;
@@ -34,25 +34,38 @@ struct PerCpu {
     irq_depth: AtomicU32,
     resched: AtomicU32,
     irq_locks: AtomicU32,
+    _pad: u32,
+    /// Kernel stack pointer saved by `user::run` while user code runs.
+    user_kernel_rsp: AtomicU64,
+    /// Scratch word for the `syscall` entry (the user stack pointer).
+    scratch: AtomicU64,
+    /// Address of this CPU's TSS `rsp0` slot (set by `cpu::init`).
+    tss_rsp0: AtomicU64,
 }
 
-/// GS offsets of the [`PerCpu`] fields.
-#[cfg(target_os = "none")]
-mod offset {
+/// GS offsets of the [`PerCpu`] fields (the assembly of `user` uses the
+/// last three).
+#[allow(dead_code, reason = "the host build has no GS-relative code")]
+pub(crate) mod offset {
     pub const INDEX: usize = 0;
     pub const PREEMPT_COUNT: usize = 4;
     pub const IRQ_DEPTH: usize = 8;
     pub const RESCHED: usize = 12;
     pub const IRQ_LOCKS: usize = 16;
+    pub const USER_KERNEL_RSP: usize = 24;
+    pub const SCRATCH: usize = 32;
+    pub const TSS_RSP0: usize = 40;
 }
 
-#[cfg(target_os = "none")]
 const _: () = {
     assert!(core::mem::offset_of!(PerCpu, index) == offset::INDEX);
     assert!(core::mem::offset_of!(PerCpu, preempt_count) == offset::PREEMPT_COUNT);
     assert!(core::mem::offset_of!(PerCpu, irq_depth) == offset::IRQ_DEPTH);
     assert!(core::mem::offset_of!(PerCpu, resched) == offset::RESCHED);
     assert!(core::mem::offset_of!(PerCpu, irq_locks) == offset::IRQ_LOCKS);
+    assert!(core::mem::offset_of!(PerCpu, user_kernel_rsp) == offset::USER_KERNEL_RSP);
+    assert!(core::mem::offset_of!(PerCpu, scratch) == offset::SCRATCH);
+    assert!(core::mem::offset_of!(PerCpu, tss_rsp0) == offset::TSS_RSP0);
 };
 
 static BLOCKS: [PerCpu; MAX_CPUS] = [const {
@@ -62,6 +75,10 @@ static BLOCKS: [PerCpu; MAX_CPUS] = [const {
         irq_depth: AtomicU32::new(0),
         resched: AtomicU32::new(0),
         irq_locks: AtomicU32::new(0),
+        _pad: 0,
+        user_kernel_rsp: AtomicU64::new(0),
+        scratch: AtomicU64::new(0),
+        tss_rsp0: AtomicU64::new(0),
     }
 }; MAX_CPUS];
 
@@ -213,6 +230,17 @@ pub fn irq_locks_held() -> u32 {
     return gs_read::<{ offset::IRQ_LOCKS }>();
     #[cfg(not(target_os = "none"))]
     HOST_IRQ_LOCKS.with(|c| c.get())
+}
+
+/// Records where this CPU's TSS keeps `rsp0` (the stack a trap from user
+/// mode starts on), for `user::run` to set.
+pub(crate) fn set_tss_rsp0_slot(slot: *mut u64) {
+    BLOCKS[index()].tss_rsp0.store(slot as u64, Ordering::Relaxed);
+}
+
+/// The kernel stack pointer `user::run` saved on this CPU.
+pub(crate) fn user_kernel_rsp() -> u64 {
+    BLOCKS[index()].user_kernel_rsp.load(Ordering::Relaxed)
 }
 
 /// Asks for the running goroutine to be switched out at the next chance

@@ -111,6 +111,11 @@ hardtack_trap_stubs:
     .endr
 
 hardtack_trap_common:
+    /* from ring 3 (CS at 24(%rsp)): switch GS to the kernel's */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:
     pushq %rax
     pushq %rbx
     pushq %rcx

@@ -173,20 +173,31 @@ fn run_installed(frame: &mut TrapFrame) -> bool {
 #[unsafe(no_mangle)]
 extern "C" fn hardtack_trap_dispatch(frame: &mut TrapFrame) {
     let v = frame.vector;
+    let fatal_anywhere = matches!(v, vector::NMI | vector::DOUBLE_FAULT | vector::MACHINE_CHECK);
     match v {
         vector::NMI if crate::panic::in_progress() => crate::panic::stop_this_cpu(),
+        _ if frame.cs & 3 == 3 && !fatal_anywhere => crate::user::trap_from_user(frame),
         0..=31 => report::exception(frame),
-        _ if (PIC_BASE as u64..PIC_BASE as u64 + 16).contains(&v) => {} // masked PIC: stray
-        _ if v == SPURIOUS_VECTOR as u64 => {}
         _ => {
-            crate::percpu::interrupt_enter();
-            interrupt(frame);
-            crate::apic::end_of_interrupt();
-            if crate::percpu::interrupt_exit() {
+            if handle_interrupt(frame) {
                 maybe_preempt();
             }
         }
     }
+}
+
+/// Handles an interrupt (vector 32 and up): runs its handler and
+/// acknowledges it. True if it ended the outermost handler, so a pending
+/// reschedule may be acted on now.
+pub(crate) fn handle_interrupt(frame: &mut TrapFrame) -> bool {
+    let v = frame.vector;
+    if (PIC_BASE as u64..PIC_BASE as u64 + 16).contains(&v) || v == SPURIOUS_VECTOR as u64 {
+        return false; // a stray from the masked PIC, or spurious: no EOI
+    }
+    crate::percpu::interrupt_enter();
+    interrupt(frame);
+    crate::apic::end_of_interrupt();
+    crate::percpu::interrupt_exit()
 }
 
 /// A device, timer or IPI interrupt (the APIC is acknowledged after it).
