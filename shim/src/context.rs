@@ -59,17 +59,30 @@ pub unsafe fn switch(from: &mut Context, to: &Context) {
     unsafe { raw_switch(&mut from.rsp, to.rsp) }
 }
 
+/// Assembly that pushes the System V callee-saved registers; popped in the
+/// reverse order by [`pop_callee_saved!`]. Shared by every stack switch
+/// (context switch, user-mode entry).
+macro_rules! push_callee_saved {
+    () => {
+        "push rbp\npush rbx\npush r12\npush r13\npush r14\npush r15"
+    };
+}
+
+/// Assembly that pops what [`push_callee_saved!`] pushed.
+macro_rules! pop_callee_saved {
+    () => {
+        "pop r15\npop r14\npop r13\npop r12\npop rbx\npop rbp"
+    };
+}
+
+pub(crate) use {pop_callee_saved, push_callee_saved};
+
 /// Pushes callee-saved registers, stores RSP to `*save`, loads `next` and
 /// pops the registers saved there.
 #[unsafe(naked)]
 unsafe extern "C" fn raw_switch(save: *mut u64, next: u64) {
     core::arch::naked_asm!(
-        "push rbp",
-        "push rbx",
-        "push r12",
-        "push r13",
-        "push r14",
-        "push r15",
+        push_callee_saved!(),
         "mov [rdi], rsp",
         "mov rdi, rsi",
         "jmp {restore}",
@@ -80,7 +93,7 @@ unsafe extern "C" fn raw_switch(save: *mut u64, next: u64) {
 /// Resumes the context whose saved RSP is in RDI.
 #[unsafe(naked)]
 unsafe extern "C" fn restore_context(rsp: u64) -> ! {
-    core::arch::naked_asm!("mov rsp, rdi", "pop r15", "pop r14", "pop r13", "pop r12", "pop rbx", "pop rbp", "ret",);
+    core::arch::naked_asm!("mov rsp, rdi", pop_callee_saved!(), "ret");
 }
 
 /// First code of a new context: calls `entry(arg)` from r13/r12 with an

@@ -24,6 +24,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use x86_64::registers::model_specific::Msr;
 
+use crate::context::{pop_callee_saved, push_callee_saved};
 use crate::cpu::{KERNEL_CS, USER_CS, USER_DS};
 use crate::percpu::{self, MAX_CPUS};
 use crate::trap::TrapFrame;
@@ -94,12 +95,7 @@ core::arch::global_asm!(
     // fn hardtack_user_run(regs: *mut UserRegs) -> u64 (exit code)
     ".global hardtack_user_run",
     "hardtack_user_run:",
-    "push rbp",
-    "push rbx",
-    "push r12",
-    "push r13",
-    "push r14",
-    "push r15",
+    push_callee_saved!(),
     "push rdi", // [saved rsp] = regs
     "mov gs:[{kernel_rsp}], rsp",
     "mov rax, gs:[{tss_rsp0}]",
@@ -175,12 +171,7 @@ core::arch::global_asm!(
     "mov rsp, rdi",
     "mov rax, rsi",
     "add rsp, 8",
-    "pop r15",
-    "pop r14",
-    "pop r13",
-    "pop r12",
-    "pop rbx",
-    "pop rbp",
+    pop_callee_saved!(),
     "ret",
     ".popsection",
     kernel_rsp = const percpu::offset::USER_KERNEL_RSP,
