@@ -7,7 +7,7 @@ use alloc::boxed::Box;
 use x86_64::PrivilegeLevel;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
-use x86_64::registers::control::{Cr4, Cr4Flags};
+use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
 use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
@@ -46,18 +46,29 @@ pub const AP_BOOT_STACK_TAG: u64 = u64::MAX - 1;
 pub fn init() {
     let features = core::arch::x86_64::__cpuid_count(7, 0).ebx;
     let (smep, smap) = (features & (1 << 7) != 0, features & (1 << 20) != 0);
-    let mut flags = Cr4Flags::PAGE_GLOBAL;
+    let mut flags = Cr4Flags::PAGE_GLOBAL | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE;
     if smep {
         flags |= Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION;
     }
     if smap {
         flags |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION;
     }
-    // SAFETY: PGE only changes which TLB entries a CR3 load keeps (kernel
+    // SAFETY: OSFXSR/OSXMMEXCPT let user code use SSE (the kernel is
+    // soft-float; `user::run` saves and restores the user's registers);
+    // PGE only changes which TLB entries a CR3 load keeps (kernel
     // mappings are the same in every address space, as global ones must
     // be); SMEP and SMAP only forbid the kernel user pages, which it
     // touches through `mem::usercopy` alone, which opens access for SMAP.
     unsafe { Cr4::update(|cr4| cr4.insert(flags)) };
+    // SAFETY: the x87/SSE unit is present on every x86_64 CPU: no
+    // emulation (EM off), `wait` honours TS (MP on), and native x87
+    // error reporting (NE on); none of it affects soft-float kernel code.
+    unsafe {
+        Cr0::update(|cr0| {
+            cr0.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
+            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR);
+        })
+    };
     crate::mem::usercopy::set_smap(smap);
     let mut tss = TaskStateSegment::new();
     for ist in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK] {

@@ -25,8 +25,12 @@ use core::any::TypeId;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use x86_64::registers::control::Cr3;
+
 use crate::context::{self, Context};
 use crate::irq;
+use crate::mem::aspace::{AddressSpace, Root};
+use crate::mem::paging;
 use crate::mem::stack::KernelStack;
 use crate::percpu::{self, MAX_CPUS};
 
@@ -52,14 +56,20 @@ pub struct Task {
     entry: fn(),
     /// Identifies the task in reports (the runtime uses goroutine ids).
     tag: u64,
+    /// The user address space the task runs in (its CR3); `None` for the
+    /// kernel's own. Touched like `context`: by the task itself while it
+    /// runs, or by the CPU that claimed its `on_cpu` to switch to it.
+    space: UnsafeCell<Option<Arc<Root>>>,
 }
 
-// SAFETY: `context` is the only field that is not `Sync`. It is written only
+// SAFETY: `context` and `space` are the only fields that are not `Sync`. It is written only
 // by `switch`, for the task being left (which runs on the switching CPU, so
 // no other CPU can hold it: its `on_cpu` is set) and read only for the task
 // being entered after claiming that task's `on_cpu` with an Acquire CAS,
 // which synchronizes with the Release store made after the save. At most
-// one CPU touches a context at a time.
+// one CPU touches a context at a time. `space` is written only by the
+// running task itself (`set_address_space`, interrupts masked) and read
+// by the switch that claimed `on_cpu`, under the same ordering.
 unsafe impl Sync for Task {}
 
 impl Task {
@@ -73,6 +83,7 @@ impl Task {
             stack: Some(stack),
             entry,
             tag,
+            space: UnsafeCell::new(None),
         }
     }
 
@@ -85,6 +96,7 @@ impl Task {
             stack: None,
             entry: || {},
             tag,
+            space: UnsafeCell::new(None),
         }
     }
 
@@ -195,6 +207,8 @@ pub fn switch<S: Switchable>(next: Arc<S>) {
         let stack = next_task.stack.as_ref().expect("a task that never ran has a stack");
         *next_context = Context::new(stack, task_entry, next_task.entry as usize);
     }
+    // SAFETY: `next_task`'s `space` is ours to read (we own its `on_cpu`).
+    load_space(unsafe { &*next_task.space.get() });
     slots.handoff.store(prev as usize, Ordering::Relaxed);
     slots.current_task.store(next_task as *const Task as usize, Ordering::Relaxed);
     slots.current.store(next as usize, Ordering::Relaxed);
@@ -205,6 +219,37 @@ pub fn switch<S: Switchable>(next: Arc<S>) {
     // the current slot, `prev` through the handoff reference.
     unsafe { context::switch(&mut *prev_task.context.get(), next_context) };
     run_handoff();
+}
+
+/// Binds the calling task to `space` (`None`: the kernel's own) and loads
+/// it on this CPU; from now on the task runs in it wherever it is
+/// scheduled, so user copies and [`crate::user::run`] see that space.
+pub fn set_address_space(space: Option<&AddressSpace>) {
+    let _irq = irq::IrqGuard::new();
+    let task = CPUS[percpu::index()].current_task.load(Ordering::Relaxed) as *const Task;
+    assert!(!task.is_null(), "set_address_space outside a task");
+    // SAFETY: `task` is the running task (kept alive by the current slot);
+    // only it writes its `space`, and a switch away cannot happen with
+    // interrupts masked.
+    let slot = unsafe { &mut *(*task).space.get() };
+    let old = core::mem::replace(slot, space.map(|s| Arc::clone(s.root())));
+    load_space(slot);
+    // Dropped after this CPU left it: if it was the last reference, the
+    // table is no longer in any CR3.
+    drop(old);
+}
+
+/// Loads `space`'s top-level table (or the kernel's) into CR3 if it is
+/// not there already.
+fn load_space(space: &Option<Arc<Root>>) {
+    let target = space.as_ref().map_or_else(paging::kernel_pml4, |root| root.pml4);
+    let (current, flags) = Cr3::read();
+    if current != target {
+        // SAFETY: every address space maps the kernel half exactly as the
+        // kernel's own table does, so this code, its stack and all kernel
+        // data stay mapped; the table is kept alive by the task's `Arc`.
+        unsafe { Cr3::write(target, flags) };
+    }
 }
 
 /// The arrival side of every switch: finishes the task just left.

@@ -17,8 +17,9 @@
 //!   an interrupt's handler (without preempting: the caller decides), or
 //!   records the exception, then stores the user registers.
 //!
-//! The caller must have entered the user's address space on this CPU and
-//! keep preemption disabled from then until [`run`] returns.
+//! The caller's task must be bound to the user's address space
+//! ([`crate::task::set_address_space`]) and keep preemption disabled
+//! around [`run`] (so the per-CPU state it uses stays this CPU's).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,6 +29,32 @@ use crate::context::{pop_callee_saved, push_callee_saved};
 use crate::cpu::{KERNEL_CS, USER_CS, USER_DS};
 use crate::percpu::{self, MAX_CPUS};
 use crate::trap::TrapFrame;
+
+/// A user thread's x87/SSE state in the `fxsave` format. The kernel is
+/// soft-float, so only user code changes these registers: [`run`] loads
+/// them on the way in and saves them on the way out.
+#[repr(C, align(16))]
+#[derive(Clone, PartialEq, Eq)]
+pub struct FpuState([u8; 512]);
+
+impl Default for FpuState {
+    /// The state after `execve`: x87 control word 0x37f (all exceptions
+    /// masked, 64-bit precision), MXCSR 0x1f80 (all masked, round to
+    /// nearest), all registers zero.
+    fn default() -> Self {
+        let mut area = [0u8; 512];
+        area[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
+        area[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        area[28..32].copy_from_slice(&0xffffu32.to_le_bytes()); // MXCSR_MASK (ignored by fxrstor)
+        FpuState(area)
+    }
+}
+
+impl core::fmt::Debug for FpuState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("FpuState { .. }")
+    }
+}
 
 /// A user thread's registers while it is not running.
 #[repr(C)]
@@ -54,6 +81,8 @@ pub struct UserRegs {
     pub rflags: u64,
     /// FS base (thread-local storage; `arch_prctl(ARCH_SET_FS)`).
     pub fs_base: u64,
+    /// x87/SSE registers (last: the assembly uses only the fields above).
+    pub fpu: FpuState,
 }
 
 /// Why [`run`] returned.
@@ -237,10 +266,18 @@ pub(crate) fn init_this_cpu() {
 pub fn run(regs: &mut UserRegs) -> Exit {
     assert!(percpu::preempt_count() > 0, "user::run with preemption enabled");
     let _irq = crate::irq::IrqGuard::new();
+    // SAFETY: `regs.fpu` is a 16-byte aligned 512-byte area in the
+    // fxsave format (built by `FpuState::default` or saved by `fxsave64`;
+    // user code cannot reach it, so its reserved bits are as the CPU left
+    // them). Kernel code is soft-float and never touches these registers.
+    unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) &raw const regs.fpu, options(nostack, readonly)) };
     // SAFETY: `regs` is valid for the whole call; the assembly returns here
     // with the kernel's callee-saved registers and stack restored, and
     // touches no other kernel memory but this CPU's per-CPU block and TSS.
     let code = unsafe { hardtack_user_run(regs) };
+    // SAFETY: saves the user's x87/SSE registers (nothing in the kernel
+    // changed them since the exit) into the thread's own aligned area.
+    unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) &raw mut regs.fpu, options(nostack)) };
     match code {
         EXIT_SYSCALL => Exit::Syscall,
         EXIT_EXCEPTION => {
@@ -300,6 +337,7 @@ pub(crate) fn trap_from_user(frame: &mut TrapFrame) -> ! {
         rsp: frame.rsp,
         rflags: frame.rflags,
         fs_base: regs.fs_base,
+        fpu: core::mem::take(&mut regs.fpu),
     };
     // SAFETY: resumes `hardtack_user_run`'s caller on its saved stack; the
     // trap frame below it is abandoned (nothing refers to it).
@@ -314,6 +352,7 @@ mod ktests {
     use crate::ktest;
     use crate::mem::aspace::{AddressSpace, UserAccess};
     use crate::mem::usercopy::copy_to_user;
+    use crate::task::set_address_space;
 
     const CODE: u64 = 0x40_0000;
     const STACK_TOP: u64 = 0x80_0000;
@@ -335,23 +374,28 @@ mod ktests {
         // 31: push on the user stack, then syscall.
         0x6a, 0x2a, // push 42
         0x0f, 0x05, // syscall
+        // 35: xmm0 = rax, then syscall.
+        0x66, 0x48, 0x0f, 0x6e, 0xc0, // movq xmm0, rax
+        0x0f, 0x05, // syscall
+        // 42: rbx = xmm0, then syscall.
+        0x66, 0x48, 0x0f, 0x7e, 0xc3, // movq rbx, xmm0
+        0x0f, 0x05, // syscall
     ];
 
-    /// Runs the user thread once, in `space`, on this CPU.
-    fn run_once(space: &AddressSpace, regs: &mut UserRegs) -> Exit {
+    /// Runs the user thread once on this CPU (the task is bound to its
+    /// address space).
+    fn run_once(regs: &mut UserRegs) -> Exit {
         crate::percpu::preempt_disable();
-        space.enter();
         let exit = run(regs);
-        AddressSpace::leave();
         crate::percpu::preempt_enable();
         exit
     }
 
     /// Runs the user thread until it stops for a reason other than an
     /// interrupt (which may arrive before any instruction of it ran).
-    fn run_in(space: &AddressSpace, regs: &mut UserRegs) -> Exit {
+    fn run_in(regs: &mut UserRegs) -> Exit {
         loop {
-            match run_once(space, regs) {
+            match run_once(regs) {
                 Exit::Interrupt => continue,
                 exit => return exit,
             }
@@ -363,41 +407,36 @@ mod ktests {
             let mut space = AddressSpace::new().expect("address space");
             space.map(VirtAddr::new(CODE), UserAccess::READ_WRITE).expect("map code");
             space.map(VirtAddr::new(STACK_TOP - 4096), UserAccess::READ_WRITE).expect("map stack");
-            {
-                crate::percpu::preempt_disable();
-                space.enter();
-                copy_to_user(CODE, PROGRAM).expect("load the program");
-                AddressSpace::leave();
-                crate::percpu::preempt_enable();
-            }
+            set_address_space(Some(&space));
+            copy_to_user(CODE, PROGRAM).expect("load the program");
             space.protect(VirtAddr::new(CODE), UserAccess::READ_EXEC).expect("make it code");
             let start = |offset: u64| UserRegs { rip: CODE + offset, rsp: STACK_TOP, ..UserRegs::default() };
 
             // A system call comes back with its number and arguments.
             let mut regs = start(0);
-            assert_eq!(run_in(&space, &mut regs), Exit::Syscall);
+            assert_eq!(run_in(&mut regs), Exit::Syscall);
             assert_eq!((regs.rax, regs.rdi, regs.rip, regs.rcx), (39, 0x1234, CODE + 14, CODE + 14));
             assert!(regs.r11 & 0x200 != 0, "user RFLAGS (in r11) have interrupts on");
             // The result goes back in rax; the thread continues, then faults.
             regs.rax = 7;
-            let exit = run_in(&space, &mut regs);
+            let exit = run_in(&mut regs);
             assert_eq!(exit, Exit::Exception { vector: 14, error_code: 0b100, address: 0 }, "user read of page 0");
             assert_eq!((regs.rax, regs.rip), (8, CODE + 18));
 
             let mut regs = start(25);
-            assert!(matches!(run_in(&space, &mut regs), Exit::Exception { vector: 13, .. }), "hlt in ring 3 is #GP");
+            assert!(matches!(run_in(&mut regs), Exit::Exception { vector: 13, .. }), "hlt in ring 3 is #GP");
 
             // A spinning thread is interrupted (the scheduler's timer is
             // armed while a goroutine runs) and resumes where it was.
             let mut regs = start(26);
-            assert_eq!(run_once(&space, &mut regs), Exit::Interrupt);
+            assert_eq!(run_once(&mut regs), Exit::Interrupt);
             assert_eq!(regs.rip, CODE + 26);
-            assert_eq!(run_once(&space, &mut regs), Exit::Interrupt);
+            assert_eq!(run_once(&mut regs), Exit::Interrupt);
 
             static KERNEL_DATA: u64 = 0x5ec2e7;
             let kernel = &raw const KERNEL_DATA as u64;
             let mut regs = UserRegs { rax: kernel, ..start(28) };
-            let exit = run_in(&space, &mut regs);
+            let exit = run_in(&mut regs);
             assert_eq!(
                 exit,
                 Exit::Exception { vector: 14, error_code: 0b101, address: kernel },
@@ -405,15 +444,22 @@ mod ktests {
             );
 
             let mut regs = start(31);
-            assert_eq!(run_in(&space, &mut regs), Exit::Syscall);
+            assert_eq!(run_in(&mut regs), Exit::Syscall);
             assert_eq!(regs.rsp, STACK_TOP - 8, "the user stack is the thread's");
             let mut pushed = [0u8; 8];
-            crate::percpu::preempt_disable();
-            space.enter();
             crate::mem::usercopy::copy_from_user(&mut pushed, STACK_TOP - 8).expect("read the user stack");
-            AddressSpace::leave();
-            crate::percpu::preempt_enable();
             assert_eq!(u64::from_le_bytes(pushed), 42);
+
+            // SSE registers belong to the thread: another thread's values
+            // in between do not leak into it.
+            let mut first = UserRegs { rax: 0x1111, ..start(35) };
+            let mut second = UserRegs { rax: 0x2222, ..start(35) };
+            assert_eq!(run_in(&mut first), Exit::Syscall);
+            assert_eq!(run_in(&mut second), Exit::Syscall);
+            assert_eq!(run_in(&mut first), Exit::Syscall);
+            assert_eq!(run_in(&mut second), Exit::Syscall);
+            assert_eq!((first.rbx, second.rbx), (0x1111, 0x2222), "xmm0 survived the other thread");
+            set_address_space(None);
         }
     }
 }

@@ -108,6 +108,8 @@ pub(crate) struct G {
     pub run_ns: AtomicU64,
     pub switches: AtomicU64,
     pub last_cpu: AtomicU32,
+    /// Set by an [`Interrupter`](super::Interrupter); see `interrupt.rs`.
+    pub interrupted: AtomicBool,
 }
 
 impl G {
@@ -126,6 +128,7 @@ impl G {
             run_ns: AtomicU64::new(0),
             switches: AtomicU64::new(0),
             last_cpu: AtomicU32::new(0),
+            interrupted: AtomicBool::new(false),
         }
     }
 
@@ -148,6 +151,11 @@ impl G {
     pub fn set_state(&self, state: State) {
         let seq = self.status.load(Ordering::Relaxed) >> STATE_BITS;
         self.status.store(pack(seq, state), Ordering::Release);
+    }
+
+    /// The sequence number of the current (or last) wait.
+    pub fn wait_seq(&self) -> u64 {
+        self.status.load(Ordering::Acquire) >> STATE_BITS
     }
 
     /// Starts a wait (Running → Waiting) and returns its sequence number.

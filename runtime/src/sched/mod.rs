@@ -20,6 +20,7 @@ mod config;
 mod cpu;
 mod engine;
 mod g;
+mod interrupt;
 mod pin;
 mod registry;
 pub mod runq;
@@ -36,10 +37,11 @@ use alloc::boxed::Box;
 
 pub use config::{DEFAULT_SLICE_MS, DEFAULT_STACK_KIB, SchedConfig};
 pub use g::{GoroutineId, State, WaitToken};
+pub use interrupt::{Interrupted, Interrupter, clear_interrupt, interrupted, interrupter};
 pub use pin::{Pin, pin};
 pub use registry::SpawnError;
 pub use stats::{CpuInfo, GoroutineInfo, cpu, cpus, dump_on_ctrl_t, goroutines, ps};
-pub use wait::{Waiter, sleep, sleep_until};
+pub use wait::{Waiter, sleep, sleep_until, sleep_until_interruptible};
 
 /// Starts the scheduler: installs the timer and preemption hooks, starts
 /// the other CPUs (each runs the scheduler once up), queues `main` as the

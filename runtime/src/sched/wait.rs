@@ -87,3 +87,16 @@ pub fn sleep_until(deadline_ns: u64) {
         Waiter::begin().park_until(deadline_ns);
     }
 }
+
+/// Like [`sleep_until`], but an [`Interrupter`](super::Interrupter) ends
+/// it early with `Err(Interrupted)`.
+pub fn sleep_until_interruptible(deadline_ns: u64) -> Result<(), super::Interrupted> {
+    while now_ns() < deadline_ns {
+        let waiter = Waiter::begin();
+        if super::interrupted() {
+            return Err(super::Interrupted);
+        }
+        waiter.park_until(deadline_ns);
+    }
+    Ok(())
+}

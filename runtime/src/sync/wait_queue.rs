@@ -6,7 +6,7 @@ use alloc::collections::VecDeque;
 use shim::irq::IrqMutex;
 use shim::time::now_ns;
 
-use crate::sched::{WaitToken, Waiter};
+use crate::sched::{Interrupted, WaitToken, Waiter, interrupted};
 
 /// Goroutines waiting for something to happen.
 pub struct WaitQueue {
@@ -44,6 +44,28 @@ impl WaitQueue {
             if let Some(result) = self.wait_for_deadline(u64::MAX, &mut attempt) {
                 return result;
             }
+        }
+    }
+
+    /// Like [`wait_for`](Self::wait_for), but an
+    /// [`Interrupter`](crate::sched::Interrupter) ends the wait early with
+    /// `Err(Interrupted)` (the attempt is still tried first).
+    pub fn wait_interruptible<R>(&self, mut attempt: impl FnMut() -> Option<R>) -> Result<R, Interrupted> {
+        loop {
+            if let Some(result) = attempt() {
+                return Ok(result);
+            }
+            let waiter = Waiter::begin();
+            self.register(&waiter);
+            if let Some(result) = attempt() {
+                self.deregister(&waiter.token());
+                return Ok(result);
+            }
+            if interrupted() {
+                self.deregister(&waiter.token());
+                return Err(Interrupted);
+            }
+            waiter.park();
         }
     }
 

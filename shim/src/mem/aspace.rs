@@ -8,8 +8,15 @@
 //! later refinement). The kernel half needs no care: every kernel region
 //! has its top-level entry from boot (`layout`), so later kernel mappings
 //! show in every space.
+//!
+//! A space is *bound* to the tasks that run in it ([`crate::task::set_address_space`]):
+//! each CPU's CR3 is its current task's space, switched with the task. The
+//! top-level table ([`Root`]) is shared by the space and its tasks, so it
+//! lives until no CPU can have it loaded; the space's pages and lower
+//! tables go when the [`AddressSpace`] is dropped.
 
-use x86_64::registers::control::Cr3;
+use alloc::sync::Arc;
+
 use x86_64::structures::paging::mapper::{MapToError, TranslateResult, UnmapError};
 use x86_64::structures::paging::{
     Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Pte, PhysFrame, Size4KiB, Translate,
@@ -58,9 +65,26 @@ impl UserAccess {
     }
 }
 
+/// The top-level table of an address space, shared by the space and the
+/// tasks bound to it.
+pub(crate) struct Root {
+    pub(crate) pml4: PhysFrame,
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        // SAFETY: the last reference is gone, so no task is bound to this
+        // table; a CPU's CR3 is always its current task's table (or the
+        // kernel's), and every CPU that loaded this one has loaded another
+        // since (which flushed its non-global TLB entries). The lower half
+        // was emptied when the `AddressSpace` died.
+        unsafe { frame::free(self.pml4) };
+    }
+}
+
 /// A user address space.
 pub struct AddressSpace {
-    pml4: PhysFrame,
+    root: Arc<Root>,
 }
 
 fn user_page(addr: VirtAddr) -> Result<Page, MapError> {
@@ -89,11 +113,16 @@ impl AddressSpace {
             // (its kernel-half entries never change after boot).
             unsafe { new.add(slot).write(kernel.add(slot).read()) };
         }
-        Ok(AddressSpace { pml4 })
+        Ok(AddressSpace { root: Arc::new(Root { pml4 }) })
+    }
+
+    /// The shared top-level table, for binding tasks to this space.
+    pub(crate) fn root(&self) -> &Arc<Root> {
+        &self.root
     }
 
     fn table(&mut self) -> OffsetPageTable<'_> {
-        let pml4 = phys_to_virt(self.pml4.start_address()).as_mut_ptr::<PageTable>();
+        let pml4 = phys_to_virt(self.root.pml4.start_address()).as_mut_ptr::<PageTable>();
         let offset = phys_to_virt(PhysAddr::new(0));
         // SAFETY: the PML4 belongs to this address space, which `&mut self`
         // makes exclusive; everything is mapped at the physical offset.
@@ -168,34 +197,86 @@ impl AddressSpace {
         }
     }
 
-    /// Makes this the address space of the calling CPU. The caller keeps
-    /// it alive while any CPU uses it, and stays on this CPU (interrupts
-    /// masked or the task pinned) until it calls [`AddressSpace::leave`].
-    pub fn enter(&self) {
-        // SAFETY: the PML4 maps the kernel half exactly as the kernel's
-        // does, so the running code, its stack and all kernel data stay
-        // mapped.
-        unsafe { Cr3::write(self.pml4, Cr3::read().1) };
+    /// Maps a fresh page at `addr` holding a copy of `src`'s page there,
+    /// with access `access` (for `fork`).
+    pub fn map_copy_of(&mut self, src: &mut AddressSpace, addr: VirtAddr, access: UserAccess) -> Result<(), MapError> {
+        let (from, _) = src.translate(addr.align_down(4096u64)).ok_or(MapError::NotMapped)?;
+        self.map(addr, access)?;
+        let (to, _) = self.translate(addr.align_down(4096u64)).expect("just mapped");
+        // SAFETY: both are whole user frames mapped at the physical offset;
+        // `to` was just allocated for this space alone, so they differ.
+        unsafe {
+            core::ptr::copy_nonoverlapping(phys_to_virt(from).as_ptr::<u8>(), phys_to_virt(to).as_mut_ptr::<u8>(), 4096)
+        };
+        Ok(())
     }
 
-    /// Returns the calling CPU to the kernel's own address space.
-    pub fn leave() {
-        // SAFETY: the kernel PML4 maps all kernel memory.
-        unsafe { Cr3::write(super::paging::kernel_pml4(), Cr3::read().1) };
+    /// Writes `bytes` at user address `addr` of this space, whatever the
+    /// pages' user access (the kernel filling a new image: ELF segments,
+    /// the initial stack). Every page of the range must be mapped.
+    pub fn write_bytes(&mut self, addr: u64, bytes: &[u8]) -> Result<(), MapError> {
+        self.for_each_chunk(addr, bytes.len(), |phys, offset, len| {
+            // SAFETY: `phys` is a user frame of this space (translated just
+            // now, under `&mut self`), mapped at the physical offset; the
+            // chunk stays inside it.
+            unsafe { core::ptr::copy_nonoverlapping(bytes[offset..].as_ptr(), phys_to_virt(phys).as_mut_ptr(), len) }
+        })
+    }
+
+    /// Reads user memory of this space into `buf` (see [`write_bytes`](Self::write_bytes)).
+    pub fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MapError> {
+        self.for_each_chunk(addr, buf.len(), |phys, offset, len| {
+            // SAFETY: as in `write_bytes`, reading.
+            unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(phys).as_ptr(), buf[offset..].as_mut_ptr(), len) }
+        })
+    }
+
+    /// Calls `f(physical address, offset in the range, length)` for each
+    /// page-bounded piece of `[addr, addr + len)`.
+    fn for_each_chunk(
+        &mut self,
+        addr: u64,
+        len: usize,
+        mut f: impl FnMut(PhysAddr, usize, usize),
+    ) -> Result<(), MapError> {
+        let mut done = 0;
+        while done < len {
+            let at = addr.checked_add(done as u64).ok_or(MapError::NotUserAddress)?;
+            let (phys, _) = self
+                .translate(VirtAddr::try_new(at).map_err(|_| MapError::NotUserAddress)?)
+                .ok_or(MapError::NotMapped)?;
+            let chunk = (4096 - (at % 4096) as usize).min(len - done);
+            f(phys, done, chunk);
+            done += chunk;
+        }
+        Ok(())
     }
 }
 
 impl Drop for AddressSpace {
-    /// Frees every user page, the lower-half page tables and the PML4.
+    /// Frees every user page and the lower-half page tables. Tasks still
+    /// bound to the space keep its (now empty) top-level table.
     fn drop(&mut self) {
-        assert!(Cr3::read().0 != self.pml4, "dropping the active address space");
-        let pml4 = phys_to_virt(self.pml4.start_address()).as_ptr::<PageTable>();
-        // SAFETY: nothing runs in this space any more (it is not active
-        // here, and its owner guarantees not elsewhere); its lower-half
-        // tables and frames are its own and are freed once each.
+        let pml4 = phys_to_virt(self.root.pml4.start_address()).as_mut_ptr::<PageTable>();
+        let mut lower = alloc::vec::Vec::new();
+        // SAFETY: the PML4 belongs to this space; its lower half is moved
+        // out (cleared) so no CPU can walk into the tables freed below.
         unsafe {
-            free_tables(&*pml4, 4, 0..256);
-            frame::free(self.pml4);
+            for entry in (*pml4).iter_mut().take(256) {
+                if entry.flags().contains(Pte::PRESENT) {
+                    lower.push(PhysFrame::<Size4KiB>::containing_address(entry.addr()));
+                }
+                entry.set_unused();
+            }
+        }
+        tlb::shootdown(tlb::Flush::All);
+        for table in lower {
+            // SAFETY: unreachable from the PML4 and flushed from every TLB;
+            // the tables and frames are this space's alone, freed once each.
+            unsafe {
+                free_tables(&*phys_to_virt(table.start_address()).as_ptr::<PageTable>(), 3, 0..512);
+                frame::free(table);
+            }
         }
     }
 }

@@ -125,9 +125,7 @@ mod ktests {
             assert_eq!(space.map(VirtAddr::new(BASE), UserAccess::READ), Err(crate::mem::paging::MapError::AlreadyMapped));
             assert!(space.map(VirtAddr::new(BASE + 0x2000), UserAccess { write: true, exec: true }).is_err(), "W^X");
             {
-                // Stay on this CPU while the space is active here.
-                let _irq = crate::irq::IrqGuard::new();
-                space.enter();
+                crate::task::set_address_space(Some(&space));
                 assert_eq!(copy_to_user(BASE + 0xff8, b"hello, user"), Err(BadAddress), "crosses into a read-only page");
                 copy_to_user(BASE + 8, b"hello, user").expect("copy out");
                 let mut back = [0u8; 11];
@@ -145,7 +143,7 @@ mod ktests {
                     // Outside a user copy the kernel cannot read user memory.
                     assert_eq!(probe::read_u64(VirtAddr::new(BASE + 8)), None, "SMAP lets the kernel read a user page");
                 }
-                AddressSpace::leave();
+                crate::task::set_address_space(None);
             }
             space.unmap(VirtAddr::new(BASE + 0x1000)).expect("unmap");
             assert_eq!(space.unmap(VirtAddr::new(BASE + 0x1000)), Err(crate::mem::paging::MapError::NotMapped));
