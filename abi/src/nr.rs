@@ -64,6 +64,8 @@ numbers! {
     ACCESS = 21,
     /// `pipe(fds)`.
     PIPE = 22,
+    /// `select(nfds, r, w, e, timeout)`.
+    SELECT = 23,
     /// `sched_yield()`.
     SCHED_YIELD = 24,
     /// `madvise(addr, len, advice)`.
@@ -72,10 +74,16 @@ numbers! {
     DUP = 32,
     /// `dup2(old, new)`.
     DUP2 = 33,
+    /// `pause()`.
+    PAUSE = 34,
     /// `nanosleep(req, rem)`.
     NANOSLEEP = 35,
+    /// `alarm(seconds)`.
+    ALARM = 37,
     /// `getpid()`.
     GETPID = 39,
+    /// `sendfile(out_fd, in_fd, offset, count)`.
+    SENDFILE = 40,
     /// `clone(flags, stack, ptid, ctid, tls)`.
     CLONE = 56,
     /// `fork()`.
@@ -94,6 +102,14 @@ numbers! {
     UNAME = 63,
     /// `fcntl(fd, cmd, arg)`.
     FCNTL = 72,
+    /// `fsync(fd)`.
+    FSYNC = 74,
+    /// `fdatasync(fd)`.
+    FDATASYNC = 75,
+    /// `truncate(path, len)`.
+    TRUNCATE = 76,
+    /// `ftruncate(fd, len)`.
+    FTRUNCATE = 77,
     /// `getdents(fd, dirp, count)` (the old record format).
     GETDENTS = 78,
     /// `getcwd(buf, size)`.
@@ -108,18 +124,44 @@ numbers! {
     MKDIR = 83,
     /// `rmdir(path)`.
     RMDIR = 84,
+    /// `link(old, new)`.
+    LINK = 86,
     /// `unlink(path)`.
     UNLINK = 87,
+    /// `symlink(target, linkpath)`.
+    SYMLINK = 88,
     /// `readlink(path, buf, size)`.
     READLINK = 89,
+    /// `chmod(path, mode)`.
+    CHMOD = 90,
+    /// `fchmod(fd, mode)`.
+    FCHMOD = 91,
+    /// `chown(path, uid, gid)`.
+    CHOWN = 92,
+    /// `fchown(fd, uid, gid)`.
+    FCHOWN = 93,
+    /// `lchown(path, uid, gid)`.
+    LCHOWN = 94,
     /// `umask(mask)`.
     UMASK = 95,
     /// `gettimeofday(tv, tz)`.
     GETTIMEOFDAY = 96,
+    /// `getrlimit(resource, rlim)`.
+    GETRLIMIT = 97,
+    /// `getrusage(who, usage)`.
+    GETRUSAGE = 98,
+    /// `sysinfo(info)`.
+    SYSINFO = 99,
+    /// `times(buf)`.
+    TIMES = 100,
     /// `getuid()`.
     GETUID = 102,
     /// `getgid()`.
     GETGID = 104,
+    /// `setuid(uid)`.
+    SETUID = 105,
+    /// `setgid(gid)`.
+    SETGID = 106,
     /// `geteuid()`.
     GETEUID = 107,
     /// `getegid()`.
@@ -132,20 +174,60 @@ numbers! {
     GETPGRP = 111,
     /// `setsid()`.
     SETSID = 112,
+    /// `getgroups(size, list)`.
+    GETGROUPS = 115,
+    /// `setgroups(size, list)`.
+    SETGROUPS = 116,
+    /// `getresuid(r, e, s)`.
+    GETRESUID = 118,
+    /// `getresgid(r, e, s)`.
+    GETRESGID = 120,
     /// `getpgid(pid)`.
     GETPGID = 121,
     /// `getsid(pid)`.
     GETSID = 124,
+    /// `rt_sigpending(set, size)`.
+    RT_SIGPENDING = 127,
+    /// `rt_sigtimedwait(set, info, timeout, size)`.
+    RT_SIGTIMEDWAIT = 128,
+    /// `rt_sigsuspend(mask, size)`.
+    RT_SIGSUSPEND = 130,
     /// `sigaltstack(ss, oss)`.
     SIGALTSTACK = 131,
+    /// `statfs(path, buf)`.
+    STATFS = 137,
+    /// `fstatfs(fd, buf)`.
+    FSTATFS = 138,
+    /// `getpriority(which, who)`.
+    GETPRIORITY = 140,
+    /// `setpriority(which, who, prio)`.
+    SETPRIORITY = 141,
+    /// `prctl(option, ...)`.
+    PRCTL = 157,
     /// `arch_prctl(code, addr)`.
     ARCH_PRCTL = 158,
+    /// `setrlimit(resource, rlim)`.
+    SETRLIMIT = 160,
+    /// `sync()`.
+    SYNC = 162,
+    /// `mount(source, target, type, flags, data)`.
+    MOUNT = 165,
+    /// `umount2(target, flags)`.
+    UMOUNT2 = 166,
     /// `reboot(magic, magic2, cmd, arg)`.
     REBOOT = 169,
+    /// `sethostname(name, len)`.
+    SETHOSTNAME = 170,
     /// `gettid()`.
     GETTID = 186,
+    /// `tkill(tid, sig)`.
+    TKILL = 200,
+    /// `time(t)`.
+    TIME = 201,
     /// `futex(uaddr, op, val, ...)`.
     FUTEX = 202,
+    /// `sched_getaffinity(pid, size, mask)`.
+    SCHED_GETAFFINITY = 204,
     /// `getdents64(fd, dirp, count)`.
     GETDENTS64 = 217,
     /// `set_tid_address(tidptr)`.
@@ -158,18 +240,28 @@ numbers! {
     EXIT_GROUP = 231,
     /// `tgkill(tgid, tid, sig)`.
     TGKILL = 234,
+    /// `waitid(which, id, info, options)`.
+    WAITID = 247,
     /// `openat(dirfd, path, flags, mode)`.
     OPENAT = 257,
     /// `mkdirat(dirfd, path, mode)`.
     MKDIRAT = 258,
+    /// `fchownat(dirfd, path, uid, gid, flags)`.
+    FCHOWNAT = 260,
     /// `newfstatat(dirfd, path, statbuf, flags)`.
     NEWFSTATAT = 262,
     /// `unlinkat(dirfd, path, flags)`.
     UNLINKAT = 263,
     /// `renameat(olddirfd, old, newdirfd, new)`.
     RENAMEAT = 264,
+    /// `linkat(olddirfd, old, newdirfd, new, flags)`.
+    LINKAT = 265,
+    /// `symlinkat(target, dirfd, linkpath)`.
+    SYMLINKAT = 266,
     /// `readlinkat(dirfd, path, buf, size)`.
     READLINKAT = 267,
+    /// `fchmodat(dirfd, path, mode)`.
+    FCHMODAT = 268,
     /// `faccessat(dirfd, path, mode)`.
     FACCESSAT = 269,
     /// `pselect6(...)`.
@@ -178,18 +270,24 @@ numbers! {
     PPOLL = 271,
     /// `set_robust_list(head, len)`.
     SET_ROBUST_LIST = 273,
+    /// `utimensat(dirfd, path, times, flags)`.
+    UTIMENSAT = 280,
     /// `dup3(old, new, flags)`.
     DUP3 = 292,
     /// `pipe2(fds, flags)`.
     PIPE2 = 293,
     /// `prlimit64(pid, resource, new, old)`.
     PRLIMIT64 = 302,
+    /// `renameat2(olddirfd, old, newdirfd, new, flags)`.
+    RENAMEAT2 = 316,
     /// `getrandom(buf, len, flags)`.
     GETRANDOM = 318,
     /// `statx(dirfd, path, flags, mask, buf)`.
     STATX = 332,
     /// `rseq(...)`.
     RSEQ = 334,
+    /// `faccessat2(dirfd, path, mode, flags)`.
+    FACCESSAT2 = 439,
 }
 
 #[cfg(test)]
@@ -221,12 +319,16 @@ mod tests {
             ("WRITEV", libc::SYS_writev),
             ("ACCESS", libc::SYS_access),
             ("PIPE", libc::SYS_pipe),
+            ("SELECT", libc::SYS_select),
             ("SCHED_YIELD", libc::SYS_sched_yield),
             ("MADVISE", libc::SYS_madvise),
             ("DUP", libc::SYS_dup),
             ("DUP2", libc::SYS_dup2),
+            ("PAUSE", libc::SYS_pause),
             ("NANOSLEEP", libc::SYS_nanosleep),
+            ("ALARM", libc::SYS_alarm),
             ("GETPID", libc::SYS_getpid),
+            ("SENDFILE", libc::SYS_sendfile),
             ("CLONE", libc::SYS_clone),
             ("FORK", libc::SYS_fork),
             ("VFORK", libc::SYS_vfork),
@@ -236,6 +338,10 @@ mod tests {
             ("KILL", libc::SYS_kill),
             ("UNAME", libc::SYS_uname),
             ("FCNTL", libc::SYS_fcntl),
+            ("FSYNC", libc::SYS_fsync),
+            ("FDATASYNC", libc::SYS_fdatasync),
+            ("TRUNCATE", libc::SYS_truncate),
+            ("FTRUNCATE", libc::SYS_ftruncate),
             ("GETDENTS", libc::SYS_getdents),
             ("GETCWD", libc::SYS_getcwd),
             ("CHDIR", libc::SYS_chdir),
@@ -243,47 +349,88 @@ mod tests {
             ("RENAME", libc::SYS_rename),
             ("MKDIR", libc::SYS_mkdir),
             ("RMDIR", libc::SYS_rmdir),
+            ("LINK", libc::SYS_link),
             ("UNLINK", libc::SYS_unlink),
+            ("SYMLINK", libc::SYS_symlink),
             ("READLINK", libc::SYS_readlink),
+            ("CHMOD", libc::SYS_chmod),
+            ("FCHMOD", libc::SYS_fchmod),
+            ("CHOWN", libc::SYS_chown),
+            ("FCHOWN", libc::SYS_fchown),
+            ("LCHOWN", libc::SYS_lchown),
             ("UMASK", libc::SYS_umask),
             ("GETTIMEOFDAY", libc::SYS_gettimeofday),
+            ("GETRLIMIT", libc::SYS_getrlimit),
+            ("GETRUSAGE", libc::SYS_getrusage),
+            ("SYSINFO", libc::SYS_sysinfo),
+            ("TIMES", libc::SYS_times),
             ("GETUID", libc::SYS_getuid),
             ("GETGID", libc::SYS_getgid),
+            ("SETUID", libc::SYS_setuid),
+            ("SETGID", libc::SYS_setgid),
             ("GETEUID", libc::SYS_geteuid),
             ("GETEGID", libc::SYS_getegid),
             ("SETPGID", libc::SYS_setpgid),
             ("GETPPID", libc::SYS_getppid),
             ("GETPGRP", libc::SYS_getpgrp),
             ("SETSID", libc::SYS_setsid),
+            ("GETGROUPS", libc::SYS_getgroups),
+            ("SETGROUPS", libc::SYS_setgroups),
+            ("GETRESUID", libc::SYS_getresuid),
+            ("GETRESGID", libc::SYS_getresgid),
             ("GETPGID", libc::SYS_getpgid),
             ("GETSID", libc::SYS_getsid),
+            ("RT_SIGPENDING", libc::SYS_rt_sigpending),
+            ("RT_SIGTIMEDWAIT", libc::SYS_rt_sigtimedwait),
+            ("RT_SIGSUSPEND", libc::SYS_rt_sigsuspend),
             ("SIGALTSTACK", libc::SYS_sigaltstack),
+            ("STATFS", libc::SYS_statfs),
+            ("FSTATFS", libc::SYS_fstatfs),
+            ("GETPRIORITY", libc::SYS_getpriority),
+            ("SETPRIORITY", libc::SYS_setpriority),
+            ("PRCTL", libc::SYS_prctl),
             ("ARCH_PRCTL", libc::SYS_arch_prctl),
+            ("SETRLIMIT", libc::SYS_setrlimit),
+            ("SYNC", libc::SYS_sync),
+            ("MOUNT", libc::SYS_mount),
+            ("UMOUNT2", libc::SYS_umount2),
             ("REBOOT", libc::SYS_reboot),
+            ("SETHOSTNAME", libc::SYS_sethostname),
             ("GETTID", libc::SYS_gettid),
+            ("TKILL", libc::SYS_tkill),
+            ("TIME", libc::SYS_time),
             ("FUTEX", libc::SYS_futex),
+            ("SCHED_GETAFFINITY", libc::SYS_sched_getaffinity),
             ("GETDENTS64", libc::SYS_getdents64),
             ("SET_TID_ADDRESS", libc::SYS_set_tid_address),
             ("CLOCK_GETTIME", libc::SYS_clock_gettime),
             ("CLOCK_NANOSLEEP", libc::SYS_clock_nanosleep),
             ("EXIT_GROUP", libc::SYS_exit_group),
             ("TGKILL", libc::SYS_tgkill),
+            ("WAITID", libc::SYS_waitid),
             ("OPENAT", libc::SYS_openat),
             ("MKDIRAT", libc::SYS_mkdirat),
+            ("FCHOWNAT", libc::SYS_fchownat),
             ("NEWFSTATAT", libc::SYS_newfstatat),
             ("UNLINKAT", libc::SYS_unlinkat),
             ("RENAMEAT", libc::SYS_renameat),
+            ("LINKAT", libc::SYS_linkat),
+            ("SYMLINKAT", libc::SYS_symlinkat),
             ("READLINKAT", libc::SYS_readlinkat),
+            ("FCHMODAT", libc::SYS_fchmodat),
             ("FACCESSAT", libc::SYS_faccessat),
             ("PSELECT6", libc::SYS_pselect6),
             ("PPOLL", libc::SYS_ppoll),
             ("SET_ROBUST_LIST", libc::SYS_set_robust_list),
+            ("UTIMENSAT", libc::SYS_utimensat),
             ("DUP3", libc::SYS_dup3),
             ("PIPE2", libc::SYS_pipe2),
             ("PRLIMIT64", libc::SYS_prlimit64),
+            ("RENAMEAT2", libc::SYS_renameat2),
             ("GETRANDOM", libc::SYS_getrandom),
             ("STATX", libc::SYS_statx),
             ("RSEQ", libc::SYS_rseq),
+            ("FACCESSAT2", libc::SYS_faccessat2),
         ];
         assert_eq!(super::ALL.len(), reference.len(), "every number is checked");
         for (&(name, ours), &(ref_name, linux)) in super::ALL.iter().zip(reference) {

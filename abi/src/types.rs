@@ -118,6 +118,14 @@ pub struct Utsname {
     pub domainname: [u8; UTSNAME_LEN],
 }
 
+impl Default for Utsname {
+    /// All fields empty.
+    fn default() -> Self {
+        let empty = [0; UTSNAME_LEN];
+        Utsname { sysname: empty, nodename: empty, release: empty, version: empty, machine: empty, domainname: empty }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use core::mem::{offset_of, size_of};

@@ -28,23 +28,37 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
 }
 
 /// The first goroutine: the test suite in a `ktest` build; otherwise the
-/// boot banner, then power-off (or, with `hold` on the command line, an idle
-/// kernel that answers Ctrl-T with a goroutine dump).
+/// boot banner, then the kernel modules and init (`/init` from the
+/// initramfs) — or, with no `/init` (or `hold` on the command line), an
+/// idle kernel that answers Ctrl-T with a goroutine dump.
 fn kernel_goroutine() {
     if cfg!(feature = "ktest") {
         shim::ktest::run_all();
     }
     shim::println!(
-        "Hardtack {}: kernel up {} ms after entry, GC policy {}, scheduler on {} CPU(s). Nothing to run yet: user space is still to come.",
+        "Hardtack {}: kernel up {} ms after entry, GC policy {}, scheduler on {} CPU(s).",
         env!("CARGO_PKG_VERSION"),
         shim::time::now_ns() / 1_000_000,
         runtime::heap::Policy::ACTIVE.name(),
         runtime::sched::cpus().len(),
     );
+    let initramfs = shim::ramdisk::ramdisk();
+    if let Err(error) = fs::init(initramfs) {
+        shim::println!("hardtack: the initramfs ({} bytes) could not be unpacked: errno {}", initramfs.len(), error.0);
+    }
+    tty::init().expect("the console TTY");
+    if let Err(error) = proc::mount_proc() {
+        shim::println!("hardtack: /proc could not be mounted: errno {}", error.0);
+    }
     if shim::cmdline::get("hold").is_some() {
         shim::println!("hold: staying up; Ctrl-T prints the goroutines, Ctrl-A X quits QEMU");
-        runtime::sched::dump_on_ctrl_t().expect("memory for the console goroutine");
         return;
     }
-    shim::power::power_off()
+    match proc::start_init(b"/init", &[b"/init"]) {
+        Ok(()) => shim::println!("hardtack: /init started ({} KiB initramfs)", initramfs.len() >> 10),
+        Err(error) => {
+            shim::println!("hardtack: no /init to run (errno {}): nothing to do", error.0);
+            shim::power::power_off()
+        }
+    }
 }

@@ -104,3 +104,20 @@ pub fn init() {
     }
     crate::user::init_this_cpu();
 }
+
+/// A hardware random number (RDRAND), if the CPU has the instruction and
+/// it delivered within a few tries.
+pub fn rdrand() -> Option<u64> {
+    static HAS_RDRAND: spin::Once<bool> = spin::Once::new();
+    let has = *HAS_RDRAND.call_once(|| core::arch::x86_64::__cpuid(1).ecx & (1 << 30) != 0);
+    if !has {
+        return None;
+    }
+    (0..10).find_map(|_| {
+        let (value, ok): (u64, u8);
+        // SAFETY: RDRAND exists (CPUID.1:ECX.30); it only writes the
+        // output register and the carry flag.
+        unsafe { core::arch::asm!("rdrand {}", "setc {}", out(reg) value, out(reg_byte) ok, options(nomem, nostack)) };
+        (ok == 1).then_some(value)
+    })
+}

@@ -9,7 +9,7 @@
 //! interrupt return, the local APIC timer, IPIs and a nanosecond clock,
 //! ACPI facts, starting the other CPUs and calling across them (TLB
 //! shootdown), user mode (ring 3 entry and exit, address spaces, user
-//! copies), the boot command line and power-off.
+//! copies), the boot command line, the bootloader's ramdisk and power-off.
 //!
 //! Boot order is fixed by [`init`]; see `docs/architecture.md`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -31,6 +31,8 @@ pub mod mem;
 pub mod panic;
 pub mod percpu;
 pub mod power;
+pub mod ramdisk;
+pub mod rtc;
 pub mod smp;
 pub mod task;
 pub mod time;
@@ -51,7 +53,9 @@ pub fn init(boot_info: &'static mut BootInfo) {
     console::init();
     logger::init();
     time::init();
+    rtc::init();
     mem::init(boot_info);
+    ramdisk::init(boot_info);
     cpu::init();
     trap::init();
     cmdline::init();

@@ -44,3 +44,19 @@ pub fn halt_forever() -> ! {
         x86_64::instructions::hlt();
     }
 }
+
+/// Resets the machine: the PCI reset control register (0xcf9), then the
+/// keyboard controller's reset line, else halt.
+pub fn reset() -> ! {
+    crate::println!("hardtack: reset");
+    // SAFETY: port 0xcf9 (reset control, "full reset" value 0x0e) and the
+    // 8042's command port 0x64 (pulse reset, 0xfe) exist on q35 and pc;
+    // both only reset the machine.
+    unsafe {
+        Port::<u8>::new(0xcf9).write(0x0e);
+        crate::time::spin_for_ns(100_000_000);
+        Port::<u8>::new(0x64).write(0xfe);
+    }
+    crate::time::spin_for_ns(100_000_000);
+    halt_forever()
+}

@@ -27,6 +27,7 @@ use x86_64::registers::model_specific::Msr;
 
 use crate::context::{pop_callee_saved, push_callee_saved};
 use crate::cpu::{KERNEL_CS, USER_CS, USER_DS};
+use crate::mem::aspace::USER_END;
 use crate::percpu::{self, MAX_CPUS};
 use crate::trap::TrapFrame;
 
@@ -265,6 +266,12 @@ pub(crate) fn init_this_cpu() {
 /// what the caller must ensure.
 pub fn run(regs: &mut UserRegs) -> Exit {
     assert!(percpu::preempt_count() > 0, "user::run with preemption enabled");
+    // `iretq` to a non-canonical RIP and `wrmsr` of a non-canonical FS
+    // base fault in the kernel: such values (set by `rt_sigreturn` or
+    // `arch_prctl`) end the attempt as the #GP user code would get.
+    if regs.rip >= USER_END || regs.fs_base >= USER_END {
+        return Exit::Exception { vector: crate::trap::vector::GENERAL_PROTECTION as u8, error_code: 0, address: 0 };
+    }
     let _irq = crate::irq::IrqGuard::new();
     // SAFETY: `regs.fpu` is a 16-byte aligned 512-byte area in the
     // fxsave format (built by `FpuState::default` or saved by `fxsave64`;

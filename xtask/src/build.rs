@@ -1,4 +1,5 @@
-//! Building the kernel ELF and its BIOS/UEFI disk images.
+//! Building the kernel ELF and its BIOS/UEFI disk images, with the
+//! initramfs (see [`crate::initramfs`]) as the bootloader's ramdisk.
 //!
 //! The kernel builds on the workspace's stable toolchain for
 //! `x86_64-unknown-none`. Images come from `tools/image-builder`, a separate
@@ -49,7 +50,8 @@ pub struct KernelBuild {
     pub gc: Gc,
 }
 
-/// A built kernel: the unstripped ELF (for GDB and symbolizing) and images.
+/// A built kernel: the unstripped ELF (for GDB and symbolizing) and the disk
+/// images that boot it with one ramdisk.
 #[derive(Clone)]
 pub struct Kernel {
     /// Unstripped kernel ELF.
@@ -81,8 +83,11 @@ pub fn check(command: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Builds the kernel and both disk images.
-pub fn kernel(build: &KernelBuild) -> Result<Kernel> {
+/// Builds the kernel and both disk images, with `ramdisk` (an initramfs)
+/// as the bootloader's ramdisk. The images are named after the ramdisk
+/// (`bios-initramfs-run.img`), so that runs of one kernel with different
+/// ramdisks do not overwrite each other's images.
+pub fn kernel(build: &KernelBuild, ramdisk: &Path) -> Result<Kernel> {
     let root = root();
     let profile = if build.release { "release" } else { "debug" };
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -107,12 +112,18 @@ pub fn kernel(build: &KernelBuild) -> Result<Kernel> {
     let stripped = out.join("hardtack.stripped");
     check(Command::new(llvm_objcopy()?).arg("--strip-debug").arg(&elf).arg(&stripped), "strip kernel")?;
 
-    let kernel = Kernel { elf, bios: out.join("bios.img"), uefi: out.join("uefi.img") };
-    let builder = image_builder()?;
-    check(
-        Command::new(builder).arg(&stripped).arg("--bios").arg(&kernel.bios).arg("--uefi").arg(&kernel.uefi),
-        "disk images",
-    )?;
+    let stem = ramdisk.file_stem().map_or("ramdisk".into(), |stem| stem.to_string_lossy());
+    let kernel = Kernel { elf, bios: out.join(format!("bios-{stem}.img")), uefi: out.join(format!("uefi-{stem}.img")) };
+    // Written aside, then renamed: a QEMU still booting the previous image
+    // keeps reading (and holding its lock on) the old file.
+    let partial = |image: &Path| image.with_extension("img.partial");
+    let mut builder = Command::new(image_builder()?);
+    builder.arg(&stripped).arg("--ramdisk").arg(ramdisk);
+    builder.arg("--bios").arg(partial(&kernel.bios)).arg("--uefi").arg(partial(&kernel.uefi));
+    check(&mut builder, "disk images")?;
+    for image in [&kernel.bios, &kernel.uefi] {
+        fs::rename(partial(image), image)?;
+    }
     Ok(kernel)
 }
 

@@ -2,12 +2,14 @@
 //! Hardtack. Run `cargo xtask --help`.
 
 mod build;
+mod initramfs;
 mod junit;
 mod ktest_log;
 mod prereq;
 mod qemu;
 mod symbolize;
 mod test;
+mod usertests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,13 +27,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the kernel and boot it in QEMU with the serial console on stdio.
+    /// Build the kernel and its initramfs and boot them in QEMU with the
+    /// serial console on stdio. Exits with init's exit status when the kernel
+    /// reports one (see --init).
     Run(RunArgs),
     /// Host unit tests, then the in-kernel test suite in QEMU (BIOS and UEFI,
-    /// several CPU counts). Ends with `N passed, N failed`.
+    /// several CPU counts), then the user-space programs of tests/. Ends with
+    /// `N passed, N failed`.
     Test(test::TestArgs),
-    /// Build the kernel and its BIOS and UEFI disk images, and print their paths.
-    Image(BuildArgs),
+    /// Build the kernel, its initramfs and its BIOS and UEFI disk images, and
+    /// print their paths.
+    Image(ImageArgs),
+}
+
+#[derive(Args)]
+struct ImageArgs {
+    #[command(flatten)]
+    build: BuildArgs,
+    #[command(flatten)]
+    initramfs: initramfs::InitramfsArgs,
 }
 
 /// Options of every kernel build.
@@ -72,6 +86,8 @@ struct RunArgs {
     build: BuildArgs,
     #[command(flatten)]
     machine: MachineArgs,
+    #[command(flatten)]
+    initramfs: initramfs::InitramfsArgs,
     /// Boot the UEFI image (OVMF) instead of the BIOS one.
     #[arg(long)]
     uefi: bool,
@@ -89,9 +105,16 @@ struct RunArgs {
     qemu_args: Vec<String>,
 }
 
-fn run(args: RunArgs) -> Result<bool> {
+/// Builds the initramfs `target/xtask/initramfs-run.cpio` from `args` and
+/// the kernel with it.
+fn kernel_with_initramfs(build: &BuildArgs, args: &initramfs::InitramfsArgs) -> Result<build::Kernel> {
+    let ramdisk = initramfs::build(&prereq::busybox()?, args, "run")?;
+    build::kernel(&build.kernel(false), &ramdisk)
+}
+
+fn run(args: RunArgs) -> Result<u8> {
     let tools = prereq::ensure(args.uefi)?;
-    let kernel = build::kernel(&args.build.kernel(false))?;
+    let kernel = kernel_with_initramfs(&args.build, &args.initramfs)?;
     let image = if args.uefi { kernel.uefi.clone() } else { kernel.bios.clone() };
     if args.gdb {
         println!("xtask: QEMU waits for GDB on localhost:1234. In another terminal:");
@@ -119,24 +142,27 @@ fn run(args: RunArgs) -> Result<bool> {
     let symbols = symbolize::Symbolizer::new(&kernel.elf);
     let outcome = qemu::run_interactive(&machine, timeout, &symbols)?;
     eprintln!("xtask: {}", outcome.describe());
-    Ok(outcome.success())
+    let expect_init = args.initramfs.init.is_some();
+    if expect_init && outcome.init_exit().is_none() {
+        eprintln!("xtask: the kernel did not report how init ended");
+    }
+    Ok(outcome.status(expect_init))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
-        Command::Test(args) => test::run(args),
-        Command::Image(args) => build::kernel(&args.kernel(false)).map(|k| {
+        Command::Test(args) => test::run(args).map(|passed| u8::from(!passed)),
+        Command::Image(args) => kernel_with_initramfs(&args.build, &args.initramfs).map(|k| {
             println!("kernel ELF: {}", k.elf.display());
             println!("BIOS image: {}", k.bios.display());
             println!("UEFI image: {}", k.uefi.display());
-            true
+            0
         }),
     };
     match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(status) => ExitCode::from(status),
         Err(error) => {
             eprintln!("xtask: error: {error:#}");
             ExitCode::FAILURE

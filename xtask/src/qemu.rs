@@ -6,7 +6,9 @@
 //! (QEMU status 33, success) or 0x11 (35, failure: a panic, fatal fault or
 //! failed test); an ACPI power-off exits QEMU with 0, which counts as
 //! success only if the kernel said it was powering off (with `-no-reboot`, a
-//! triple fault also exits with 0).
+//! triple fault also exits with 0). Before it powers off after init
+//! exited, the kernel reports init's end in one line ([`InitExit`]), which
+//! becomes the status of `cargo xtask run`.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -24,12 +26,51 @@ const EXIT_SUCCESS: i32 = 33;
 const EXIT_FAILURE: i32 = 35;
 /// The line the kernel prints before an ACPI power-off.
 const POWER_OFF_LINE: &str = "hardtack: power off";
+/// What the kernel prints, followed by the status, when init exits.
+const INIT_EXITED: &str = "hardtack: init exited with status ";
+/// What the kernel prints, followed by the signal number, when a signal
+/// kills init.
+const INIT_KILLED: &str = "hardtack: init killed by signal ";
+
+/// How init ended, as the kernel reported it on the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitExit {
+    /// `exit(N)`: the status (0..=255).
+    Exited(u8),
+    /// Killed by this signal.
+    Killed(u8),
+}
+
+impl InitExit {
+    /// The status a shell would give it: N, or 128 + the signal.
+    pub fn status(self) -> u8 {
+        match self {
+            InitExit::Exited(status) => status,
+            InitExit::Killed(signal) => 128u8.saturating_add(signal),
+        }
+    }
+
+    /// The last report in `output`. A report may follow other text on its
+    /// line: init's output need not end with a newline.
+    fn find(output: &str) -> Option<InitExit> {
+        let report = |prefix: &str, make: fn(u8) -> InitExit| {
+            let at = output.rfind(prefix)?;
+            let rest = &output[at + prefix.len()..];
+            let digits = &rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())];
+            Some((at, make(digits.parse().ok()?)))
+        };
+        let exited = report(INIT_EXITED, InitExit::Exited);
+        let killed = report(INIT_KILLED, InitExit::Killed);
+        exited.into_iter().chain(killed).max_by_key(|(at, _)| *at).map(|(_, exit)| exit)
+    }
+}
 
 /// UEFI firmware for QEMU.
 #[derive(Clone, Debug)]
 pub enum Ovmf {
-    /// Separate code and variable-store flash images; each boot gets a fresh
-    /// private copy of the variable store, so runs cannot affect each other.
+    /// Separate code and variable-store flash images; each boot writes its
+    /// variables to a private temporary overlay of the template, so runs
+    /// cannot affect each other.
     Pflash {
         /// Read-only firmware code.
         code: PathBuf,
@@ -64,9 +105,11 @@ pub struct Machine {
 
 impl Machine {
     /// The QEMU command; `interactive` multiplexes the QEMU monitor onto the
-    /// console (Ctrl-A X quits, Ctrl-A C switches to the monitor). A UEFI
-    /// machine's variable store is copied next to its disk image.
-    pub fn command(&self, interactive: bool) -> Result<Command> {
+    /// console (Ctrl-A X quits, Ctrl-A C switches to the monitor). The
+    /// writable drives (disk image, UEFI variables) are opened with
+    /// `snapshot=on`: the guest's writes go to a temporary overlay, so the
+    /// files are only read and several machines can boot them at once.
+    pub fn command(&self, interactive: bool) -> Command {
         let mut qemu = Command::new(&self.qemu);
         qemu.args(["-machine", "q35", "-m", &self.mem, "-smp", &self.smp.to_string()]);
         qemu.args(["-display", "none", "-no-reboot"]);
@@ -85,18 +128,16 @@ impl Machine {
                 qemu.arg("-bios").arg(image);
             }
             Some(Ovmf::Pflash { code, vars_template }) => {
-                let vars = self.image.with_extension("ovmf-vars.fd");
-                std::fs::copy(vars_template, &vars).with_context(|| format!("copy {}", vars_template.display()))?;
                 qemu.arg("-drive").arg(format!("if=pflash,format=raw,readonly=on,file={}", code.display()));
-                qemu.arg("-drive").arg(format!("if=pflash,format=raw,file={}", vars.display()));
+                qemu.arg("-drive").arg(format!("if=pflash,format=raw,snapshot=on,file={}", vars_template.display()));
             }
         }
-        qemu.arg("-drive").arg(format!("format=raw,file={}", self.image.display()));
+        qemu.arg("-drive").arg(format!("format=raw,snapshot=on,file={}", self.image.display()));
         if self.gdb {
             qemu.args(["-s", "-S"]);
         }
         qemu.args(&self.extra);
-        Ok(qemu)
+        qemu
     }
 }
 
@@ -129,8 +170,34 @@ impl Outcome {
         }
     }
 
+    /// How init ended, if the kernel reported it.
+    pub fn init_exit(&self) -> Option<InitExit> {
+        InitExit::find(&self.output)
+    }
+
+    /// The status for `cargo xtask run`: init's ([`InitExit::status`]) when
+    /// the kernel reported it and then powered off cleanly; otherwise 0 for a
+    /// clean end ([`Outcome::success`]) unless `init_expected`, and 1 for
+    /// anything else.
+    pub fn status(&self, init_expected: bool) -> u8 {
+        match (self.success(), self.init_exit()) {
+            (true, Some(init)) => init.status(),
+            (true, None) if !init_expected => 0,
+            _ => 1,
+        }
+    }
+
     /// One line saying how the run ended.
     pub fn describe(&self) -> String {
+        let init = match self.init_exit() {
+            Some(InitExit::Exited(status)) => format!("init exited with status {status}; "),
+            Some(InitExit::Killed(signal)) => format!("init was killed by signal {signal}; "),
+            None => String::new(),
+        };
+        init + &self.describe_exit()
+    }
+
+    fn describe_exit(&self) -> String {
         match self.exit {
             Exit::Status(EXIT_SUCCESS) => "kernel exited with success".into(),
             Exit::Status(EXIT_FAILURE) => "kernel reported a failure (panic, fatal fault or failed test)".into(),
@@ -153,14 +220,14 @@ pub fn run_interactive(machine: &Machine, timeout: Option<Duration>, symbols: &S
     if interactive {
         eprintln!("xtask: serial console on this terminal; Ctrl-A X quits QEMU");
     }
-    let mut command = machine.command(interactive)?;
+    let mut command = machine.command(interactive);
     command.stdin(Stdio::inherit());
     run(command, timeout, Some(symbols))
 }
 
 /// Boots `machine` with no input and the console captured.
 pub fn run_captured(machine: &Machine, timeout: Duration) -> Result<Outcome> {
-    let mut command = machine.command(false)?;
+    let mut command = machine.command(false);
     command.stdin(Stdio::null());
     run(command, Some(timeout), None)
 }
@@ -244,6 +311,28 @@ mod tests {
     }
 
     #[test]
+    fn init_status_becomes_the_run_status() {
+        let off = "\nhardtack: power off\n";
+        let exited = outcome(Exit::Status(0), &format!("hello\nhardtack: init exited with status 3\n{off}"));
+        assert_eq!(exited.init_exit(), Some(InitExit::Exited(3)));
+        assert_eq!((exited.status(true), exited.status(false)), (3, 3));
+        assert!(exited.describe().starts_with("init exited with status 3; kernel powered off"));
+        let killed = outcome(Exit::Status(0), &format!("no newline:hardtack: init killed by signal 9{off}"));
+        assert_eq!((killed.init_exit(), killed.status(true)), (Some(InitExit::Killed(9)), 137));
+        let quiet = outcome(Exit::Status(0), off);
+        assert_eq!((quiet.init_exit(), quiet.status(false), quiet.status(true)), (None, 0, 1));
+        let panicked = outcome(Exit::Status(35), "hardtack: init exited with status 0\npanic");
+        assert_eq!(panicked.status(true), 1, "a kernel failure after init exited is a failure");
+        let garbled = outcome(Exit::Status(0), &format!("hardtack: init exited with status 300{off}"));
+        assert_eq!(garbled.init_exit(), None);
+        let last = outcome(
+            Exit::Status(0),
+            "hardtack: init exited with status 1 (a program's echo)\nhardtack: init killed by signal 2\n",
+        );
+        assert_eq!(last.init_exit(), Some(InitExit::Killed(2)), "the last report counts");
+    }
+
+    #[test]
     fn memory_sizes() {
         assert_eq!(parse_mem_size("512M"), Ok("512M".into()));
         assert_eq!(parse_mem_size("2g"), Ok("2G".into()));
@@ -266,14 +355,13 @@ mod tests {
             cmdline: "a=1,2".into(),
             extra: vec!["-S".into()],
         };
-        let args: Vec<String> =
-            machine.command(false).unwrap().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> = machine.command(false).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let joined = args.join(" ");
         assert!(joined.contains("-smp 4") && joined.contains("-m 1G") && joined.contains("-accel tcg"));
         assert!(joined.contains("name=opt/hardtack/cmdline,string=a=1,,2"));
         assert!(joined.contains("-s -S") && joined.ends_with("-S"));
         let mut quiet = machine;
         quiet.cmdline = " ".into();
-        assert!(!quiet.command(false).unwrap().get_args().any(|a| a == "-fw_cfg"), "no empty fw_cfg string");
+        assert!(!quiet.command(false).get_args().any(|a| a == "-fw_cfg"), "no empty fw_cfg string");
     }
 }

@@ -1,5 +1,10 @@
 //! `cargo xtask test`: host unit tests, a boot of the normal kernel to
-//! power-off, then the in-kernel suite on each firmware × CPU count. Each
+//! power-off, the in-kernel suite on each firmware × CPU count, then the
+//! user-space programs of `tests/` (see [`crate::usertests`]). The
+//! normal kernel boots with the standard initramfs (see [`crate::initramfs`])
+//! and an init that exits at once with status 0; the test kernels with just
+//! its skeleton (no BusyBox: under TCG, the BIOS loader's real-mode disk
+//! reads make each MiB of ramdisk cost over a second of every BIOS boot). Each
 //! kernel run that stops on a failing test is restarted after it, so every
 //! test gets a verdict. Writes `target/xtask/junit.xml` and ends with
 //! `N passed, N failed`.
@@ -12,11 +17,12 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use crate::build::{self, Gc, Kernel, KernelBuild};
+use crate::initramfs::{self, Initramfs, InitramfsArgs};
 use crate::junit::{self, Case, Suite};
 use crate::prereq::{self, Tools};
 use crate::qemu::{self, Machine};
 use crate::symbolize::Symbolizer;
-use crate::{ktest_log, root};
+use crate::{ktest_log, root, usertests};
 
 /// Which firmware the kernel suite boots with.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,42 +62,53 @@ impl GcChoice {
 /// Options of `cargo xtask test`.
 #[derive(Args)]
 pub struct TestArgs {
-    /// Run only the kernel tests whose name contains this.
-    filter: Option<String>,
+    /// Run only the tests whose name contains this: kernel tests, and user
+    /// programs whose `user/PROGRAM.CASE` names can contain it. `user` or
+    /// `user/...` runs only the user suite.
+    pub filter: Option<String>,
     /// Build the kernel with optimizations (the release profile).
     #[arg(long)]
-    release: bool,
+    pub release: bool,
     /// GC policy of the kernel's heaps; `all` runs the kernel suite once per
     /// policy.
     #[arg(long, value_enum, default_value_t = GcChoice::Incremental)]
     gc: GcChoice,
     /// Firmware to boot the kernel suite with.
     #[arg(long, value_enum, default_value_t = Firmware::Both)]
-    firmware: Firmware,
+    pub firmware: Firmware,
     /// CPU counts to run the kernel suite with (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
     smp: Vec<u32>,
     /// Guest memory.
     #[arg(long, default_value = "512M", value_parser = qemu::parse_mem_size)]
-    mem: String,
+    pub mem: String,
     /// Seconds before one QEMU boot is killed.
     #[arg(long, default_value_t = 300)]
-    timeout: u64,
+    pub timeout: u64,
     /// Use KVM (see `cargo xtask run --help`).
     #[arg(long)]
-    kvm: bool,
-    /// Extra kernel command line for the kernel suite (`gc.step=256 gctrace=1`).
+    pub kvm: bool,
+    /// Extra kernel command line for the kernel and user suites (`gc.step=256 gctrace=1`).
     #[arg(long, default_value = "")]
-    cmdline: String,
+    pub cmdline: String,
     /// Skip the host unit tests.
     #[arg(long)]
     no_host: bool,
+    /// CPU counts to run the user-space suite with (comma-separated); it
+    /// boots BIOS unless `--firmware uefi`.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    user_smp: Vec<u32>,
+    /// Skip the user-space suite (tests/).
+    #[arg(long)]
+    no_user: bool,
 }
 
 /// Runs everything; true if all passed.
 pub fn run(args: TestArgs) -> Result<bool> {
     let uefi = args.firmware != Firmware::Bios;
     let tools = prereq::ensure(uefi)?;
+    let ktest_ramdisk = initramfs::output_path("ktest")?;
+    Initramfs::skeleton()?.write(&ktest_ramdisk)?;
     let mut suites = Vec::new();
     if !args.no_host {
         suites.push(host_tests()?);
@@ -100,13 +117,20 @@ pub fn run(args: TestArgs) -> Result<bool> {
     if args.filter.is_none() {
         suites.push(boot_smoke(&tools, &args, policies[0])?);
     }
+    let filter = args.filter.as_deref();
+    let user_only = usertests::filter_is_user_only(filter);
+    // Built first: a test program that does not compile stops everything early.
+    let programs = if args.no_user { None } else { Some(usertests::build_programs(filter)?) };
     let firmwares: &[bool] = match args.firmware {
         Firmware::Bios => &[false],
         Firmware::Uefi => &[true],
         Firmware::Both => &[false, true],
     };
     for (i, &gc) in policies.iter().enumerate() {
-        let kernel = build::kernel(&KernelBuild { release: args.release, ktest: true, gc })?;
+        if user_only {
+            break;
+        }
+        let kernel = build::kernel(&KernelBuild { release: args.release, ktest: true, gc }, &ktest_ramdisk)?;
         let symbols = Symbolizer::new(&kernel.elf);
         if i == 0 && args.filter.is_none() {
             suites.push(harness_check(&tools, &kernel, &args, &symbols)?);
@@ -114,6 +138,13 @@ pub fn run(args: TestArgs) -> Result<bool> {
         for &uefi in firmwares {
             for &smp in &args.smp {
                 suites.push(kernel_suite(&tools, &kernel, uefi, smp, gc, &args, &symbols)?);
+            }
+        }
+    }
+    if let Some(programs) = programs.filter(|p| !p.names.is_empty()) {
+        for &uefi in usertests::firmwares(args.firmware) {
+            for &smp in &args.user_smp {
+                suites.push(usertests::suite(&tools, &programs, uefi, smp, policies[0], &args, filter)?);
             }
         }
     }
@@ -134,7 +165,7 @@ pub fn run(args: TestArgs) -> Result<bool> {
     Ok(failed.is_empty())
 }
 
-fn print_verdict(suite: &str, case: &Case) {
+pub(crate) fn print_verdict(suite: &str, case: &Case) {
     let verdict = if case.failure.is_some() { "FAILED" } else { "ok" };
     println!("{verdict:>6}  {suite:<18} {} ({:.1} ms)", case.name, case.seconds * 1000.0);
 }
@@ -177,7 +208,14 @@ fn host_tests() -> Result<Suite> {
     Ok(suite)
 }
 
-fn machine(tools: &Tools, kernel: &Kernel, uefi: bool, smp: u32, args: &TestArgs, cmdline: String) -> Machine {
+pub(crate) fn machine(
+    tools: &Tools,
+    kernel: &Kernel,
+    uefi: bool,
+    smp: u32,
+    args: &TestArgs,
+    cmdline: String,
+) -> Machine {
     Machine {
         qemu: tools.qemu.clone(),
         firmware: if uefi { tools.ovmf.clone() } else { None },
@@ -191,22 +229,26 @@ fn machine(tools: &Tools, kernel: &Kernel, uefi: bool, smp: u32, args: &TestArgs
     }
 }
 
-fn save_log(name: &str, log: &str) -> Result<()> {
+pub(crate) fn save_log(name: &str, log: &str) -> Result<()> {
     let dir = root().join("target/xtask/logs");
     fs::create_dir_all(&dir)?;
     fs::write(dir.join(format!("{name}.log")), log)?;
     Ok(())
 }
 
-/// The normal kernel (as `cargo xtask run` builds it) boots and powers off.
+/// The normal kernel (as `cargo xtask run` builds it) boots with the
+/// standard initramfs and powers off (after init exited with status 0, once
+/// the kernel runs init).
 fn boot_smoke(tools: &Tools, args: &TestArgs, gc: Gc) -> Result<Suite> {
-    let kernel = build::kernel(&KernelBuild { release: args.release, ktest: false, gc })?;
+    let init = InitramfsArgs { add: Vec::new(), init: Some("exit 0".into()) };
+    let ramdisk = initramfs::build(&prereq::busybox()?, &init, "smoke")?;
+    let kernel = build::kernel(&KernelBuild { release: args.release, ktest: false, gc }, &ramdisk)?;
     let started = Instant::now();
     let outcome =
         qemu::run_captured(&machine(tools, &kernel, false, 2, args, String::new()), Duration::from_secs(args.timeout))?;
     save_log("boot-bios-smp2", &outcome.output)?;
     let all_cpus = outcome.output.contains("scheduler on 2 CPU(s)");
-    let failure = (!outcome.success() || !all_cpus).then(|| {
+    let failure = (outcome.status(false) != 0 || !all_cpus).then(|| {
         let verdict =
             if all_cpus { outcome.describe() } else { "the banner does not say 2 CPUs run the scheduler".into() };
         format!("{verdict}\n{}", Symbolizer::new(&kernel.elf).annotate_log(&outcome.output))

@@ -59,6 +59,7 @@ pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
     });
     let bitmap_start = (home.start / PAGE_SIZE) as usize;
     bitmap.mark_used(bitmap_start, bitmap_start + bitmap_bytes.div_ceil(PAGE_SIZE) as usize);
+    TOTAL.store(bitmap.free_count(), core::sync::atomic::Ordering::Relaxed);
     *FRAMES.lock() = Some(bitmap);
 }
 
@@ -110,6 +111,14 @@ pub unsafe fn free(frame: PhysFrame) {
     {
         panic!("frame::free({:#x}): {error:?}", frame.start_address().as_u64());
     }
+}
+
+/// Frames the allocator manages (free at boot).
+static TOTAL: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Number of frames the allocator manages: the usable RAM (`MemTotal`).
+pub fn total_count() -> usize {
+    TOTAL.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// Number of free frames.

@@ -5,6 +5,7 @@
 
 pub mod aspace;
 pub mod bitmap;
+pub mod bytes;
 pub mod frame;
 pub mod heap;
 pub mod kva;

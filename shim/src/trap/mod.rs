@@ -64,6 +64,8 @@ pub mod vector {
     pub const DOUBLE_FAULT: u64 = 8;
     /// #PF.
     pub const PAGE_FAULT: u64 = 14;
+    /// #GP.
+    pub const GENERAL_PROTECTION: u64 = 13;
     /// NMI.
     pub const NMI: u64 = 2;
     /// #MC.
@@ -88,14 +90,22 @@ struct Gate {
 
 /// Present, DPL 0, 64-bit interrupt gate (interrupts masked on entry).
 const INTERRUPT_GATE: u8 = 0x8e;
+/// The same gate with DPL 3: user code may raise it with `int n`.
+const USER_INTERRUPT_GATE: u8 = 0xee;
+
+/// Vectors user code may raise itself: `int3` (#BP) and `into` (#OF), so
+/// they reach the process as SIGTRAP/SIGSEGV as on Linux, not as #GP.
+fn user_may_raise(vector: u64) -> bool {
+    matches!(vector, 3 | 4)
+}
 
 impl Gate {
-    fn new(handler: u64, ist: Option<u16>) -> Gate {
+    fn new(vector: u64, handler: u64, ist: Option<u16>) -> Gate {
         Gate {
             offset_low: handler as u16,
             selector: cpu::KERNEL_CS.0,
             ist: ist.map_or(0, |index| index as u8 + 1),
-            attributes: INTERRUPT_GATE,
+            attributes: if user_may_raise(vector) { USER_INTERRUPT_GATE } else { INTERRUPT_GATE },
             offset_mid: (handler >> 16) as u16,
             offset_high: (handler >> 32) as u32,
             reserved: 0,
@@ -118,7 +128,8 @@ fn ist_for(vector: u64) -> Option<u16> {
 
 /// Builds the IDT (once) and loads it on this CPU.
 pub fn init() {
-    let idt = IDT.call_once(|| core::array::from_fn(|v| Gate::new(entry::stub_address(v as u8), ist_for(v as u64))));
+    let idt = IDT
+        .call_once(|| core::array::from_fn(|v| Gate::new(v as u64, entry::stub_address(v as u8), ist_for(v as u64))));
     let pointer =
         DescriptorTablePointer { limit: (size_of::<[Gate; 256]>() - 1) as u16, base: VirtAddr::from_ptr(idt) };
     // SAFETY: the IDT is a static that never moves or changes after

@@ -1,0 +1,401 @@
+//! Namespace operations on paths: each one resolves and changes the tree
+//! in a single heap scope, so it is atomic with respect to the others
+//! (except on paths through a synthetic file system: see walk.rs). Inside
+//! a synthetic file system, every change is refused ([`READ_ONLY`]) once
+//! the usual checks (`ENOENT`, `EEXIST`, ...) pass; across file systems,
+//! `rename` and `link` give `EXDEV`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use abi::errno::{
+    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM, EXDEV,
+};
+use abi::types::Stat;
+use runtime::heap::{Gc, Scope};
+
+use crate::KResult;
+use crate::node::{ENTRY_OVERHEAD, Kind, Node, NodePtr, NodeRef, Place, Stashed, TmpfsRef, scoped};
+use crate::path::{self, MAX_PATH};
+use crate::regular::{read_at, set_len};
+use crate::synth::{READ_ONLY, SynthKind, SynthRef};
+use crate::walk::{
+    CROSSED, Hit, Parent, Walk, is_ancestor, on_node, on_parent, parent_anywhere, resolve_anywhere, settle,
+};
+
+/// A node to create.
+pub(crate) enum NewNode<'a> {
+    /// A regular file with these permissions.
+    File(u32),
+    /// A directory with these permissions.
+    Dir(u32),
+    /// A symbolic link to this target.
+    Symlink(&'a [u8]),
+    /// A character device: permissions and number.
+    CharDev(u32, u64),
+}
+
+/// Creates `name` in `dir`; `EEXIST` if it is taken.
+pub(crate) fn create_in<'gc>(
+    s: &Scope<'_, 'gc>,
+    dir: NodePtr<'gc>,
+    name: &[u8],
+    new: &NewNode,
+) -> KResult<NodePtr<'gc>> {
+    if path::is_special(name) || dir.borrow().child(name)?.is_some() {
+        return Err(EEXIST);
+    }
+    s.reserve(name.len() as u64 + ENTRY_OVERHEAD).map_err(|_| ENOMEM)?;
+    let node = match *new {
+        NewNode::File(perm) => Node::alloc(s, Kind::File(Vec::new()), perm)?,
+        NewNode::Dir(perm) => Node::alloc_dir(s, Some(dir), name, perm)?,
+        NewNode::Symlink(target) => {
+            s.reserve(target.len() as u64).map_err(|_| ENOMEM)?;
+            Node::alloc(s, Kind::Symlink(target.to_vec()), 0o777)?
+        }
+        NewNode::CharDev(perm, rdev) => Node::alloc(s, Kind::CharDev(rdev), perm)?,
+    };
+    let mut d = dir.borrow_mut(s.mc());
+    if matches!(new, NewNode::Dir(_)) {
+        d.meta.nlink += 1;
+    }
+    d.dir_mut()?.entries.insert(name.to_vec(), node);
+    d.touch();
+    Ok(node)
+}
+
+/// Creates the last component of `path` (`mkdir`, `symlink`, `mknod`).
+fn create(base: &NodeRef, path: &[u8], new: NewNode) -> KResult<()> {
+    let hit = on_parent(base, path, |s, Parent { dir, name, trailing_slash }| {
+        if trailing_slash && !matches!(new, NewNode::Dir(_)) && !path::is_special(name) {
+            // Only directories may be named with a trailing slash.
+            return Err(if dir.borrow().child(name)?.is_some() { EEXIST } else { ENOENT });
+        }
+        create_in(s, dir, name, &new).map(drop)
+    })?;
+    match hit {
+        Hit::Tmpfs(()) => Ok(()),
+        Hit::Synth(dir) => Err(if dir.has(path::split_last(path).name) { EEXIST } else { READ_ONLY }),
+    }
+}
+
+/// Removes the entry `name` from `dir`.
+fn remove_entry<'gc>(s: &Scope<'_, 'gc>, dir: NodePtr<'gc>, name: &[u8]) -> KResult<()> {
+    let mut d = dir.borrow_mut(s.mc());
+    d.dir_mut()?.entries.remove(name);
+    d.touch();
+    Ok(())
+}
+
+/// Drops one link to `node` (which left a directory's entries).
+fn unlinked<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>) {
+    let mut n = node.borrow_mut(s.mc());
+    n.meta.nlink = if n.is_dir() { 0 } else { n.meta.nlink.saturating_sub(1) };
+    n.touch_meta();
+}
+
+/// The node `path` names (a final symbolic link followed if
+/// `follow_final_symlink`).
+pub fn lookup(base: &NodeRef, path: &[u8], follow_final_symlink: bool) -> KResult<NodeRef> {
+    Ok(match on_node(base, path, follow_final_symlink, |s, node| Ok(Stashed::new(s, node)))? {
+        Hit::Tmpfs(node) => node.into(),
+        Hit::Synth(node) => node.into(),
+    })
+}
+
+/// `stat` (`follow`) or `lstat`.
+pub fn stat(base: &NodeRef, path: &[u8], follow: bool) -> KResult<Stat> {
+    Ok(match on_node(base, path, follow, |_, node| Ok(node.borrow().stat()))? {
+        Hit::Tmpfs(stat) => stat,
+        Hit::Synth(node) => node.stat(),
+    })
+}
+
+/// Creates a directory; `EEXIST` if the name is taken.
+pub fn mkdir(base: &NodeRef, path: &[u8], mode: u32) -> KResult<()> {
+    create(base, path, NewNode::Dir(mode))
+}
+
+/// Creates a symbolic link at `linkpath` pointing to `target`.
+pub fn symlink(target: &[u8], base: &NodeRef, linkpath: &[u8]) -> KResult<()> {
+    if target.is_empty() {
+        return Err(ENOENT);
+    }
+    if target.len() > MAX_PATH {
+        return Err(ENAMETOOLONG);
+    }
+    create(base, linkpath, NewNode::Symlink(target))
+}
+
+/// Creates a character device node (like `mknod`); relative paths start at
+/// the root.
+pub fn mknod_char(path: &[u8], mode: u32, rdev: u64) -> KResult<()> {
+    create(&crate::root(), path, NewNode::CharDev(mode, rdev))
+}
+
+/// Removes a non-directory; `EISDIR` for a directory.
+pub fn unlink(base: &NodeRef, path: &[u8]) -> KResult<()> {
+    let hit = on_parent(base, path, |s, Parent { dir, name, trailing_slash }| {
+        if path::is_special(name) {
+            return Err(EISDIR);
+        }
+        let node = dir.borrow().child(name)?.ok_or(ENOENT)?;
+        if node.borrow().is_dir() {
+            return Err(EISDIR);
+        }
+        if trailing_slash {
+            return Err(ENOTDIR);
+        }
+        remove_entry(s, dir, name)?;
+        unlinked(s, node);
+        Ok(())
+    })?;
+    let Hit::Synth(dir) = hit else { return Ok(()) };
+    let split = path::split_last(path);
+    if path::is_special(split.name) {
+        return Err(EISDIR);
+    }
+    match dir.child(split.name)?.kind {
+        SynthKind::Dir => Err(EISDIR),
+        _ if split.trailing_slash => Err(ENOTDIR),
+        _ => Err(READ_ONLY),
+    }
+}
+
+/// Removes an empty directory.
+pub fn rmdir(base: &NodeRef, path: &[u8]) -> KResult<()> {
+    let hit = on_parent(base, path, |s, Parent { dir, name, .. }| {
+        check_rmdir_name(name)?;
+        let node = dir.borrow().child(name)?.ok_or(ENOENT)?;
+        let n = node.borrow();
+        if !n.dir()?.entries.is_empty() {
+            return Err(ENOTEMPTY);
+        }
+        if n.mount().is_some() {
+            return Err(EBUSY);
+        }
+        drop(n);
+        remove_entry(s, dir, name)?;
+        dir.borrow_mut(s.mc()).meta.nlink -= 1;
+        unlinked(s, node);
+        Ok(())
+    })?;
+    let Hit::Synth(dir) = hit else { return Ok(()) };
+    let name = path::split_last(path).name;
+    check_rmdir_name(name)?;
+    match dir.child(name)?.kind {
+        SynthKind::Dir => Err(READ_ONLY),
+        _ => Err(ENOTDIR),
+    }
+}
+
+/// `rmdir`'s errors for a last component that names a directory by itself.
+fn check_rmdir_name(name: &[u8]) -> KResult<()> {
+    match name {
+        b"" => Err(EBUSY),
+        b"." => Err(EINVAL),
+        b".." => Err(ENOTEMPTY),
+        _ => Ok(()),
+    }
+}
+
+/// Renames `old` to `new`, replacing a non-directory with a non-directory
+/// or a directory with an empty directory.
+pub fn rename(old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> KResult<()> {
+    path::check(old)?;
+    path::check(new)?;
+    let fast = scoped(|s| {
+        let from = Walk::new(s).parent(old_base.start(s, old)?, old)?;
+        let to = Walk::new(s).parent(new_base.start(s, new)?, new)?;
+        rename_in(s, from, to)
+    });
+    if fast != Err(CROSSED) {
+        return fast;
+    }
+    let (from_dir, from) = parent_anywhere(old_base, old)?;
+    let (to_dir, to) = parent_anywhere(new_base, new)?;
+    match (&from_dir.0, &to_dir.0) {
+        (Place::Tmpfs(from_dir), Place::Tmpfs(to_dir)) => settle(scoped(|s| {
+            rename_in(
+                s,
+                Parent { dir: from_dir.get(s), name: from.name, trailing_slash: from.trailing_slash },
+                Parent { dir: to_dir.get(s), name: to.name, trailing_slash: to.trailing_slash },
+            )
+        })),
+        (Place::Synth(from_dir), _) => {
+            if path::is_special(from.name) || path::is_special(to.name) {
+                return Err(EBUSY);
+            }
+            from_dir.child(from.name)?;
+            Err(if matches!(to_dir.0, Place::Synth(_)) { READ_ONLY } else { EXDEV })
+        }
+        (Place::Tmpfs(_), Place::Synth(_)) => Err(EXDEV),
+    }
+}
+
+/// [`rename`] once both parents are resolved.
+fn rename_in<'gc>(s: &Scope<'_, 'gc>, from: Parent<'gc, '_>, to: Parent<'gc, '_>) -> KResult<()> {
+    if path::is_special(from.name) || path::is_special(to.name) {
+        return Err(EBUSY);
+    }
+    let node = from.dir.borrow().child(from.name)?.ok_or(ENOENT)?;
+    let is_dir = node.borrow().is_dir();
+    if !is_dir && (from.trailing_slash || to.trailing_slash) {
+        return Err(ENOTDIR);
+    }
+    let replaced = to.dir.borrow().child(to.name)?;
+    if let Some(target) = replaced {
+        if Gc::ptr_eq(target, node) {
+            return Ok(());
+        }
+        match (is_dir, target.borrow().dir()) {
+            (true, Err(_)) => return Err(ENOTDIR),
+            (false, Ok(_)) => return Err(EISDIR),
+            (true, Ok(dir)) if !dir.entries.is_empty() => return Err(ENOTEMPTY),
+            _ => {}
+        }
+    }
+    if node.borrow().mount().is_some() || replaced.is_some_and(|target| target.borrow().mount().is_some()) {
+        return Err(EBUSY);
+    }
+    if is_dir && is_ancestor(node, to.dir) {
+        return Err(EINVAL);
+    }
+    s.reserve(to.name.len() as u64 + ENTRY_OVERHEAD).map_err(|_| ENOMEM)?;
+    // Everything checked: change the tree.
+    if let Some(target) = replaced {
+        remove_entry(s, to.dir, to.name)?;
+        if is_dir {
+            to.dir.borrow_mut(s.mc()).meta.nlink -= 1;
+        }
+        unlinked(s, target);
+    }
+    remove_entry(s, from.dir, from.name)?;
+    {
+        let mut d = to.dir.borrow_mut(s.mc());
+        d.dir_mut()?.entries.insert(to.name.to_vec(), node);
+        d.touch();
+    }
+    let moved_dir = {
+        let mut n = node.borrow_mut(s.mc());
+        n.touch_meta();
+        n.dir_mut().map(|dir| {
+            dir.parent = Some(to.dir);
+            dir.name = to.name.to_vec();
+        })
+    };
+    if moved_dir.is_ok() {
+        from.dir.borrow_mut(s.mc()).meta.nlink -= 1;
+        to.dir.borrow_mut(s.mc()).meta.nlink += 1;
+    }
+    Ok(())
+}
+
+/// Makes `new` another name of the non-directory `old` (a final symbolic
+/// link is not followed).
+pub fn link(old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> KResult<()> {
+    path::check(old)?;
+    path::check(new)?;
+    let fast = scoped(|s| {
+        let node = Walk::new(s).resolve(old_base.start(s, old)?, old, false)?;
+        let parent = Walk::new(s).parent(new_base.start(s, new)?, new)?;
+        link_in(s, node, parent)
+    });
+    if fast != Err(CROSSED) {
+        return fast;
+    }
+    let node = resolve_anywhere(old_base, old, false)?;
+    let (dir, split) = parent_anywhere(new_base, new)?;
+    match (&node.0, &dir.0) {
+        (Place::Tmpfs(node), Place::Tmpfs(dir)) => settle(scoped(|s| {
+            let parent = Parent { dir: dir.get(s), name: split.name, trailing_slash: split.trailing_slash };
+            link_in(s, node.get(s), parent)
+        })),
+        (Place::Synth(node), _) if node.kind == SynthKind::Dir => Err(EPERM),
+        (Place::Synth(_), Place::Synth(dir)) => Err(if dir.has(split.name) { EEXIST } else { READ_ONLY }),
+        _ => Err(EXDEV),
+    }
+}
+
+/// [`link`] once the node and the new parent are resolved.
+fn link_in<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, parent: Parent<'gc, '_>) -> KResult<()> {
+    if node.borrow().is_dir() {
+        return Err(EPERM);
+    }
+    let Parent { dir, name, trailing_slash } = parent;
+    if path::is_special(name) || dir.borrow().child(name)?.is_some() {
+        return Err(EEXIST);
+    }
+    if trailing_slash {
+        return Err(ENOENT);
+    }
+    s.reserve(name.len() as u64 + ENTRY_OVERHEAD).map_err(|_| ENOMEM)?;
+    {
+        let mut d = dir.borrow_mut(s.mc());
+        d.dir_mut()?.entries.insert(name.to_vec(), node);
+        d.touch();
+    }
+    let mut n = node.borrow_mut(s.mc());
+    n.meta.nlink += 1;
+    n.touch_meta();
+    Ok(())
+}
+
+/// The target of a symbolic link; `EINVAL` if `path` names something else.
+pub fn readlink(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
+    let hit = on_node(base, path, false, |_, node| match &node.borrow().kind {
+        Kind::Symlink(target) => Ok(target.clone()),
+        _ => Err(EINVAL),
+    })?;
+    match hit {
+        Hit::Tmpfs(target) => Ok(target),
+        Hit::Synth(SynthRef { kind: SynthKind::Symlink(target), .. }) => Ok(target),
+        Hit::Synth(_) => Err(EINVAL),
+    }
+}
+
+/// Sets the permission bits (`mode & 0o7777`).
+pub fn chmod(base: &NodeRef, path: &[u8], mode: u32) -> KResult<()> {
+    let hit = on_node(base, path, true, |s, node| {
+        let mut n = node.borrow_mut(s.mc());
+        n.meta.perm = mode & 0o7777;
+        n.touch_meta();
+        Ok(())
+    })?;
+    match hit {
+        Hit::Tmpfs(()) => Ok(()),
+        Hit::Synth(_) => Err(READ_ONLY),
+    }
+}
+
+/// Sets a regular file's length (zero-filling growth).
+pub fn truncate(base: &NodeRef, path: &[u8], len: u64) -> KResult<()> {
+    match on_node(base, path, true, |s, node| set_len(s, node, len))? {
+        Hit::Tmpfs(()) => Ok(()),
+        Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => Err(EISDIR),
+        Hit::Synth(_) => Err(READ_ONLY),
+    }
+}
+
+/// The whole contents of a regular file, for `execve`: `EACCES` unless
+/// some execute bit is set, `EISDIR` for a directory.
+pub fn read_executable(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
+    let hit = on_node(base, path, true, |s, node| {
+        let len = match &node.borrow().kind {
+            Kind::Dir(_) => return Err(EISDIR),
+            Kind::File(data) if node.borrow().meta.perm & 0o111 != 0 => data.len(),
+            _ => return Err(EACCES),
+        };
+        Ok((Stashed::new(s, node), len))
+    })?;
+    let (node, len) = match hit {
+        Hit::Tmpfs(found) => found,
+        Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => return Err(EISDIR),
+        Hit::Synth(_) => return Err(EACCES),
+    };
+    let node = TmpfsRef::from(node);
+    let mut contents = vec![0; len];
+    let read = read_at(&node, 0, &mut contents);
+    contents.truncate(read);
+    Ok(contents)
+}

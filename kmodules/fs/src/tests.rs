@@ -1,0 +1,752 @@
+//! Host tests of the tmpfs through the public API. All tests share the one
+//! file system [`init`] builds; each works in its own directory.
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use std::sync::Once;
+
+use abi::errno::*;
+use abi::flags::mode::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use abi::flags::open::*;
+use abi::flags::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
+
+use crate::cpio::tests::{push_entry, push_raw, push_trailer};
+use crate::dirent::{self, DT_CHR, DT_DIR, DT_LNK, DT_REG};
+use crate::*;
+
+/// The test archive: what `init` unpacks.
+fn archive() -> Vec<u8> {
+    let mut a = Vec::new();
+    push_entry(&mut a, b".", 1, 0o40700, 2, b"");
+    push_entry(&mut a, b"./bin", 2, 0o40755, 2, b"");
+    push_entry(&mut a, b"./bin/sh", 3, 0o100755, 1, b"\x7fELF shell");
+    push_entry(&mut a, b"/etc/motd", 4, 0o100644, 1, b"hello");
+    push_entry(&mut a, b"bin/ls", 5, 0o120777, 1, b"sh");
+    push_raw(&mut a, b"dev/console", [6, 0o20600, 0, 0, 1, 0, 0, 0, 0, 5, 1], b"");
+    push_entry(&mut a, b"deep/a/b/file", 7, 0o100600, 1, b"deep");
+    // A hard-linked pair: data on the last entry, as cpio writes it.
+    push_entry(&mut a, b"links/one", 8, 0o100644, 2, b"");
+    push_entry(&mut a, b"links/two", 8, 0o100644, 2, b"shared");
+    push_trailer(&mut a);
+    a
+}
+
+/// Initializes the file system once for all tests.
+fn setup() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| init(&archive()).expect("init"));
+}
+
+/// A fresh directory `/tmp/<name>` for one test.
+fn test_dir(name: &str) -> NodeRef {
+    setup();
+    let path = [b"/tmp/", name.as_bytes()].concat();
+    mkdir(&root(), &path, 0o755).expect("test directory");
+    lookup(&root(), &path, true).unwrap()
+}
+
+fn open_in(dir: &NodeRef, path: &[u8], flags: u32) -> KResult<Arc<dyn File>> {
+    open(dir, path, flags, 0o644)
+}
+
+fn read_all(file: &dyn File) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 7];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn file_type(dir: &NodeRef, path: &[u8]) -> u32 {
+    stat(dir, path, false).unwrap().st_mode & S_IFMT
+}
+
+/// Names, types and inode numbers a directory lists, read with a buffer of
+/// `buf_len` bytes at a time.
+fn list(dir: &NodeRef, path: &[u8], buf_len: usize) -> Vec<dirent::Record> {
+    let file = open_in(dir, path, O_RDONLY | O_DIRECTORY).unwrap();
+    let mut records = Vec::new();
+    let mut buf = vec![0u8; buf_len];
+    loop {
+        let n = file.getdents64(&mut buf).unwrap();
+        if n == 0 {
+            return records;
+        }
+        records.extend(dirent::decode(&buf[..n]));
+    }
+}
+
+fn names(records: &[dirent::Record]) -> Vec<&[u8]> {
+    records.iter().map(|r| &r.name[..]).collect()
+}
+
+#[test]
+fn init_unpacks_the_archive() {
+    setup();
+    let r = root();
+    assert_eq!(init(b""), Err(EBUSY));
+    assert_eq!(stat(&r, b"/", true).unwrap().st_mode, S_IFDIR | 0o700);
+    let sh = stat(&r, b"/bin/sh", true).unwrap();
+    assert_eq!(sh.st_mode, S_IFREG | 0o755);
+    assert_eq!(read_executable(&r, b"/bin/sh").unwrap(), b"\x7fELF shell");
+    assert_eq!(read_all(&*open_in(&r, b"etc/motd", O_RDONLY).unwrap()), b"hello");
+    assert_eq!(readlink(&r, b"/bin/ls").unwrap(), b"sh");
+    assert_eq!(stat(&r, b"/bin/ls", true).unwrap().st_ino, sh.st_ino);
+    let console = stat(&r, b"/dev/console", false).unwrap();
+    assert_eq!((console.st_mode, console.st_rdev), (S_IFCHR | 0o600, makedev(5, 1)));
+    assert_eq!(read_all(&*open_in(&r, b"/deep/a/b/file", O_RDONLY).unwrap()), b"deep");
+    let (one, two) = (stat(&r, b"/links/one", true).unwrap(), stat(&r, b"/links/two", true).unwrap());
+    assert_eq!((one.st_ino, one.st_nlink, one.st_size), (two.st_ino, 2, 6));
+    assert_eq!(read_all(&*open_in(&r, b"/links/one", O_RDONLY).unwrap()), b"shared");
+    for (dir, perm) in [(&b"/dev"[..], 0o755), (b"/tmp", 0o1777), (b"/proc", 0o555)] {
+        assert_eq!(stat(&r, dir, true).unwrap().st_mode, S_IFDIR | perm);
+    }
+    assert_eq!(stat(&r, b"/dev/null", true).unwrap().st_rdev, makedev(1, 3));
+    assert_eq!(stat(&r, b"/dev/zero", true).unwrap().st_rdev, makedev(1, 5));
+}
+
+#[test]
+fn create_write_seek_read() {
+    let d = test_dir("rw");
+    let f = open_in(&d, b"f", O_RDWR | O_CREAT).unwrap();
+    assert_eq!(f.write(b"hello world"), Ok(11));
+    assert_eq!(f.seek(0, SEEK_SET), Ok(0));
+    let mut buf = [0u8; 5];
+    assert_eq!(f.read(&mut buf), Ok(5));
+    assert_eq!(&buf, b"hello");
+    assert_eq!(f.seek(1, SEEK_CUR), Ok(6));
+    assert_eq!(f.read(&mut buf), Ok(5));
+    assert_eq!(&buf, b"world");
+    assert_eq!(f.read(&mut buf), Ok(0));
+    // Writing past the end leaves a hole of zeros.
+    assert_eq!(f.seek(3, SEEK_END), Ok(14));
+    assert_eq!(f.write(b"!"), Ok(1));
+    let st = f.stat().unwrap();
+    assert_eq!((st.st_size, st.st_blocks, st.st_blksize, st.st_nlink), (15, 1, 4096, 1));
+    assert_eq!(st.st_mode, S_IFREG | 0o644);
+    f.seek(0, SEEK_SET).unwrap();
+    assert_eq!(read_all(&*f), b"hello world\0\0\0!");
+    assert_eq!(f.seek(-1, SEEK_SET), Err(EINVAL));
+    // A second open sees the same contents and has its own offset.
+    let g = open_in(&d, b"f", O_RDONLY).unwrap();
+    assert_eq!(read_all(&*g).len(), 15);
+    assert_eq!(stat(&d, b"f", true).unwrap().st_ino, st.st_ino);
+}
+
+#[test]
+fn large_transfers_span_chunks() {
+    let d = test_dir("large");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let f = open_in(&d, b"big", O_RDWR | O_CREAT).unwrap();
+    assert_eq!(f.write(&data), Ok(data.len()));
+    f.seek(0, SEEK_SET).unwrap();
+    let mut back = vec![0u8; data.len() + 10];
+    assert_eq!(f.read(&mut back), Ok(data.len()));
+    assert_eq!(&back[..data.len()], &data[..]);
+    assert_eq!(stat(&d, b"big", true).unwrap().st_blocks, (300_000 + 511) / 512);
+}
+
+#[test]
+fn open_flags() {
+    let d = test_dir("flags");
+    let f = open_in(&d, b"f", O_WRONLY | O_CREAT | O_EXCL).unwrap();
+    assert_eq!(f.write(b"abc"), Ok(3));
+    assert_eq!(f.read(&mut [0; 4]), Err(EBADF));
+    assert_eq!(f.status_flags() & O_ACCMODE, O_WRONLY);
+    assert_eq!(open_in(&d, b"f", O_WRONLY | O_CREAT | O_EXCL).err(), Some(EEXIST));
+    let r = open_in(&d, b"f", O_RDONLY).unwrap();
+    assert_eq!(r.write(b"x"), Err(EBADF));
+    assert_eq!(open_in(&d, b"f", O_ACCMODE).err(), Some(EINVAL));
+    assert_eq!(open_in(&d, b"f", O_RDONLY | O_DIRECTORY).err(), Some(ENOTDIR));
+    assert_eq!(open_in(&d, b"f/", O_RDONLY).err(), Some(ENOTDIR));
+    assert_eq!(open_in(&d, b"missing", O_RDONLY).err(), Some(ENOENT));
+    assert_eq!(open_in(&d, b"new/", O_RDWR | O_CREAT).err(), Some(EISDIR));
+    assert_eq!(open_in(&d, b"f/x", O_RDONLY).err(), Some(ENOTDIR));
+    // Directories open read-only only.
+    assert_eq!(open_in(&d, b".", O_RDWR).err(), Some(EISDIR));
+    assert_eq!(open_in(&d, b".", O_WRONLY | O_CREAT).err(), Some(EISDIR));
+    assert_eq!(open_in(&d, b".", O_RDONLY | O_CREAT | O_EXCL).err(), Some(EEXIST));
+    let dir = open_in(&d, b".", O_RDONLY).unwrap();
+    assert_eq!(dir.read(&mut [0; 4]), Err(EISDIR));
+    assert!(dir.as_dir().is_some_and(|n| n.is_dir()));
+    assert!(r.as_dir().is_none());
+    // O_TRUNC empties, O_APPEND writes at the end whatever the offset.
+    let t = open_in(&d, b"f", O_RDWR | O_TRUNC | O_APPEND).unwrap();
+    assert_eq!(t.stat().unwrap().st_size, 0);
+    t.write(b"12").unwrap();
+    t.seek(0, SEEK_SET).unwrap();
+    t.write(b"34").unwrap();
+    t.seek(0, SEEK_SET).unwrap();
+    assert_eq!(read_all(&*t), b"1234");
+    // F_SETFL can drop O_APPEND but not change the access mode.
+    t.set_status_flags(O_RDONLY);
+    assert_eq!(t.status_flags(), O_RDWR);
+    t.seek(0, SEEK_SET).unwrap();
+    t.write(b"x").unwrap();
+    t.seek(0, SEEK_SET).unwrap();
+    assert_eq!(read_all(&*t), b"x234");
+}
+
+#[test]
+fn truncation() {
+    let d = test_dir("trunc");
+    let f = open_in(&d, b"f", O_RDWR | O_CREAT).unwrap();
+    f.write(b"0123456789").unwrap();
+    f.truncate(4).unwrap();
+    assert_eq!(f.stat().unwrap().st_size, 4);
+    truncate(&d, b"f", 6).unwrap();
+    f.seek(0, SEEK_SET).unwrap();
+    assert_eq!(read_all(&*f), b"0123\0\0");
+    let r = open_in(&d, b"f", O_RDONLY).unwrap();
+    assert_eq!(r.truncate(0), Err(EINVAL));
+    assert_eq!(truncate(&d, b".", 0), Err(EISDIR));
+    assert_eq!(truncate(&d, b"nope", 0), Err(ENOENT));
+    assert_eq!(truncate(&d, b"f", 1 << 40), Err(EFBIG));
+}
+
+#[test]
+fn directories() {
+    let d = test_dir("dirs");
+    let nlink = |p: &[u8]| stat(&d, p, true).unwrap().st_nlink;
+    assert_eq!(nlink(b"."), 2);
+    mkdir(&d, b"a", 0o750).unwrap();
+    mkdir(&d, b"a/b", 0o755).unwrap();
+    mkdir(&d, b"c//", 0o755).unwrap();
+    assert_eq!(stat(&d, b"a", true).unwrap().st_mode, S_IFDIR | 0o750);
+    assert_eq!((nlink(b"."), nlink(b"a"), nlink(b"a/b")), (4, 3, 2));
+    assert_eq!(mkdir(&d, b"a", 0o755), Err(EEXIST));
+    assert_eq!(mkdir(&d, b".", 0o755), Err(EEXIST));
+    assert_eq!(mkdir(&d, b"x/y", 0o755), Err(ENOENT));
+    open_in(&d, b"file", O_CREAT | O_WRONLY).unwrap();
+    assert_eq!(mkdir(&d, b"file/y", 0o755), Err(ENOTDIR));
+    assert_eq!(rmdir(&d, b"a"), Err(ENOTEMPTY));
+    assert_eq!(rmdir(&d, b"file"), Err(ENOTDIR));
+    assert_eq!(rmdir(&d, b"missing"), Err(ENOENT));
+    assert_eq!(rmdir(&d, b"."), Err(EINVAL));
+    assert_eq!(rmdir(&d, b"a/b/.."), Err(ENOTEMPTY));
+    assert_eq!(rmdir(&root(), b"/"), Err(EBUSY));
+    assert_eq!(unlink(&d, b"a"), Err(EISDIR));
+    assert_eq!(unlink(&d, b"file/"), Err(ENOTDIR));
+    rmdir(&d, b"a/b/").unwrap();
+    rmdir(&d, b"c").unwrap();
+    assert_eq!((nlink(b"."), nlink(b"a")), (3, 2));
+    assert_eq!(stat(&d, b"a/b", true), Err(ENOENT));
+    unlink(&d, b"file").unwrap();
+    assert_eq!(unlink(&d, b"file"), Err(ENOENT));
+}
+
+#[test]
+fn removed_directory_stays_usable_as_a_base() {
+    let d = test_dir("gone");
+    mkdir(&d, b"sub", 0o755).unwrap();
+    let sub = lookup(&d, b"sub", true).unwrap();
+    rmdir(&d, b"sub").unwrap();
+    assert_eq!(sub.stat().st_nlink, 0);
+    assert_eq!(open_in(&sub, b"f", O_CREAT | O_WRONLY).err(), Some(ENOENT));
+    assert!(list(&sub, b".", 256).is_empty());
+    assert_eq!(lookup(&sub, b"..", true).unwrap().stat().st_ino, d.stat().st_ino);
+}
+
+#[test]
+fn paths() {
+    let d = test_dir("paths");
+    mkdir(&d, b"a", 0o755).unwrap();
+    mkdir(&d, b"a/b", 0o755).unwrap();
+    let b = lookup(&d, b"a//b/", true).unwrap();
+    assert_eq!(b.path(), b"/tmp/paths/a/b");
+    assert_eq!(root().path(), b"/");
+    assert_eq!(lookup(&b, b"../../a/./b/..", true).unwrap().path(), b"/tmp/paths/a");
+    assert_eq!(lookup(&root(), b"/../..//tmp", true).unwrap().path(), b"/tmp");
+    assert_eq!(stat(&d, b"", true), Err(ENOENT));
+    let long_name = vec![b'x'; 256];
+    assert_eq!(stat(&d, &long_name, true), Err(ENAMETOOLONG));
+    assert_eq!(mkdir(&d, &long_name, 0o755), Err(ENAMETOOLONG));
+    mkdir(&d, &long_name[..255], 0o755).unwrap();
+    let long_path: Vec<u8> = b"./".iter().copied().cycle().take(4096).collect();
+    assert_eq!(stat(&d, &long_path, true), Err(ENAMETOOLONG));
+    assert_eq!(stat(&d, &long_path[..4094], true).unwrap().st_ino, d.stat().st_ino);
+    // A relative path from a non-directory base.
+    open_in(&d, b"f", O_CREAT | O_WRONLY).unwrap();
+    let f = lookup(&d, b"f", true).unwrap();
+    assert!(!f.is_dir() && f.path().is_empty());
+    assert_eq!(stat(&f, b"x", true), Err(ENOTDIR));
+    assert_eq!(stat(&f, b"/tmp", true).unwrap().st_mode & S_IFMT, S_IFDIR);
+}
+
+#[test]
+fn symlinks() {
+    let d = test_dir("links");
+    mkdir(&d, b"dir", 0o755).unwrap();
+    let f = open_in(&d, b"dir/file", O_CREAT | O_WRONLY).unwrap();
+    f.write(b"data").unwrap();
+    symlink(b"dir/file", &d, b"rel").unwrap();
+    symlink(b"/tmp/links/dir", &d, b"abs").unwrap();
+    symlink(b"../rel", &d, b"dir/up").unwrap();
+    symlink(b"nowhere", &d, b"dangling").unwrap();
+    assert_eq!(symlink(b"x", &d, b"rel"), Err(EEXIST));
+    assert_eq!(symlink(b"", &d, b"empty"), Err(ENOENT));
+    assert_eq!(read_all(&*open_in(&d, b"rel", O_RDONLY).unwrap()), b"data");
+    assert_eq!(read_all(&*open_in(&d, b"abs/file", O_RDONLY).unwrap()), b"data");
+    assert_eq!(read_all(&*open_in(&d, b"dir/up", O_RDONLY).unwrap()), b"data");
+    assert_eq!(lookup(&d, b"abs/", false).unwrap().path(), b"/tmp/links/dir");
+    let lstat = stat(&d, b"rel", false).unwrap();
+    assert_eq!((lstat.st_mode, lstat.st_size), (S_IFLNK | 0o777, 8));
+    assert_eq!(file_type(&d, b"abs"), S_IFLNK);
+    assert_eq!(stat(&d, b"abs", true).unwrap().st_mode & S_IFMT, S_IFDIR);
+    assert_eq!(readlink(&d, b"dir/up").unwrap(), b"../rel");
+    assert_eq!(readlink(&d, b"dir"), Err(EINVAL));
+    assert_eq!(stat(&d, b"dangling", true), Err(ENOENT));
+    assert_eq!(open_in(&d, b"rel", O_RDONLY | O_NOFOLLOW).err(), Some(ELOOP));
+    assert_eq!(open_in(&d, b"rel", O_RDONLY | O_CREAT | O_EXCL).err(), Some(EEXIST));
+    assert!(open_in(&d, b"rel", O_RDONLY | O_CREAT).is_ok());
+    // Loops, and the limit of 40 links.
+    symlink(b"loop2", &d, b"loop1").unwrap();
+    symlink(b"loop1", &d, b"loop2").unwrap();
+    assert_eq!(stat(&d, b"loop1", true), Err(ELOOP));
+    assert_eq!(stat(&d, b"loop1", false).unwrap().st_mode & S_IFMT, S_IFLNK);
+    symlink(b"dir/file", &d, b"chain0").unwrap();
+    for i in 1..=41 {
+        let (from, to) = (format!("chain{}", i - 1), format!("chain{i}"));
+        symlink(from.as_bytes(), &d, to.as_bytes()).unwrap();
+    }
+    assert_eq!(stat(&d, b"chain39", true).unwrap().st_size, 4);
+    assert_eq!(stat(&d, b"chain40", true), Err(ELOOP));
+    // unlink removes the link, not its target.
+    unlink(&d, b"rel").unwrap();
+    assert!(stat(&d, b"dir/file", true).is_ok());
+}
+
+#[test]
+fn rename_cases() {
+    let d = test_dir("rename");
+    let write = |p: &[u8], data: &[u8]| open_in(&d, p, O_CREAT | O_WRONLY | O_TRUNC).unwrap().write(data).unwrap();
+    let read = |p: &[u8]| read_all(&*open_in(&d, p, O_RDONLY).unwrap());
+    write(b"a", b"A");
+    write(b"b", b"B");
+    let old_b = open_in(&d, b"b", O_RDONLY).unwrap();
+    rename(&d, b"a", &d, b"b").unwrap();
+    assert_eq!(read(b"b"), b"A");
+    assert_eq!(stat(&d, b"a", true), Err(ENOENT));
+    assert_eq!(old_b.stat().unwrap().st_nlink, 0);
+    assert_eq!(read_all(&*old_b), b"B");
+    rename(&d, b"b", &d, b"b").unwrap();
+    assert_eq!(rename(&d, b"missing", &d, b"x"), Err(ENOENT));
+    assert_eq!(rename(&d, b"b/", &d, b"x"), Err(ENOTDIR));
+
+    mkdir(&d, b"x", 0o755).unwrap();
+    mkdir(&d, b"y", 0o755).unwrap();
+    mkdir(&d, b"full", 0o755).unwrap();
+    write(b"full/f", b"");
+    assert_eq!(rename(&d, b"x", &d, b"b"), Err(ENOTDIR));
+    assert_eq!(rename(&d, b"b", &d, b"x"), Err(EISDIR));
+    assert_eq!(rename(&d, b"x", &d, b"full"), Err(ENOTEMPTY));
+    assert_eq!(rename(&d, b"x", &d, b"x/inner"), Err(EINVAL));
+    assert_eq!(rename(&d, b"x", &d, b"."), Err(EBUSY));
+    rename(&d, b"x", &d, b"y").unwrap();
+    assert_eq!(stat(&d, b".", true).unwrap().st_nlink, 4);
+
+    // Moving a directory elsewhere updates its parent link and the counts.
+    mkdir(&d, b"y/sub", 0o755).unwrap();
+    let sub = lookup(&d, b"y/sub", true).unwrap();
+    rename(&d, b"y/sub", &d, b"full/moved").unwrap();
+    assert_eq!(sub.path(), b"/tmp/rename/full/moved");
+    assert_eq!(lookup(&sub, b"..", true).unwrap().path(), b"/tmp/rename/full");
+    assert_eq!(stat(&d, b"y", true).unwrap().st_nlink, 2);
+    assert_eq!(stat(&d, b"full", true).unwrap().st_nlink, 3);
+    // Moving an ancestor onto a non-empty descendant's parent fails.
+    assert_eq!(rename(&d, b"full/moved", &d, b"full"), Err(ENOTEMPTY));
+}
+
+#[test]
+fn hard_links() {
+    let d = test_dir("hard");
+    open_in(&d, b"f", O_CREAT | O_WRONLY).unwrap().write(b"same").unwrap();
+    link(&d, b"f", &d, b"g").unwrap();
+    assert_eq!(stat(&d, b"g", true).unwrap().st_nlink, 2);
+    assert_eq!(link(&d, b"f", &d, b"g"), Err(EEXIST));
+    assert_eq!(link(&d, b".", &d, b"dirlink"), Err(EPERM));
+    assert_eq!(link(&d, b"missing", &d, b"h"), Err(ENOENT));
+    unlink(&d, b"f").unwrap();
+    let g = stat(&d, b"g", true).unwrap();
+    assert_eq!((g.st_nlink, g.st_size), (1, 4));
+}
+
+#[test]
+fn unlinked_open_file_keeps_working() {
+    let d = test_dir("unlinked");
+    let f = open_in(&d, b"f", O_CREAT | O_RDWR).unwrap();
+    f.write(b"before").unwrap();
+    unlink(&d, b"f").unwrap();
+    node::heap().collect();
+    f.write(b" after").unwrap();
+    f.seek(0, SEEK_SET).unwrap();
+    assert_eq!(read_all(&*f), b"before after");
+    assert_eq!(f.stat().unwrap().st_nlink, 0);
+    assert_eq!(open_in(&d, b"f", O_RDONLY).err(), Some(ENOENT));
+}
+
+#[test]
+fn getdents64_lists_dot_entries_first() {
+    let d = test_dir("dents");
+    mkdir(&d, b"sub", 0o755).unwrap();
+    open_in(&d, b"file", O_CREAT | O_WRONLY).unwrap();
+    symlink(b"file", &d, b"link").unwrap();
+    mknod_char(b"/tmp/dents/null", 0o666, makedev(1, 3)).unwrap();
+    for i in 0..30 {
+        open_in(&d, format!("many-{i:02}").as_bytes(), O_CREAT | O_WRONLY).unwrap();
+    }
+    let parent_ino = stat(&root(), b"/tmp", true).unwrap().st_ino;
+    for buf_len in [32, 64, 100, 4096] {
+        let records = list(&d, b".", buf_len);
+        assert_eq!(records.len(), 36, "buffer {buf_len}");
+        assert_eq!(names(&records[..2]), [&b"."[..], b".."]);
+        assert_eq!((records[0].ino, records[1].ino), (d.stat().st_ino, parent_ino));
+        let offsets: Vec<u64> = records.iter().map(|r| r.next_off).collect();
+        assert_eq!(offsets, (1..=36).collect::<Vec<u64>>());
+        let kind = |name: &[u8]| records.iter().find(|r| r.name == name).unwrap().d_type;
+        assert_eq!([kind(b"sub"), kind(b"file"), kind(b"link"), kind(b"null")], [DT_DIR, DT_REG, DT_LNK, DT_CHR]);
+        assert_eq!(records.iter().find(|r| r.name == b"file").unwrap().ino, stat(&d, b"file", true).unwrap().st_ino);
+    }
+    let root_list = list(&root(), b"/", 4096);
+    assert_eq!(root_list[0].ino, root_list[1].ino);
+    // Too small for one record; rewinding; entries added meanwhile.
+    let dir = open_in(&d, b".", O_RDONLY).unwrap();
+    assert_eq!(dir.getdents64(&mut [0u8; 20]), Err(EINVAL));
+    let mut buf = [0u8; 200];
+    let mut next = || {
+        let n = dir.getdents64(&mut buf).unwrap();
+        dirent::decode(&buf[..n])
+    };
+    let first = next();
+    open_in(&d, b"0-added-early", O_CREAT | O_WRONLY).unwrap();
+    let mut seen = first.len();
+    loop {
+        let more = next();
+        if more.is_empty() {
+            break;
+        }
+        seen += more.len();
+    }
+    assert_eq!(seen, 36, "no entry skipped or repeated");
+    assert_eq!(dir.seek(0, SEEK_SET), Ok(0));
+    assert_eq!(names(&next())[0], b".");
+    assert_eq!(dir.seek(5, SEEK_SET), Ok(5));
+    assert_eq!(next()[0].next_off, 6);
+}
+
+#[test]
+fn executables_need_an_execute_bit() {
+    let d = test_dir("exec");
+    open_in(&d, b"prog", O_CREAT | O_WRONLY).unwrap().write(b"code").unwrap();
+    assert_eq!(read_executable(&d, b"prog"), Err(EACCES));
+    chmod(&d, b"prog", 0o4710).unwrap();
+    assert_eq!(stat(&d, b"prog", true).unwrap().st_mode, S_IFREG | 0o4710);
+    assert_eq!(read_executable(&d, b"prog").unwrap(), b"code");
+    assert_eq!(read_executable(&d, b"."), Err(EISDIR));
+    assert_eq!(read_executable(&root(), b"/dev/null"), Err(EACCES));
+}
+
+#[test]
+fn char_devices() {
+    setup();
+    let r = root();
+    let null = open_in(&r, b"/dev/null", O_RDWR).unwrap();
+    assert_eq!(null.write(b"gone"), Ok(4));
+    assert_eq!(null.read(&mut [1; 8]), Ok(0));
+    let zero = open_in(&r, b"/dev/zero", O_RDONLY).unwrap();
+    let mut buf = [1u8; 8];
+    assert_eq!(zero.read(&mut buf), Ok(8));
+    assert_eq!(buf, [0; 8]);
+
+    fn open_test_device(flags: u32) -> KResult<Arc<dyn File>> {
+        assert_eq!(flags & O_ACCMODE, O_WRONLY);
+        Err(EROFS)
+    }
+    let rdev = makedev(240, 7);
+    register_char_device(rdev, open_test_device);
+    mknod_char(b"/dev/test240", 0o600, rdev).unwrap();
+    assert_eq!(mknod_char(b"/dev/test240", 0o600, rdev), Err(EEXIST));
+    assert_eq!(open_in(&r, b"/dev/test240", O_WRONLY).err(), Some(EROFS));
+    mknod_char(b"/dev/unregistered", 0o600, makedev(241, 0)).unwrap();
+    assert_eq!(open_in(&r, b"/dev/unregistered", O_RDONLY).err().map(|e| e.0), Some(6));
+}
+
+#[test]
+fn concurrent_writers_in_threads() {
+    let d = test_dir("threads");
+    fn shareable<T: Send + Sync + Clone>(_: &T) {}
+    shareable(&d);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                let name = format!("t{t}");
+                for i in 0..50 {
+                    let f = open_in(&d, name.as_bytes(), O_CREAT | O_WRONLY | O_APPEND).unwrap();
+                    f.write(&[i as u8; 100]).unwrap();
+                }
+                stat(&d, name.as_bytes(), true).unwrap().st_size
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), 5000);
+    }
+    assert_eq!(list(&d, b".", 4096).len(), 6);
+}
+
+/// A small synthetic file system: a map from paths to nodes, which tests
+/// change behind the mount's back.
+struct Fake {
+    nodes: spin::Mutex<std::collections::BTreeMap<Vec<u8>, FakeNode>>,
+}
+
+/// A node of [`Fake`]: its kind and, for a readable file, its contents.
+type FakeNode = (SynthKind, Option<Vec<u8>>);
+
+impl Fake {
+    fn set(&self, path: &[u8], kind: SynthKind, data: Option<&[u8]>) {
+        self.nodes.lock().insert(path.to_vec(), (kind, data.map(<[u8]>::to_vec)));
+    }
+
+    fn remove(&self, prefix: &[u8]) {
+        self.nodes.lock().retain(|path, _| !(path == prefix || path.starts_with(&[prefix, b"/"].concat())));
+    }
+}
+
+impl Synthetic for Fake {
+    fn kind(&self, path: &[u8]) -> Option<SynthKind> {
+        assert!(path::components(path).all(|c| !path::is_special(c)) && !path.starts_with(b"/"), "path {path:?}");
+        self.nodes.lock().get(path).map(|(kind, _)| kind.clone())
+    }
+
+    fn list(&self, path: &[u8]) -> Option<Vec<(Vec<u8>, SynthKind)>> {
+        let nodes = self.nodes.lock();
+        if nodes.get(path)?.0 != SynthKind::Dir {
+            return None;
+        }
+        let prefix = if path.is_empty() { Vec::new() } else { [path, b"/"].concat() };
+        let children = nodes.iter().filter_map(|(p, (kind, _))| {
+            let name = p.strip_prefix(&prefix[..])?;
+            (!name.is_empty() && !name.contains(&b'/')).then(|| (name.to_vec(), kind.clone()))
+        });
+        Some(children.collect())
+    }
+
+    fn read(&self, path: &[u8]) -> Option<Vec<u8>> {
+        self.nodes.lock().get(path).and_then(|(_, data)| data.clone())
+    }
+}
+
+/// `/tmp/synth` (tmpfs, with a file `marker`) and the fake mounted on
+/// `/tmp/synth/mnt`, once for all tests: `uptime`, `1/{stat,cmdline,up}`,
+/// `2/stat`, `self -> 1`, `home -> /tmp/synth`, `ghost` (unreadable).
+fn synth_setup() -> (NodeRef, &'static Fake) {
+    static FAKE: std::sync::OnceLock<Arc<Fake>> = std::sync::OnceLock::new();
+    let fake = FAKE.get_or_init(|| {
+        let d = test_dir("synth");
+        open_in(&d, b"marker", O_CREAT | O_WRONLY).unwrap().write(b"tmpfs").unwrap();
+        mkdir(&d, b"mnt", 0o755).unwrap();
+        let fake = Arc::new(Fake { nodes: spin::Mutex::new(Default::default()) });
+        let (dir, file) = (SynthKind::Dir, SynthKind::File);
+        fake.set(b"", dir.clone(), None);
+        fake.set(b"uptime", file.clone(), Some(b"12.34 5.67\n"));
+        fake.set(b"1", dir.clone(), None);
+        fake.set(b"1/stat", file.clone(), Some(b"1 (init) S 0"));
+        fake.set(b"1/cmdline", file.clone(), Some(b"/sbin/init\0"));
+        fake.set(b"1/up", SynthKind::Symlink(b"..".to_vec()), None);
+        fake.set(b"2", dir, None);
+        fake.set(b"2/stat", file.clone(), Some(b"2 (sh) R 1"));
+        fake.set(b"self", SynthKind::Symlink(b"1".to_vec()), None);
+        fake.set(b"home", SynthKind::Symlink(b"/tmp/synth".to_vec()), None);
+        fake.set(b"ghost", file, None);
+        mount_synthetic(b"/tmp/synth/mnt", fake.clone()).unwrap();
+        fake
+    });
+    (lookup(&root(), b"/tmp/synth", true).unwrap(), fake)
+}
+
+#[test]
+fn synthetic_lookup_stat_readlink() {
+    let (d, _) = synth_setup();
+    let tmpfs_dev = d.stat().st_dev;
+    let mnt = stat(&d, b"mnt", true).unwrap();
+    assert_eq!((mnt.st_mode, mnt.st_nlink), (S_IFDIR | 0o555, 4));
+    assert_ne!(mnt.st_dev, tmpfs_dev);
+    let uptime = stat(&d, b"mnt/uptime", true).unwrap();
+    assert_eq!((uptime.st_mode, uptime.st_nlink, uptime.st_size), (S_IFREG | 0o444, 1, 0));
+    let link = stat(&d, b"mnt/self", false).unwrap();
+    assert_eq!((link.st_mode, link.st_size), (S_IFLNK | 0o777, 1));
+    assert_eq!(file_type(&d, b"mnt/self/"), S_IFDIR);
+    assert_eq!(readlink(&d, b"mnt/self").unwrap(), b"1");
+    assert_eq!(readlink(&d, b"mnt/uptime"), Err(EINVAL));
+    assert_eq!(stat(&d, b"mnt/missing", true), Err(ENOENT));
+    assert_eq!(stat(&d, b"mnt/uptime/x", true), Err(ENOTDIR));
+    assert_eq!(stat(&d, b"mnt/uptime/", true), Err(ENOTDIR));
+    // Inode numbers: stable per path, distinct between paths.
+    let ino = |p: &[u8]| stat(&d, p, true).unwrap().st_ino;
+    assert_eq!(ino(b"mnt/self"), ino(b"mnt/1"));
+    assert_eq!(ino(b"mnt/1/stat"), ino(b"/tmp/synth/mnt/./1//stat"));
+    assert_ne!(ino(b"mnt/1/stat"), ino(b"mnt/2/stat"));
+    assert_ne!(ino(b"mnt"), ino(b"mnt/1"));
+    // `..` within the tree and out of it; symbolic links both ways.
+    assert_eq!(lookup(&d, b"mnt/self/..", true).unwrap().path(), b"/tmp/synth/mnt");
+    assert_eq!(lookup(&d, b"mnt/1/../..", true).unwrap().path(), b"/tmp/synth");
+    assert_eq!(lookup(&d, b"mnt/../mnt/2", true).unwrap().path(), b"/tmp/synth/mnt/2");
+    assert_eq!(lookup(&d, b"mnt/1/up/2/", true).unwrap().path(), b"/tmp/synth/mnt/2");
+    assert_eq!(ino(b"mnt/.."), d.stat().st_ino);
+    assert_eq!(read_all(&*open_in(&d, b"mnt/home/marker", O_RDONLY).unwrap()), b"tmpfs");
+    assert_eq!(read_all(&*open_in(&d, b"mnt/../marker", O_RDONLY).unwrap()), b"tmpfs");
+    assert_eq!(lookup(&d, b"mnt/home", false).unwrap().path(), b"/tmp/synth/mnt/home");
+    symlink(b"mnt/self", &d, b"me").unwrap();
+    assert_eq!(read_all(&*open_in(&d, b"me/cmdline", O_RDONLY).unwrap()), b"/sbin/init\0");
+    assert_eq!(lookup(&d, b"me", true).unwrap().path(), b"/tmp/synth/mnt/1");
+    symlink(b"/tmp/synth/mnt/self/stat", &d, b"abs").unwrap();
+    assert_eq!(read_all(&*open_in(&d, b"abs", O_RDONLY | O_CREAT).unwrap()), b"1 (init) S 0");
+    assert!(lookup(&d, b"mnt/uptime", true).is_ok_and(|n| !n.is_dir() && n.path() == b"/tmp/synth/mnt/uptime"));
+}
+
+#[test]
+fn synthetic_files_are_read_only_snapshots() {
+    let (d, fake) = synth_setup();
+    let f = open_in(&d, b"mnt/uptime", O_RDONLY).unwrap();
+    fake.set(b"uptime", SynthKind::File, Some(b"99.00 1.00\n"));
+    assert_eq!(read_all(&*f), b"12.34 5.67\n");
+    let st = f.stat().unwrap();
+    assert_eq!((st.st_mode, st.st_size), (S_IFREG | 0o444, 11));
+    assert_eq!(f.seek(-5, SEEK_END), Ok(6));
+    assert_eq!(read_all(&*f), b"5.67\n");
+    assert_eq!(f.seek(0, SEEK_SET), Ok(0));
+    let mut buf = [0u8; 5];
+    assert_eq!(f.read(&mut buf), Ok(5));
+    assert_eq!(&buf, b"12.34");
+    assert_eq!(f.write(b"x"), Err(EBADF));
+    assert_eq!(f.truncate(0), Err(EINVAL));
+    assert!(f.as_dir().is_none());
+    assert_eq!(read_all(&*open_in(&d, b"mnt/uptime", O_RDONLY).unwrap()), b"99.00 1.00\n");
+    // Writing, creating, changing: refused.
+    assert_eq!(open_in(&d, b"mnt/uptime", O_WRONLY).err(), Some(EACCES));
+    assert_eq!(open_in(&d, b"mnt/uptime", O_RDWR | O_TRUNC).err(), Some(EACCES));
+    assert_eq!(open_in(&d, b"mnt/uptime", O_RDONLY | O_DIRECTORY).err(), Some(ENOTDIR));
+    assert_eq!(open_in(&d, b"mnt/self", O_RDONLY | O_NOFOLLOW).err(), Some(ELOOP));
+    assert_eq!(open_in(&d, b"mnt/new", O_WRONLY | O_CREAT).err(), Some(EACCES));
+    assert_eq!(open_in(&d, b"mnt/uptime", O_RDONLY | O_CREAT | O_EXCL).err(), Some(EEXIST));
+    assert!(open_in(&d, b"mnt/uptime", O_RDONLY | O_CREAT).is_ok());
+    assert_eq!(open_in(&d, b"mnt", O_RDWR).err(), Some(EISDIR));
+    assert_eq!(open_in(&d, b"mnt/1", O_RDONLY | O_CREAT).err(), Some(EISDIR));
+    assert_eq!(mkdir(&d, b"mnt/x", 0o755), Err(EACCES));
+    assert_eq!(mkdir(&d, b"mnt/1", 0o755), Err(EEXIST));
+    assert_eq!(symlink(b"x", &d, b"mnt/x"), Err(EACCES));
+    assert_eq!(unlink(&d, b"mnt/uptime"), Err(EACCES));
+    assert_eq!(unlink(&d, b"mnt/1"), Err(EISDIR));
+    assert_eq!(unlink(&d, b"mnt/nope"), Err(ENOENT));
+    assert_eq!(rmdir(&d, b"mnt/1"), Err(EACCES));
+    assert_eq!(rmdir(&d, b"mnt/uptime"), Err(ENOTDIR));
+    assert_eq!(rmdir(&d, b"mnt/1/."), Err(EINVAL));
+    assert_eq!(chmod(&d, b"mnt/uptime", 0o777), Err(EACCES));
+    assert_eq!(truncate(&d, b"mnt/uptime", 0), Err(EACCES));
+    assert_eq!(truncate(&d, b"mnt/1", 0), Err(EISDIR));
+    assert_eq!(read_executable(&d, b"mnt/uptime"), Err(EACCES));
+    assert_eq!(read_executable(&d, b"mnt/1"), Err(EISDIR));
+    assert_eq!(rename(&d, b"mnt/uptime", &d, b"mnt/u"), Err(EACCES));
+    assert_eq!(rename(&d, b"mnt/uptime", &d, b"u"), Err(EXDEV));
+    assert_eq!(rename(&d, b"marker", &d, b"mnt/marker"), Err(EXDEV));
+    assert_eq!(rename(&d, b"mnt/nope", &d, b"u"), Err(ENOENT));
+    assert_eq!(link(&d, b"mnt/uptime", &d, b"u"), Err(EXDEV));
+    assert_eq!(link(&d, b"marker", &d, b"mnt/m"), Err(EXDEV));
+    assert_eq!(link(&d, b"mnt/1", &d, b"u"), Err(EPERM));
+    // The mount point itself, and mounting again.
+    assert_eq!(rmdir(&d, b"mnt"), Err(EBUSY));
+    assert_eq!(rename(&d, b"mnt", &d, b"moved"), Err(EBUSY));
+    mkdir(&d, b"empty", 0o755).unwrap();
+    assert_eq!(rename(&d, b"empty", &d, b"mnt"), Err(EBUSY));
+    assert_eq!(mkdir(&d, b"mnt", 0o755), Err(EEXIST));
+    let other = Arc::new(Fake { nodes: spin::Mutex::new(Default::default()) });
+    assert_eq!(mount_synthetic(b"/tmp/synth/mnt", other.clone()), Err(EBUSY));
+    assert_eq!(mount_synthetic(b"/", other.clone()), Err(EBUSY));
+    assert_eq!(mount_synthetic(b"tmp", other.clone()), Err(EINVAL));
+    assert_eq!(mount_synthetic(b"/tmp/synth/marker", other), Err(ENOTDIR));
+    // Paths that merely pass through the mount still change tmpfs.
+    open_in(&d, b"mnt/../made", O_CREAT | O_WRONLY).unwrap().write(b"ok").unwrap();
+    mkdir(&d, b"mnt/home/sub", 0o700).unwrap();
+    rename(&d, b"mnt/../made", &d, b"mnt/home/sub/made").unwrap();
+    link(&d, b"sub/made", &d, b"mnt/home/made2").unwrap();
+    assert_eq!(read_all(&*open_in(&d, b"made2", O_RDONLY).unwrap()), b"ok");
+    unlink(&d, b"mnt/home/sub/made").unwrap();
+    unlink(&d, b"mnt/../made2").unwrap();
+    rmdir(&d, b"mnt/1/up/../sub").unwrap();
+    assert_eq!(rmdir(&d, b"mnt/../sub"), Err(ENOENT));
+}
+
+#[test]
+fn synthetic_directories_list_and_serve_as_bases() {
+    let (d, _) = synth_setup();
+    let ino = |p: &[u8]| stat(&d, p, false).unwrap().st_ino;
+    for buf_len in [32, 48, 4096] {
+        let records = list(&d, b"mnt", buf_len);
+        assert_eq!(names(&records), [&b"."[..], b"..", b"1", b"2", b"ghost", b"home", b"self", b"uptime"]);
+        assert_eq!((records[0].ino, records[1].ino), (ino(b"mnt"), d.stat().st_ino));
+        for r in &records[2..] {
+            assert_eq!(r.ino, ino(&[&b"mnt/"[..], &r.name].concat()));
+        }
+        let offsets: Vec<u64> = records.iter().map(|r| r.next_off).collect();
+        assert_eq!(offsets, (1..=8).collect::<Vec<u64>>());
+        let types: Vec<u8> = records.iter().map(|r| r.d_type).collect();
+        assert_eq!(types, [DT_DIR, DT_DIR, DT_DIR, DT_DIR, DT_REG, DT_LNK, DT_LNK, DT_REG]);
+    }
+    let one = list(&d, b"mnt/self/", 4096);
+    assert_eq!(names(&one), [&b"."[..], b"..", b"cmdline", b"stat", b"up"]);
+    assert_eq!(one[1].ino, ino(b"mnt"));
+    let dir = open_in(&d, b"mnt", O_RDONLY | O_DIRECTORY).unwrap();
+    assert_eq!(dir.getdents64(&mut [0u8; 20]), Err(EINVAL));
+    assert_eq!(dir.read(&mut [0; 4]), Err(EISDIR));
+    assert_eq!(dir.stat().unwrap().st_mode, S_IFDIR | 0o555);
+    assert_eq!(dir.seek(3, SEEK_SET), Ok(3));
+    let mut buf = [0u8; 4096];
+    let n = dir.getdents64(&mut buf).unwrap();
+    assert_eq!(names(&dirent::decode(&buf[..n]))[0], b"2");
+    // fchdir/chdir into it: a base for relative lookups, with a path.
+    let cwd = open_in(&d, b"mnt/self", O_RDONLY | O_DIRECTORY).unwrap().as_dir().unwrap();
+    assert!(cwd.is_dir());
+    assert_eq!(cwd.path(), b"/tmp/synth/mnt/1");
+    assert_eq!(cwd.stat().st_ino, ino(b"mnt/1"));
+    assert_eq!(read_all(&*open_in(&cwd, b"stat", O_RDONLY).unwrap()), b"1 (init) S 0");
+    assert_eq!(stat(&cwd, b"cmdline", true).unwrap().st_mode, S_IFREG | 0o444);
+    assert_eq!(lookup(&cwd, b"..", true).unwrap().path(), b"/tmp/synth/mnt");
+    assert_eq!(lookup(&cwd, b"../..", true).unwrap().path(), b"/tmp/synth");
+    assert_eq!(lookup(&cwd, b"/tmp", true).unwrap().path(), b"/tmp");
+    assert_eq!(lookup(&cwd, b".", true).unwrap().path(), b"/tmp/synth/mnt/1");
+    assert_eq!(names(&list(&cwd, b".", 4096)).len(), 5);
+    assert_eq!(read_all(&*open_in(&cwd, b"../../marker", O_RDONLY).unwrap()), b"tmpfs");
+    assert_eq!(mkdir(&cwd, b"x", 0o755), Err(EACCES));
+    assert_eq!(stat(&cwd, b"stat/x", true), Err(ENOTDIR));
+    let root_of_mount = lookup(&d, b"mnt", true).unwrap();
+    assert_eq!(root_of_mount.path(), b"/tmp/synth/mnt");
+    assert_eq!(lookup(&root_of_mount, b"..", true).unwrap().path(), b"/tmp/synth");
+    let file = lookup(&cwd, b"stat", true).unwrap();
+    assert_eq!(stat(&file, b"x", true), Err(ENOTDIR));
+}
+
+#[test]
+fn vanished_synthetic_nodes() {
+    let (d, fake) = synth_setup();
+    assert_eq!(stat(&d, b"mnt/ghost", true).unwrap().st_mode, S_IFREG | 0o444);
+    assert_eq!(open_in(&d, b"mnt/ghost", O_RDONLY).err(), Some(ENOENT));
+    fake.set(b"3", SynthKind::Dir, None);
+    fake.set(b"3/stat", SynthKind::File, Some(b"3 (sleep) S 1"));
+    let three = lookup(&d, b"mnt/3", true).unwrap();
+    let listing = open_in(&three, b".", O_RDONLY).unwrap();
+    let stat_file = open_in(&three, b"stat", O_RDONLY).unwrap();
+    fake.remove(b"3");
+    assert_eq!(stat(&d, b"mnt/3", true), Err(ENOENT));
+    assert_eq!(open_in(&three, b"stat", O_RDONLY).err(), Some(ENOENT));
+    assert_eq!(listing.getdents64(&mut [0u8; 4096]), Ok(0));
+    assert_eq!(read_all(&*stat_file), b"3 (sleep) S 1");
+    assert_eq!(three.path(), b"/tmp/synth/mnt/3");
+    assert_eq!(lookup(&three, b"..", true).unwrap().path(), b"/tmp/synth/mnt");
+}

@@ -1,0 +1,89 @@
+//! A process's file descriptor table: small integers naming open file
+//! descriptions, each with its close-on-exec flag.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use abi::errno::{EBADF, EMFILE};
+use fs::{File, KResult};
+
+/// Most descriptors a process may have open (`RLIMIT_NOFILE`).
+pub const MAX_FDS: usize = 1024;
+
+/// One descriptor.
+#[derive(Clone)]
+pub struct Fd {
+    /// The open file description (shared with `dup`s and forks).
+    pub file: Arc<dyn File>,
+    /// `FD_CLOEXEC`.
+    pub cloexec: bool,
+}
+
+/// The table.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Fd>>,
+}
+
+impl FdTable {
+    /// The descriptor `fd`, or `EBADF`.
+    pub fn get(&self, fd: i32) -> KResult<&Fd> {
+        usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(Option::as_ref).ok_or(EBADF)
+    }
+
+    /// The file of descriptor `fd`.
+    pub fn file(&self, fd: i32) -> KResult<Arc<dyn File>> {
+        Ok(Arc::clone(&self.get(fd)?.file))
+    }
+
+    /// Sets the close-on-exec flag of `fd`.
+    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> KResult<()> {
+        let slot = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).and_then(Option::as_mut);
+        slot.ok_or(EBADF)?.cloexec = cloexec;
+        Ok(())
+    }
+
+    /// Installs `fd` in the lowest free slot at or above `min`.
+    pub fn insert_from(&mut self, min: usize, fd: Fd) -> KResult<i32> {
+        let free = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(EMFILE)?;
+        self.put(free, fd);
+        Ok(free as i32)
+    }
+
+    /// Installs `fd` in the lowest free slot.
+    pub fn insert(&mut self, fd: Fd) -> KResult<i32> {
+        self.insert_from(0, fd)
+    }
+
+    /// Installs `fd` at `number`, returning what was there (to be closed
+    /// by the caller, outside any lock).
+    pub fn replace(&mut self, number: i32, fd: Fd) -> KResult<Option<Fd>> {
+        let index = usize::try_from(number).ok().filter(|&i| i < MAX_FDS).ok_or(EBADF)?;
+        let old = self.slots.get_mut(index).and_then(Option::take);
+        self.put(index, fd);
+        Ok(old)
+    }
+
+    fn put(&mut self, index: usize, fd: Fd) {
+        if self.slots.len() <= index {
+            self.slots.resize(index + 1, None);
+        }
+        self.slots[index] = Some(fd);
+    }
+
+    /// Removes `fd` (the caller drops it outside any lock).
+    pub fn remove(&mut self, fd: i32) -> KResult<Fd> {
+        let slot = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).and_then(Option::take);
+        slot.ok_or(EBADF)
+    }
+
+    /// Removes the close-on-exec descriptors (at `execve`).
+    pub fn take_cloexec(&mut self) -> Vec<Fd> {
+        self.slots.iter_mut().filter(|s| s.as_ref().is_some_and(|fd| fd.cloexec)).filter_map(Option::take).collect()
+    }
+
+    /// Removes every descriptor (at exit).
+    pub fn take_all(&mut self) -> Vec<Fd> {
+        self.slots.drain(..).flatten().collect()
+    }
+}

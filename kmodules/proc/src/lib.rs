@@ -1,0 +1,65 @@
+//! Processes on the Linux x86_64 ABI: one goroutine per user thread
+//! (Biscuit's shape), ELF loading with the System V initial stack,
+//! `fork`/`execve`/`exit`/`wait4`, signals, and the system call table
+//! that ties the file system, pipes, the TTY and memory together.
+//!
+//! See docs/userspace.md for the supported calls.
+#![cfg_attr(target_os = "none", no_std)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod elf;
+mod exec;
+mod exit;
+mod fdtable;
+mod process;
+mod procfs;
+mod random;
+mod signal;
+mod stack;
+mod syscall;
+mod thread;
+mod uaccess;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use abi::flags::open::O_RDWR;
+use fs::KResult;
+
+use fdtable::{Fd, FdTable};
+use process::Process;
+
+pub use process::INIT_PID;
+
+/// Mounts `/proc` (process and system information, read by `ps` & co.).
+pub fn mount_proc() -> KResult<()> {
+    fs::mount_synthetic(b"/proc", Arc::new(procfs::ProcFs))
+}
+
+/// Starts init (pid 1): `path` with `argv` and a default environment,
+/// with the console as descriptors 0, 1 and 2 and as its terminal. The
+/// machine powers off when init ends.
+pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
+    tty::set_signal_hook(signal_group);
+    let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;
+    let mut files = FdTable::default();
+    for _ in 0..3 {
+        files.insert(Fd { file: Arc::clone(&console), cloexec: false })?;
+    }
+    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    let envp = [b"HOME=/".to_vec(), b"TERM=vt100".to_vec(), b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec()];
+    let image = exec::load(&fs::root(), path, argv.clone(), &envp)?;
+    let init = Process::new(None, image.vm, files, fs::root(), 0);
+    *init.cmdline.lock() = argv.join(&0u8);
+    tty::set_foreground(init.pgid());
+    thread::spawn(init, image.regs)
+}
+
+/// The TTY's hook: a signal for the foreground process group.
+fn signal_group(pgrp: i32, sig: u32) {
+    for process in syscall::group(pgrp) {
+        signal::send(&process, sig);
+    }
+}

@@ -1,0 +1,253 @@
+//! Processes: identity, family, resources, and the exit/wait life cycle.
+//!
+//! Each process has one user thread, run by one goroutine (`thread.rs`);
+//! the process object holds what threads would share: memory, files,
+//! working directory, signal actions. A process that exits becomes a
+//! zombie holding only its wait status until its parent reaps it with
+//! `wait4`; its children go to init (pid 1).
+
+use alloc::collections::BTreeMap;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+use fs::NodeRef;
+use runtime::sched::Interrupter;
+use runtime::sync::{Mutex, WaitQueue};
+use vm::Vm;
+
+use crate::fdtable::FdTable;
+use crate::signal::{SigSet, Signals};
+
+/// Process id of init.
+pub const INIT_PID: i32 = 1;
+
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    /// Running (or runnable, or blocked).
+    Alive,
+    /// Told to exit with this wait status; its thread is on its way out.
+    Exiting(i32),
+    /// Exited with this wait status, waiting to be reaped.
+    Zombie(i32),
+}
+
+/// A process.
+pub struct Process {
+    /// Process id (also its thread's id).
+    pub pid: i32,
+    /// Process group.
+    pub pgid: AtomicI32,
+    /// Session.
+    pub sid: AtomicI32,
+    /// The parent (init after the parent died).
+    parent: spin::Mutex<Weak<Process>>,
+    /// Children not yet reaped.
+    children: spin::Mutex<Vec<Arc<Process>>>,
+    /// Memory; `None` once the process has exited.
+    pub vm: Mutex<Option<Vm>>,
+    /// Open files.
+    pub files: spin::Mutex<FdTable>,
+    /// Working directory.
+    pub cwd: spin::Mutex<NodeRef>,
+    /// File creation mask.
+    pub umask: AtomicU32,
+    /// Signal actions, pending signals and mask.
+    pub signals: Signals,
+    /// Life-cycle state.
+    life: spin::Mutex<Life>,
+    /// The parent waits here for children to change state.
+    pub child_events: WaitQueue,
+    /// Interrupts the thread's blocking waits (set when it starts).
+    interrupter: spin::Once<Interrupter>,
+    /// The command line, NUL-separated (for `ps`).
+    pub cmdline: spin::Mutex<Vec<u8>>,
+    /// `set_tid_address`: cleared (and woken) at exit.
+    pub clear_child_tid: spin::Mutex<u64>,
+}
+
+static TABLE: spin::Mutex<BTreeMap<i32, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
+static NEXT_PID: AtomicI32 = AtomicI32::new(INIT_PID);
+
+/// Largest pid before wrap-around (Linux's default `pid_max`).
+const PID_MAX: i32 = 32768;
+
+fn allocate_pid(table: &BTreeMap<i32, Weak<Process>>) -> i32 {
+    loop {
+        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        if pid >= PID_MAX {
+            NEXT_PID.store(2, Ordering::Relaxed);
+            continue;
+        }
+        if !table.contains_key(&pid) {
+            return pid;
+        }
+    }
+}
+
+impl Process {
+    /// A new process with the given resources, registered in the table;
+    /// `parent` is `None` for init.
+    pub fn new(parent: Option<&Arc<Process>>, vm: Vm, files: FdTable, cwd: NodeRef, mask: SigSet) -> Arc<Process> {
+        let mut table = TABLE.lock();
+        let pid = allocate_pid(&table);
+        let (pgid, sid) = parent.map_or((pid, pid), |p| (p.pgid(), p.sid.load(Ordering::Relaxed)));
+        let signals = parent.map_or_else(|| Signals::new(mask), |p| p.signals.fork(mask));
+        let process = Arc::new(Process {
+            pid,
+            pgid: AtomicI32::new(pgid),
+            sid: AtomicI32::new(sid),
+            parent: spin::Mutex::new(parent.map_or_else(Weak::new, Arc::downgrade)),
+            children: spin::Mutex::new(Vec::new()),
+            vm: Mutex::new(Some(vm)),
+            files: spin::Mutex::new(files),
+            cwd: spin::Mutex::new(cwd),
+            umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
+            signals,
+            life: spin::Mutex::new(Life::Alive),
+            child_events: WaitQueue::new(),
+            interrupter: spin::Once::new(),
+            cmdline: spin::Mutex::new(parent.map_or_else(Vec::new, |p| p.cmdline.lock().clone())),
+            clear_child_tid: spin::Mutex::new(0),
+        });
+        table.insert(pid, Arc::downgrade(&process));
+        drop(table);
+        if let Some(parent) = parent {
+            parent.children.lock().push(Arc::clone(&process));
+        }
+        process
+    }
+
+    /// The process group id.
+    pub fn pgid(&self) -> i32 {
+        self.pgid.load(Ordering::Relaxed)
+    }
+
+    /// The parent's pid (0 for init).
+    pub fn ppid(&self) -> i32 {
+        self.parent.lock().upgrade().map_or(0, |p| p.pid)
+    }
+
+    /// The parent, if alive.
+    pub fn parent(&self) -> Option<Arc<Process>> {
+        self.parent.lock().upgrade()
+    }
+
+    /// Life-cycle state.
+    pub fn life(&self) -> Life {
+        *self.life.lock()
+    }
+
+    /// Records the calling goroutine as this process's thread.
+    pub fn set_interrupter(&self, interrupter: Interrupter) {
+        self.interrupter.call_once(|| interrupter);
+    }
+
+    /// Cuts the thread's current blocking wait short (a signal came).
+    pub fn interrupt(&self) {
+        if let Some(interrupter) = self.interrupter.get() {
+            interrupter.interrupt();
+        }
+    }
+
+    /// Asks the process to exit with `status` (a wait status); the first
+    /// request wins. Returns whether this call decided it.
+    pub fn request_exit(&self, status: i32) -> bool {
+        let mut life = self.life.lock();
+        if *life != Life::Alive {
+            return false;
+        }
+        *life = Life::Exiting(status);
+        drop(life);
+        self.interrupt();
+        true
+    }
+
+    /// Whether an exit was requested.
+    pub fn exiting(&self) -> bool {
+        self.life() != Life::Alive
+    }
+
+    /// Becomes a zombie (called by the thread after freeing everything):
+    /// children go to init, the parent gets SIGCHLD and a wake-up.
+    pub fn become_zombie(self: &Arc<Self>) {
+        let status = match self.life() {
+            Life::Exiting(status) => status,
+            other => panic!("process {} became a zombie from {other:?}", self.pid),
+        };
+        let orphans = core::mem::take(&mut *self.children.lock());
+        if !orphans.is_empty() {
+            let init = lookup(INIT_PID).filter(|init| init.pid != self.pid);
+            if let Some(init) = init {
+                for orphan in &orphans {
+                    *orphan.parent.lock() = Arc::downgrade(&init);
+                }
+                init.children.lock().extend(orphans);
+                init.child_events.wake_all();
+            }
+        }
+        *self.life.lock() = Life::Zombie(status);
+        if let Some(parent) = self.parent() {
+            crate::signal::send(&parent, abi::flags::signal::SIGCHLD);
+            parent.child_events.wake_all();
+        }
+    }
+
+    /// Finds a reapable child matching `target` (wait4's pid argument):
+    /// `Ok(Some((pid, status)))` reaped, `Ok(None)` matching children are
+    /// all alive, `Err(())` no child matches at all (ECHILD).
+    pub fn reap(&self, target: i32) -> Result<Option<(i32, i32)>, ()> {
+        let mut children = self.children.lock();
+        let matches = |child: &Arc<Process>| match target {
+            -1 => true,
+            0 => child.pgid() == self.pgid(),
+            t if t > 0 => child.pid == t,
+            t => child.pgid() == -t,
+        };
+        if !children.iter().any(matches) {
+            return Err(());
+        }
+        let Some(index) = children.iter().position(|c| matches(c) && matches!(c.life(), Life::Zombie(_))) else {
+            return Ok(None);
+        };
+        let child = children.swap_remove(index);
+        drop(children);
+        TABLE.lock().remove(&child.pid);
+        let Life::Zombie(status) = child.life() else { unreachable!("checked above") };
+        Ok(Some((child.pid, status)))
+    }
+}
+
+/// The process each user-thread goroutine runs, by goroutine id.
+static BY_GOROUTINE: spin::Mutex<BTreeMap<u64, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
+
+/// Records that the calling goroutine runs `process` (until [`leave`]).
+pub fn enter(process: &Arc<Process>) {
+    if let Some(id) = runtime::sched::current_id() {
+        BY_GOROUTINE.lock().insert(id.0, Arc::downgrade(process));
+    }
+}
+
+/// The calling goroutine no longer runs a process.
+pub fn leave() {
+    if let Some(id) = runtime::sched::current_id() {
+        BY_GOROUTINE.lock().remove(&id.0);
+    }
+}
+
+/// The process the calling goroutine runs, if it is a user thread.
+pub fn current() -> Option<Arc<Process>> {
+    let id = runtime::sched::current_id()?;
+    BY_GOROUTINE.lock().get(&id.0).and_then(Weak::upgrade)
+}
+
+/// The live (or zombie) process with id `pid`.
+pub fn lookup(pid: i32) -> Option<Arc<Process>> {
+    TABLE.lock().get(&pid).and_then(Weak::upgrade)
+}
+
+/// Every process, in pid order (for `kill(-1)`, process groups and `ps`).
+pub fn all() -> Vec<Arc<Process>> {
+    TABLE.lock().values().filter_map(Weak::upgrade).collect()
+}

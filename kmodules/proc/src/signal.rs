@@ -1,0 +1,460 @@
+//! Signals: actions, pending and blocked sets, default actions, and
+//! delivery to user handlers with Linux's `rt_sigframe` on the user
+//! stack (so `rt_sigreturn` and `SA_SIGINFO` handlers work as on Linux).
+//!
+//! A signal sent to a process sets its pending bit and, unless blocked,
+//! interrupts the thread's blocking wait (the system call then returns
+//! `EINTR`, and is restarted if no handler ran or the handler has
+//! `SA_RESTART`). Pending signals are acted on whenever the thread is
+//! about to return to user mode. Job-control stops are not implemented:
+//! the stop signals' default action is to ignore them.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi::flags::signal::*;
+use fs::KResult;
+use shim::user::{FpuState, UserRegs};
+
+use crate::process::Process;
+use crate::uaccess;
+
+/// A set of signals: bit `n - 1` is signal `n`.
+pub type SigSet = u64;
+/// Highest signal number.
+pub const NSIG: u32 = 64;
+
+/// `SIG_DFL`.
+pub const SIG_DFL: u64 = 0;
+/// `SIG_IGN`.
+pub const SIG_IGN: u64 = 1;
+/// `SA_RESTART`: interrupted system calls restart.
+pub const SA_RESTART: u64 = 0x1000_0000;
+/// `SA_NODEFER`: the signal is not blocked in its own handler.
+pub const SA_NODEFER: u64 = 0x4000_0000;
+/// `SA_RESETHAND`: the action resets to default on delivery.
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+/// The bit of signal `sig`.
+pub fn bit(sig: u32) -> SigSet {
+    1 << (sig - 1)
+}
+
+/// Signals that cannot be blocked, caught or ignored.
+const UNCATCHABLE: SigSet = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+/// The kernel's `struct sigaction` (x86_64 `rt_sigaction` layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Action {
+    /// Handler address, or `SIG_DFL`/`SIG_IGN`.
+    pub handler: u64,
+    /// `SA_*` flags.
+    pub flags: u64,
+    /// Return trampoline (`SA_RESTORER`).
+    pub restorer: u64,
+    /// Signals blocked while the handler runs.
+    pub mask: SigSet,
+}
+
+impl Action {
+    /// From the 32 bytes user space passes.
+    pub fn from_words(words: [u64; 4]) -> Action {
+        Action { handler: words[0], flags: words[1], restorer: words[2], mask: words[3] }
+    }
+
+    /// The 32 bytes user space reads.
+    pub fn to_words(self) -> [u64; 4] {
+        [self.handler, self.flags, self.restorer, self.mask]
+    }
+}
+
+/// What a signal does by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Default {
+    Terminate,
+    Core,
+    Ignore,
+}
+
+fn default_action(sig: u32) -> Default {
+    match sig {
+        SIGCHLD | SIGCONT | SIGWINCH | SIGURG | SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default::Ignore,
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => Default::Core,
+        _ => Default::Terminate,
+    }
+}
+
+const SIGTRAP: u32 = 5;
+const SIGURG: u32 = 23;
+const SIGXCPU: u32 = 24;
+const SIGXFSZ: u32 = 25;
+const SIGSYS: u32 = 31;
+
+/// A process's signal state.
+pub struct Signals {
+    actions: spin::Mutex<[Action; NSIG as usize]>,
+    pending: AtomicU64,
+    mask: AtomicU64,
+    /// The process that sent each pending signal (0: the kernel), for
+    /// `siginfo.si_pid`.
+    senders: [core::sync::atomic::AtomicI32; NSIG as usize],
+    /// Signals `rt_sigtimedwait` is waiting for (blocked ones included).
+    awaited: AtomicU64,
+    /// The mask `rt_sigsuspend` replaced, restored once a signal has been
+    /// dealt with (through the handler frame if one runs).
+    suspended_mask: spin::Mutex<Option<SigSet>>,
+    /// FPU states saved by handler frames, innermost last (the general
+    /// registers are in the user-stack frame; see `deliver`).
+    saved_fpu: spin::Mutex<Vec<FpuState>>,
+}
+
+/// Deepest handler nesting (saved FPU states) before the process is
+/// killed: a runaway recursion of signals.
+const MAX_NESTING: usize = 64;
+
+impl Signals {
+    /// Fresh state: all default, nothing pending, `mask` blocked.
+    pub fn new(mask: SigSet) -> Signals {
+        Signals {
+            actions: spin::Mutex::new([Action::default(); NSIG as usize]),
+            pending: AtomicU64::new(0),
+            mask: AtomicU64::new(mask & !UNCATCHABLE),
+            suspended_mask: spin::Mutex::new(None),
+            awaited: AtomicU64::new(0),
+            senders: [const { core::sync::atomic::AtomicI32::new(0) }; NSIG as usize],
+            saved_fpu: spin::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A child's state: the same actions and `mask`, nothing pending.
+    pub fn fork(&self, mask: SigSet) -> Signals {
+        let child = Signals::new(mask);
+        *child.actions.lock() = *self.actions.lock();
+        child
+    }
+
+    /// The blocked set.
+    pub fn mask(&self) -> SigSet {
+        self.mask.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the blocked set (SIGKILL and SIGSTOP stay unblocked).
+    pub fn set_mask(&self, mask: SigSet) {
+        self.mask.store(mask & !UNCATCHABLE, Ordering::Relaxed);
+    }
+
+    /// `rt_sigsuspend`: blocks `mask` until the next signal is dealt with.
+    pub fn suspend_with(&self, mask: SigSet) {
+        *self.suspended_mask.lock() = Some(self.mask());
+        self.set_mask(mask);
+    }
+
+    /// The mask a handler frame saves: the one before `rt_sigsuspend`, if
+    /// the call is in progress (taking it), else the current one.
+    fn mask_to_save(&self) -> SigSet {
+        self.suspended_mask.lock().take().unwrap_or_else(|| self.mask())
+    }
+
+    /// Pending signals.
+    pub fn pending(&self) -> SigSet {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Whether a pending signal is not blocked.
+    pub fn deliverable(&self) -> bool {
+        self.pending() & !self.mask() != 0
+    }
+
+    /// The action of `sig`.
+    pub fn action(&self, sig: u32) -> Action {
+        self.actions.lock()[sig as usize - 1]
+    }
+
+    /// Sets the action of `sig`; a pending signal that is now ignored is
+    /// discarded.
+    pub fn set_action(&self, sig: u32, action: Action) {
+        self.actions.lock()[sig as usize - 1] = action;
+        if self.ignored(sig) {
+            self.pending.fetch_and(!bit(sig), Ordering::Relaxed);
+        }
+    }
+
+    fn ignored(&self, sig: u32) -> bool {
+        match self.action(sig).handler {
+            SIG_IGN => sig != SIGKILL && sig != SIGSTOP,
+            SIG_DFL => default_action(sig) == Default::Ignore,
+            _ => false,
+        }
+    }
+
+    /// At `execve`: handled signals reset to default (ignored stay).
+    pub fn reset_handlers(&self) {
+        for action in self.actions.lock().iter_mut() {
+            if action.handler != SIG_IGN {
+                *action = Action::default();
+            }
+        }
+        self.saved_fpu.lock().clear();
+    }
+}
+
+/// Sends `sig` to `process`: marks it pending and interrupts a blocking
+/// wait unless it is blocked; an ignored signal is dropped. As on Linux,
+/// init gets only the signals it has handlers for.
+pub fn send(process: &Process, sig: u32) {
+    send_from(process, sig, 0);
+}
+
+/// [`send`] by process `sender` (`kill`), recorded for `si_pid`.
+pub fn send_from(process: &Process, sig: u32, sender: i32) {
+    let signals = &process.signals;
+    // A blocked signal is kept: its action may change before it is
+    // unblocked, or `rt_sigtimedwait` may take it.
+    let blocked = signals.mask() & bit(sig) != 0;
+    if !blocked && (signals.ignored(sig) || unkillable_init(process, sig)) {
+        return;
+    }
+    signals.senders[sig as usize - 1].store(sender, Ordering::Relaxed);
+    post(process, sig);
+}
+
+/// Whether `sig` would take its default action on init, which (as on
+/// Linux) is not done: init gets only the signals it handles.
+/// A fault init causes itself (SIGSEGV and the like) still ends it.
+fn unkillable_init(process: &Process, sig: u32) -> bool {
+    let fault = matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP);
+    process.pid == crate::INIT_PID && process.signals.action(sig).handler == SIG_DFL && !fault
+}
+
+/// Marks `sig` pending and interrupts a blocking wait unless it is blocked.
+fn post(process: &Process, sig: u32) {
+    let signals = &process.signals;
+    signals.pending.fetch_or(bit(sig), Ordering::Relaxed);
+    if bit(sig) & (!signals.mask() | signals.awaited.load(Ordering::Relaxed)) != 0 {
+        process.interrupt();
+    }
+}
+
+/// `rt_sigtimedwait`: takes a pending signal of `set`, waiting until
+/// `deadline_ns` for one; `EAGAIN` at the deadline, `EINTR` if another
+/// (unblocked) signal arrives first.
+pub fn wait_for(process: &Process, set: SigSet, deadline_ns: u64) -> KResult<u32> {
+    let signals = &process.signals;
+    let set = set & !UNCATCHABLE;
+    signals.awaited.store(set, Ordering::Relaxed);
+    let result = loop {
+        let ready = signals.pending() & set;
+        if ready != 0 {
+            let sig = ready.trailing_zeros() + 1;
+            signals.pending.fetch_and(!bit(sig), Ordering::Relaxed);
+            break Ok(sig);
+        }
+        if signals.deliverable() || process.exiting() {
+            break Err(abi::errno::EINTR);
+        }
+        if shim::time::now_ns() >= deadline_ns {
+            break Err(abi::errno::EAGAIN);
+        }
+        if runtime::sched::sleep_until_interruptible(deadline_ns).is_err() {
+            runtime::sched::clear_interrupt();
+        }
+    };
+    signals.awaited.store(0, Ordering::Relaxed);
+    result
+}
+
+/// Sends a signal the process caused itself (a fault): if it is blocked or
+/// ignored, it gets the default action anyway, as on Linux.
+pub fn force(process: &Process, sig: u32) {
+    let signals = &process.signals;
+    if signals.action(sig).handler == SIG_IGN || signals.mask() & bit(sig) != 0 {
+        signals.set_action(sig, Action::default());
+        signals.mask.fetch_and(!bit(sig), Ordering::Relaxed);
+    }
+    post(process, sig);
+}
+
+/// The wait status of a death by `sig`.
+fn killed_status(sig: u32) -> i32 {
+    sig as i32 | if default_action(sig) == Default::Core { 0x80 } else { 0 }
+}
+
+/// Acts on pending, unblocked signals before a return to user mode.
+/// `interrupted_syscall` is the number of a system call that just
+/// returned `EINTR`: it is restarted unless a handler without
+/// `SA_RESTART` runs. Returns false if the process must exit.
+pub fn deliver(process: &Process, regs: &mut UserRegs, interrupted_syscall: Option<u64>) -> bool {
+    let signals = &process.signals;
+    let mut restart = interrupted_syscall;
+    loop {
+        let ready = signals.pending() & !signals.mask();
+        if ready == 0 {
+            break;
+        }
+        let sig = ready.trailing_zeros() + 1;
+        signals.pending.fetch_and(!bit(sig), Ordering::Relaxed);
+        let action = signals.action(sig);
+        match action.handler {
+            SIG_IGN if sig != SIGKILL => continue,
+            SIG_DFL if unkillable_init(process, sig) => continue,
+            SIG_DFL => match default_action(sig) {
+                Default::Ignore => continue,
+                Default::Terminate | Default::Core => {
+                    process.request_exit(killed_status(sig));
+                    return false;
+                }
+            },
+            _ => {}
+        }
+        if restart.is_some_and(|nr| action.flags & SA_RESTART == 0 || never_restarted_after_handler(nr)) {
+            regs.rax = abi::errno::EINTR.to_return();
+            restart = None;
+        }
+        if let Some(nr) = restart.take() {
+            regs.rip -= 2;
+            regs.rax = nr;
+        }
+        if push_frame(process, regs, sig, action).is_err() {
+            process.request_exit(killed_status(SIGSEGV));
+            return false;
+        }
+        if action.flags & SA_RESETHAND != 0 {
+            signals.set_action(sig, Action::default());
+        }
+        let mut mask = signals.mask() | action.mask;
+        if action.flags & SA_NODEFER == 0 {
+            mask |= bit(sig);
+        }
+        signals.set_mask(mask);
+        // One handler frame per return; further signals nest on the next.
+        return true;
+    }
+    if let Some(nr) = restart {
+        regs.rip -= 2;
+        regs.rax = nr;
+    }
+    if let Some(mask) = signals.suspended_mask.lock().take() {
+        signals.set_mask(mask);
+    }
+    true
+}
+
+/// Calls Linux restarts only when no handler ran (`ERESTARTNOHAND` and
+/// `ERESTART_RESTARTBLOCK`): waits for signals, sleeps, polls.
+fn never_restarted_after_handler(nr: u64) -> bool {
+    use abi::nr::*;
+    matches!(nr, RT_SIGSUSPEND | PAUSE | NANOSLEEP | CLOCK_NANOSLEEP | POLL | PPOLL | SELECT | PSELECT6)
+}
+
+/// Bytes of `struct ucontext` before `uc_mcontext`.
+const UC_MCONTEXT: u64 = 40;
+/// Bytes of `struct sigcontext`.
+const SIGCONTEXT_LEN: u64 = 256;
+/// Offset of `uc_sigmask` in `struct ucontext`.
+const UC_SIGMASK: u64 = UC_MCONTEXT + SIGCONTEXT_LEN;
+/// Bytes of `struct ucontext` (up to and including `uc_sigmask`).
+const UCONTEXT_LEN: u64 = UC_SIGMASK + 8;
+/// Bytes of `siginfo_t`.
+const SIGINFO_LEN: u64 = 128;
+/// The x86_64 red zone below the stack pointer that a frame must skip.
+const RED_ZONE: u64 = 128;
+
+/// The general registers in `struct sigcontext` order (r8 … rip, eflags).
+fn sigcontext_words(regs: &UserRegs) -> [u64; 18] {
+    [
+        regs.r8,
+        regs.r9,
+        regs.r10,
+        regs.r11,
+        regs.r12,
+        regs.r13,
+        regs.r14,
+        regs.r15,
+        regs.rdi,
+        regs.rsi,
+        regs.rbp,
+        regs.rbx,
+        regs.rdx,
+        regs.rax,
+        regs.rcx,
+        regs.rsp,
+        regs.rip,
+        regs.rflags,
+    ]
+}
+
+/// Builds Linux's `rt_sigframe` below the user stack and points the
+/// registers at the handler.
+fn push_frame(process: &Process, regs: &mut UserRegs, sig: u32, action: Action) -> KResult<()> {
+    let mut saved = process.signals.saved_fpu.lock();
+    if saved.len() >= MAX_NESTING {
+        return Err(abi::errno::EFAULT);
+    }
+    let size = 8 + UCONTEXT_LEN + SIGINFO_LEN;
+    // The handler starts as if called: (rsp + 8) is 16-byte aligned.
+    let frame = ((regs.rsp - RED_ZONE - size) & !15) - 8;
+    let ucontext = frame + 8;
+    let siginfo = ucontext + UCONTEXT_LEN;
+    let mut bytes = Vec::with_capacity(size as usize);
+    bytes.extend_from_slice(&action.restorer.to_le_bytes());
+    bytes.extend_from_slice(&[0u8; UC_MCONTEXT as usize]); // flags, link, stack
+    for word in sigcontext_words(regs) {
+        bytes.extend_from_slice(&word.to_le_bytes());
+    }
+    // cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate (kept by the
+    // kernel), reserved: zero.
+    bytes.resize((8 + UC_SIGMASK) as usize, 0);
+    bytes.extend_from_slice(&process.signals.mask_to_save().to_le_bytes());
+    let mut info = [0u8; SIGINFO_LEN as usize];
+    info[0..4].copy_from_slice(&sig.to_le_bytes());
+    // si_code SI_USER (0); si_pid at 16, si_uid (root) at 20.
+    let sender = process.signals.senders[sig as usize - 1].load(Ordering::Relaxed);
+    info[16..20].copy_from_slice(&sender.to_le_bytes());
+    bytes.extend_from_slice(&info);
+    uaccess::write(process, frame, &bytes)?;
+    saved.push(regs.fpu.clone());
+    regs.rsp = frame;
+    regs.rip = action.handler;
+    regs.rdi = sig as u64;
+    regs.rsi = siginfo;
+    regs.rdx = ucontext;
+    regs.rax = 0;
+    Ok(())
+}
+
+/// `rt_sigreturn`: restores the registers and mask the frame at the user
+/// stack holds (the handler's `ret` popped the return address).
+pub fn sigreturn(process: &Process, regs: &mut UserRegs) -> KResult<()> {
+    let ucontext = regs.rsp;
+    let mut words = [0u64; 18];
+    for (i, word) in words.iter_mut().enumerate() {
+        *word = uaccess::read_value(process, ucontext + UC_MCONTEXT + 8 * i as u64)?;
+    }
+    let mask: u64 = uaccess::read_value(process, ucontext + UC_SIGMASK)?;
+    let [r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, rflags] = words;
+    let fpu = process.signals.saved_fpu.lock().pop().unwrap_or_default();
+    *regs = UserRegs {
+        r8,
+        r9,
+        r10,
+        r11,
+        r12,
+        r13,
+        r14,
+        r15,
+        rdi,
+        rsi,
+        rbp,
+        rbx,
+        rdx,
+        rax,
+        rcx,
+        rsp,
+        rip,
+        rflags,
+        fs_base: regs.fs_base,
+        fpu,
+    };
+    process.signals.set_mask(mask);
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! The initial user stack of a new program, as the System V x86_64 ABI
+//! and Linux lay it out (from the stack pointer up):
+//!
+//! ```text
+//! argc | argv[0..argc] | NULL | envp[..] | NULL | auxv pairs | AT_NULL pair
+//! ... padding ... | AT_RANDOM's 16 bytes | argument and environment strings
+//! | the executable's path (AT_EXECFN) | top
+//! ```
+//!
+//! The stack pointer is 16-byte aligned. Plain logic: it builds the bytes
+//! for a given top address, and the loader copies them in.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use abi::flags::auxv::{AT_EXECFN, AT_NULL, AT_RANDOM};
+
+/// What goes on the stack.
+pub struct StackSpec<'a> {
+    /// Argument strings (without NULs).
+    pub argv: &'a [Vec<u8>],
+    /// Environment strings (`NAME=value`, without NULs).
+    pub envp: &'a [Vec<u8>],
+    /// Auxiliary vector entries besides `AT_RANDOM`, `AT_EXECFN` and
+    /// `AT_NULL`, which are added here.
+    pub auxv: &'a [(u64, u64)],
+    /// The 16 random bytes `AT_RANDOM` points at.
+    pub random: [u8; 16],
+    /// The executable's path (`AT_EXECFN`).
+    pub execfn: &'a [u8],
+}
+
+/// A built stack: `bytes` go at `sp`, up to the top it was built for.
+pub struct InitialStack {
+    /// The initial stack pointer (where `argc` is).
+    pub sp: u64,
+    /// The memory from `sp` to the top.
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the initial stack ending at `top` (exclusive).
+pub fn build(spec: &StackSpec<'_>, top: u64) -> InitialStack {
+    // The string area, built downward from the top.
+    let mut strings: Vec<u8> = Vec::new();
+    let place = |s: &[u8], strings: &mut Vec<u8>| -> u64 {
+        let mut piece = s.to_vec();
+        piece.push(0);
+        piece.extend_from_slice(strings);
+        *strings = piece;
+        top - strings.len() as u64
+    };
+    let execfn = place(spec.execfn, &mut strings);
+    let env_ptrs: Vec<u64> = spec.envp.iter().rev().map(|e| place(e, &mut strings)).collect();
+    let arg_ptrs: Vec<u64> = spec.argv.iter().rev().map(|a| place(a, &mut strings)).collect();
+    let random = place(&spec.random[..15], &mut strings); // 15 + NUL below; fixed up next
+    // `place` appended a NUL; overwrite it with the 16th random byte.
+    strings[15] = spec.random[15];
+
+    let mut words: Vec<u64> = vec![spec.argv.len() as u64];
+    words.extend(arg_ptrs.iter().rev());
+    words.push(0);
+    words.extend(env_ptrs.iter().rev());
+    words.push(0);
+    for &(key, value) in spec.auxv {
+        words.extend([key, value]);
+    }
+    words.extend([AT_RANDOM, random, AT_EXECFN, execfn, AT_NULL, 0]);
+
+    let strings_start = top - strings.len() as u64;
+    let sp = (strings_start - 8 * words.len() as u64) & !15;
+    let mut bytes = vec![0u8; (top - sp) as usize];
+    for (i, word) in words.iter().enumerate() {
+        bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+    }
+    let at = (strings_start - sp) as usize;
+    bytes[at..].copy_from_slice(&strings);
+    InitialStack { sp, bytes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(stack: &InitialStack, addr: u64) -> u64 {
+        let at = (addr - stack.sp) as usize;
+        u64::from_le_bytes(stack.bytes[at..at + 8].try_into().unwrap())
+    }
+
+    fn string(stack: &InitialStack, addr: u64) -> Vec<u8> {
+        let at = (addr - stack.sp) as usize;
+        stack.bytes[at..].iter().take_while(|&&b| b != 0).copied().collect()
+    }
+
+    #[test]
+    fn the_layout_is_argc_argv_envp_auxv_with_strings_above() {
+        let argv = [b"/bin/sh".to_vec(), b"-c".to_vec(), b"echo hi".to_vec()];
+        let envp = [b"PATH=/bin".to_vec()];
+        let random = *b"0123456789abcdef";
+        let spec =
+            StackSpec { argv: &argv, envp: &envp, auxv: &[(6, 4096), (9, 0x401000)], random, execfn: b"/bin/sh" };
+        let top = 0x7fff_ffff_f000;
+        let stack = build(&spec, top);
+        assert_eq!(stack.sp % 16, 0, "16-byte aligned");
+        assert_eq!(stack.sp + stack.bytes.len() as u64, top);
+        let mut at = stack.sp;
+        assert_eq!(word(&stack, at), 3, "argc");
+        for arg in &argv {
+            at += 8;
+            assert_eq!(&string(&stack, word(&stack, at)), arg);
+        }
+        at += 8;
+        assert_eq!(word(&stack, at), 0, "argv ends with NULL");
+        at += 8;
+        assert_eq!(string(&stack, word(&stack, at)), b"PATH=/bin");
+        at += 16;
+        let mut auxv = Vec::new();
+        loop {
+            let (key, value) = (word(&stack, at), word(&stack, at + 8));
+            at += 16;
+            if key == 0 {
+                break;
+            }
+            auxv.push((key, value));
+        }
+        assert_eq!(&auxv[..2], &[(6, 4096), (9, 0x401000)]);
+        let random_at = auxv.iter().find(|(k, _)| *k == AT_RANDOM).unwrap().1;
+        let offset = (random_at - stack.sp) as usize;
+        assert_eq!(&stack.bytes[offset..offset + 16], &random);
+        let execfn = auxv.iter().find(|(k, _)| *k == AT_EXECFN).unwrap().1;
+        assert_eq!(string(&stack, execfn), b"/bin/sh");
+        assert!(at <= random_at, "vectors lie below the strings");
+    }
+}

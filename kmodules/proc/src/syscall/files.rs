@@ -1,0 +1,307 @@
+//! System calls on file descriptors: I/O, descriptor management, pipes,
+//! polling.
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use abi::errno::{EBADF, EINVAL, ENOTDIR, EPIPE};
+use abi::flags::fcntl::*;
+use abi::flags::open::{O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_WRONLY};
+use abi::nr;
+use abi::types::Iovec;
+use fs::{File, KResult};
+
+use super::Ctx;
+use crate::fdtable::Fd;
+use crate::{signal, uaccess};
+
+/// `TIOCSCTTY`: make this terminal the controlling terminal.
+const TIOCSCTTY: u32 = 0x540e;
+/// Largest piece of a read or write moved through a kernel buffer at once.
+const CHUNK: usize = 64 << 10;
+/// Most iovec entries (`IOV_MAX`).
+const IOV_MAX: u64 = 1024;
+
+pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
+    match number {
+        nr::READ => read(ctx, ctx.int(0), ctx.arg(1), ctx.arg(2) as usize),
+        nr::WRITE => write(ctx, ctx.int(0), ctx.arg(1), ctx.arg(2) as usize),
+        nr::READV => vectored(ctx, false),
+        nr::WRITEV => vectored(ctx, true),
+        nr::PREAD64 => positioned(ctx, false),
+        nr::PWRITE64 => positioned(ctx, true),
+        nr::CLOSE => {
+            let fd = ctx.process.files.lock().remove(ctx.int(0))?;
+            drop(fd);
+            Ok(0)
+        }
+        nr::LSEEK => Ok(file(ctx, 0)?.seek(ctx.arg(1) as i64, ctx.arg(2) as u32)?),
+        nr::FSTAT => {
+            let stat = file(ctx, 0)?.stat()?;
+            uaccess::write_value(ctx.process, ctx.arg(1), &stat)?;
+            Ok(0)
+        }
+        nr::IOCTL => {
+            let result = file(ctx, 0)?.ioctl(ctx.arg(1) as u32, ctx.arg(2))?;
+            if ctx.arg(1) as u32 == TIOCSCTTY {
+                // The terminal becomes the caller's controlling terminal:
+                // its session's group is now the foreground group.
+                tty::set_foreground(ctx.process.pgid());
+            }
+            Ok(result)
+        }
+        nr::FCNTL => fcntl(ctx),
+        nr::DUP => {
+            let file = file(ctx, 0)?;
+            Ok(ctx.process.files.lock().insert(Fd { file, cloexec: false })? as u64)
+        }
+        nr::DUP2 => {
+            let (old, new) = (ctx.int(0), ctx.int(1));
+            let file = file(ctx, 0)?;
+            if old == new {
+                return Ok(new as u64);
+            }
+            dup_to(ctx, file, new, false)
+        }
+        nr::DUP3 => {
+            let (old, new, flags) = (ctx.int(0), ctx.int(1), ctx.arg(2) as u32);
+            if old == new || flags & !O_CLOEXEC != 0 {
+                return Err(EINVAL);
+            }
+            let file = file(ctx, 0)?;
+            dup_to(ctx, file, new, flags & O_CLOEXEC != 0)
+        }
+        nr::PIPE => make_pipe(ctx, 0),
+        nr::PIPE2 => make_pipe(ctx, ctx.arg(1) as u32),
+        nr::GETDENTS64 => {
+            let file = file(ctx, 0)?;
+            let mut buf = vec![0u8; (ctx.arg(2) as usize).min(CHUNK)];
+            let n = file.getdents64(&mut buf)?;
+            uaccess::write(ctx.process, ctx.arg(1), &buf[..n])?;
+            Ok(n as u64)
+        }
+        nr::POLL => super::misc::poll(ctx, ctx.arg(2) as i32 as i64),
+        nr::PPOLL => {
+            let timeout = match ctx.arg(2) {
+                0 => -1,
+                addr => {
+                    let ts: abi::types::Timespec = uaccess::read_value(ctx.process, addr)?;
+                    ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
+                }
+            };
+            super::misc::poll(ctx, timeout)
+        }
+        nr::FTRUNCATE => {
+            file(ctx, 0)?.truncate(ctx.arg(1))?;
+            Ok(0)
+        }
+        nr::FSYNC | nr::FDATASYNC => file(ctx, 0).map(|_| 0),
+        nr::FCHDIR => {
+            let dir = file(ctx, 0)?.as_dir().ok_or(ENOTDIR)?;
+            *ctx.process.cwd.lock() = dir;
+            Ok(0)
+        }
+        nr::FCHMOD => file(ctx, 0).map(|_| 0),
+        nr::SENDFILE => sendfile(ctx),
+        _ => unreachable!("routed here by the table"),
+    }
+}
+
+/// The file of descriptor argument `i`.
+pub(super) fn file(ctx: &Ctx<'_>, i: usize) -> KResult<Arc<dyn File>> {
+    ctx.process.files.lock().file(ctx.int(i))
+}
+
+fn dup_to(ctx: &Ctx<'_>, file: Arc<dyn File>, new: i32, cloexec: bool) -> KResult<u64> {
+    let old = ctx.process.files.lock().replace(new, Fd { file, cloexec })?;
+    drop(old);
+    Ok(new as u64)
+}
+
+fn read(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
+    let file = ctx.process.files.lock().file(fd)?;
+    read_into(ctx, &*file, buf, len)
+}
+
+fn read_into(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
+    if file.status_flags() & O_ACCMODE == O_WRONLY {
+        return Err(EBADF);
+    }
+    let mut kernel = vec![0u8; len.min(CHUNK)];
+    // Check the buffer first, so a bad pointer does not consume input.
+    uaccess::check_writable(ctx.process, buf, kernel.len())?;
+    let n = file.read(&mut kernel)?;
+    uaccess::write(ctx.process, buf, &kernel[..n])?;
+    Ok(n as u64)
+}
+
+fn write(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
+    let file = ctx.process.files.lock().file(fd)?;
+    write_from(ctx, &*file, buf, len)
+}
+
+fn write_from(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
+    let mut done = 0;
+    while done < len {
+        let mut kernel = vec![0u8; (len - done).min(CHUNK)];
+        uaccess::read(ctx.process, buf + done as u64, &mut kernel)?;
+        match file.write(&kernel) {
+            Ok(n) => {
+                done += n;
+                if n < kernel.len() {
+                    break;
+                }
+            }
+            Err(EPIPE) => {
+                signal::send(ctx.process, abi::flags::signal::SIGPIPE);
+                return Err(EPIPE);
+            }
+            Err(error) if done == 0 => return Err(error),
+            Err(_) => break,
+        }
+    }
+    Ok(done as u64)
+}
+
+fn vectored(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
+    let file = file(ctx, 0)?;
+    let (iov, count) = (ctx.arg(1), ctx.arg(2));
+    if count > IOV_MAX {
+        return Err(EINVAL);
+    }
+    let mut vectors = Vec::new();
+    for i in 0..count {
+        let v: Iovec = uaccess::read_value(ctx.process, iov + i * size_of::<Iovec>() as u64)?;
+        vectors.push(v);
+    }
+    let mut total = 0;
+    for v in vectors.iter().filter(|v| v.iov_len > 0) {
+        let len = v.iov_len as usize;
+        let result = match writing {
+            true => write_from(ctx, &*file, v.iov_base, len),
+            false => read_into(ctx, &*file, v.iov_base, len),
+        };
+        match result {
+            Ok(n) => {
+                total += n;
+                if (n as usize) < len {
+                    break;
+                }
+            }
+            Err(error) if total == 0 => return Err(error),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+/// `pread64`/`pwrite64`: I/O at an offset, leaving the file offset as it
+/// was (saved and restored around the transfer: concurrent users of the
+/// same description may see it move; see docs/userspace.md).
+fn positioned(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
+    let file = file(ctx, 0)?;
+    let offset = ctx.arg(3) as i64;
+    if offset < 0 {
+        return Err(EINVAL);
+    }
+    let saved = file.seek(0, abi::flags::seek::SEEK_CUR)?;
+    file.seek(offset, abi::flags::seek::SEEK_SET)?;
+    let result = match writing {
+        true => write_from(ctx, &*file, ctx.arg(1), ctx.arg(2) as usize),
+        false => read_into(ctx, &*file, ctx.arg(1), ctx.arg(2) as usize),
+    };
+    file.seek(saved as i64, abi::flags::seek::SEEK_SET)?;
+    result
+}
+
+fn fcntl(ctx: &Ctx<'_>) -> KResult<u64> {
+    let (fd, command, arg) = (ctx.int(0), ctx.arg(1) as u32, ctx.arg(2));
+    let mut files = ctx.process.files.lock();
+    let entry = files.get(fd)?.clone();
+    match command {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let fd = Fd { file: entry.file, cloexec: command == F_DUPFD_CLOEXEC };
+            Ok(files.insert_from(arg as usize, fd)? as u64)
+        }
+        F_GETFD => Ok(entry.cloexec as u64 * FD_CLOEXEC as u64),
+        F_SETFD => files.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0).map(|_| 0),
+        F_GETFL => Ok(entry.file.status_flags() as u64),
+        F_SETFL => {
+            entry.file.set_status_flags(arg as u32 & (O_APPEND | O_NONBLOCK));
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+fn make_pipe(ctx: &Ctx<'_>, flags: u32) -> KResult<u64> {
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+        return Err(EINVAL);
+    }
+    let (reader, writer) = pipe::pipe(flags & O_NONBLOCK);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let mut files = ctx.process.files.lock();
+    let read_fd = files.insert(Fd { file: reader, cloexec })?;
+    let write_fd = match files.insert(Fd { file: writer, cloexec }) {
+        Ok(fd) => fd,
+        Err(error) => {
+            let _ = files.remove(read_fd);
+            return Err(error);
+        }
+    };
+    drop(files);
+    let fds = [read_fd, write_fd];
+    let bytes: Vec<u8> = fds.iter().flat_map(|fd| fd.to_le_bytes()).collect();
+    if let Err(error) = uaccess::write(ctx.process, ctx.arg(0), &bytes) {
+        let mut files = ctx.process.files.lock();
+        let _ = (files.remove(read_fd), files.remove(write_fd));
+        return Err(error);
+    }
+    Ok(0)
+}
+
+/// `sendfile`: copies from one descriptor to another through a kernel
+/// buffer (from the input's offset, or from `*offset` which is updated).
+fn sendfile(ctx: &Ctx<'_>) -> KResult<u64> {
+    let (output, input) = (file(ctx, 0)?, file(ctx, 1)?);
+    let (offset_addr, count) = (ctx.arg(2), ctx.arg(3) as usize);
+    let saved = match offset_addr {
+        0 => None,
+        addr => {
+            let offset: i64 = uaccess::read_value(ctx.process, addr)?;
+            let saved = input.seek(0, abi::flags::seek::SEEK_CUR)?;
+            input.seek(offset, abi::flags::seek::SEEK_SET)?;
+            Some(saved)
+        }
+    };
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(buf.len());
+        let n = match input.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) if done == 0 => return Err(error),
+            Err(_) => break,
+        };
+        match output.write(&buf[..n]) {
+            Ok(written) => done += written,
+            Err(EPIPE) => {
+                signal::send(ctx.process, abi::flags::signal::SIGPIPE);
+                return Err(EPIPE);
+            }
+            Err(error) if done == 0 => return Err(error),
+            Err(_) => break,
+        }
+        if n < want {
+            break;
+        }
+    }
+    if let Some(saved) = saved {
+        let end = input.seek(0, abi::flags::seek::SEEK_CUR)?;
+        input.seek(saved as i64, abi::flags::seek::SEEK_SET)?;
+        uaccess::write_value(ctx.process, offset_addr, &(end as i64))?;
+    }
+    Ok(done as u64)
+}

@@ -1,0 +1,261 @@
+//! The remaining system calls: time and sleep, identity (everyone is
+//! root), limits, system information, randomness, `poll`, `reboot`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use abi::errno::{EFAULT, EINTR, EINVAL, ENOSYS, EPERM};
+use abi::nr;
+use abi::types::{Timespec, Utsname};
+use fs::KResult;
+use shim::time::now_ns;
+
+use super::Ctx;
+use crate::{random, uaccess};
+
+/// Clock ticks per second reported by `times` and `AT_CLKTCK`.
+const CLK_TCK: u64 = 100;
+
+/// Handles `number` if it is one of this module's; `None` otherwise.
+pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> Option<KResult<u64>> {
+    let me = ctx.process;
+    Some(match number {
+        nr::UNAME => uname(ctx),
+        nr::CLOCK_GETTIME => clock_gettime(ctx.int(0)).and_then(|ts| write_timespec(ctx, ctx.arg(1), ts)),
+        nr::GETTIMEOFDAY => match ctx.arg(0) {
+            0 => Ok(0),
+            tv => {
+                let ts = realtime();
+                let timeval = [ts.tv_sec, ts.tv_nsec / 1000];
+                uaccess::write(me, tv, &timeval.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).map(|()| 0)
+            }
+        },
+        nr::TIME => {
+            let seconds = realtime().tv_sec;
+            if ctx.arg(0) != 0
+                && let Err(error) = uaccess::write_value(me, ctx.arg(0), &seconds)
+            {
+                return Some(Err(error));
+            }
+            Ok(seconds as u64)
+        }
+        nr::NANOSLEEP => sleep(ctx, ctx.arg(0), false, ctx.arg(1)),
+        nr::CLOCK_NANOSLEEP => sleep(ctx, ctx.arg(2), ctx.arg(1) & 1 != 0, ctx.arg(3)),
+        nr::GETRANDOM if ctx.arg(2) & !7 != 0 => Err(EINVAL),
+        nr::GETRANDOM => {
+            let mut bytes = vec![0u8; (ctx.arg(1) as usize).min(1 << 20)];
+            random::fill(&mut bytes);
+            uaccess::write(me, ctx.arg(0), &bytes).map(|()| bytes.len() as u64)
+        }
+        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
+        nr::SETUID | nr::SETGID => Ok(0),
+        nr::GETRESUID | nr::GETRESGID => {
+            (0..3).try_for_each(|i| uaccess::write_value(me, ctx.arg(i), &0u32)).map(|()| 0)
+        }
+        nr::GETGROUPS => Ok(0),
+        nr::SETGROUPS => Ok(0),
+        nr::UMASK => Ok(me.umask.swap(ctx.arg(0) as u32 & 0o777, Ordering::Relaxed) as u64),
+        nr::SCHED_YIELD => {
+            runtime::sched::yield_now();
+            Ok(0)
+        }
+        nr::SCHED_GETAFFINITY => {
+            let cpus = runtime::sched::cpus().len().min(64);
+            let mask: u64 = if cpus == 64 { u64::MAX } else { (1 << cpus) - 1 };
+            if (ctx.arg(1) as usize) < 8 {
+                return Some(Err(EINVAL));
+            }
+            uaccess::write_value(me, ctx.arg(2), &mask).map(|()| 8)
+        }
+        nr::PRLIMIT64 => prlimit(ctx, ctx.arg(1) as u32, ctx.arg(3)),
+        nr::GETRLIMIT => prlimit(ctx, ctx.arg(0) as u32, ctx.arg(1)),
+        nr::SETRLIMIT => Ok(0),
+        nr::SYSINFO => sysinfo(ctx),
+        nr::TIMES => {
+            let ticks = now_ns() / (1_000_000_000 / CLK_TCK);
+            if ctx.arg(0) != 0
+                && let Err(error) = uaccess::write(me, ctx.arg(0), &[0u8; 32])
+            {
+                return Some(Err(error));
+            }
+            Ok(ticks)
+        }
+        nr::GETRUSAGE => uaccess::write(me, ctx.arg(1), &[0u8; 144]).map(|()| 0),
+        nr::SET_ROBUST_LIST => Ok(0),
+        nr::SYNC => Ok(0),
+        nr::GETPRIORITY => Ok(20),
+        nr::SETPRIORITY => Ok(0),
+        nr::PRCTL => Err(EINVAL),
+        nr::SETHOSTNAME => Err(EPERM),
+        nr::REBOOT => reboot(ctx),
+        nr::RSEQ | nr::FUTEX | nr::STATX => Err(ENOSYS),
+        _ => return None,
+    })
+}
+
+fn write_timespec(ctx: &Ctx<'_>, addr: u64, ts: Timespec) -> KResult<u64> {
+    uaccess::write_value(ctx.process, addr, &ts).map(|()| 0)
+}
+
+fn timespec(ns: u64) -> Timespec {
+    Timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 }
+}
+
+fn realtime() -> Timespec {
+    timespec(shim::rtc::realtime_ns())
+}
+
+fn clock_gettime(clock: i32) -> KResult<Timespec> {
+    match clock {
+        // REALTIME, REALTIME_COARSE, TAI.
+        0 | 5 | 11 => Ok(realtime()),
+        // MONOTONIC, PROCESS/THREAD_CPUTIME (approximated), MONOTONIC_RAW,
+        // MONOTONIC_COARSE, BOOTTIME.
+        1..=4 | 6 | 7 => Ok(timespec(now_ns())),
+        _ => Err(EINVAL),
+    }
+}
+
+fn sleep(ctx: &Ctx<'_>, request: u64, absolute: bool, remaining: u64) -> KResult<u64> {
+    let ts: Timespec = uaccess::read_value(ctx.process, request)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(EINVAL);
+    }
+    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+    let deadline = if absolute { ns } else { now_ns().saturating_add(ns) };
+    match runtime::sched::sleep_until_interruptible(deadline) {
+        Ok(()) => Ok(0),
+        Err(_) => {
+            if remaining != 0 && !absolute {
+                write_timespec(ctx, remaining, timespec(deadline.saturating_sub(now_ns())))?;
+            }
+            Err(EINTR)
+        }
+    }
+}
+
+fn uname(ctx: &Ctx<'_>) -> KResult<u64> {
+    let mut name = Utsname::default();
+    let fields: [(&mut [u8; 65], &[u8]); 5] = [
+        (&mut name.sysname, b"Linux"),
+        (&mut name.nodename, b"hardtack"),
+        (&mut name.release, b"6.1.0-hardtack"),
+        (&mut name.version, concat!("Hardtack ", env!("CARGO_PKG_VERSION")).as_bytes()),
+        (&mut name.machine, b"x86_64"),
+    ];
+    for (field, value) in fields {
+        field[..value.len()].copy_from_slice(value);
+    }
+    uaccess::write_value(ctx.process, ctx.arg(0), &name).map(|()| 0)
+}
+
+/// Resource limits: reported as Linux's defaults, not enforced (except
+/// the descriptor count, which the table enforces).
+fn prlimit(ctx: &Ctx<'_>, resource: u32, old: u64) -> KResult<u64> {
+    const INFINITY: u64 = u64::MAX;
+    let (soft, hard) = match resource {
+        3 => (vm::STACK_SIZE, INFINITY),                                       // RLIMIT_STACK
+        7 => (crate::fdtable::MAX_FDS as u64, crate::fdtable::MAX_FDS as u64), // RLIMIT_NOFILE
+        0..=15 => (INFINITY, INFINITY),
+        _ => return Err(EINVAL),
+    };
+    if old != 0 {
+        uaccess::write_value(ctx.process, old, &soft)?;
+        uaccess::write_value(ctx.process, old + 8, &hard)?;
+    }
+    Ok(0)
+}
+
+fn sysinfo(ctx: &Ctx<'_>) -> KResult<u64> {
+    // struct sysinfo: uptime, loads[3], totalram, freeram, sharedram,
+    // bufferram, totalswap, freeswap (longs), procs (u16), pad, totalhigh,
+    // freehigh, mem_unit (u32) ...: 112 bytes.
+    let mut info = [0u8; 112];
+    let free = shim::mem::frame::free_count() as u64 * 4096;
+    let total = shim::mem::frame::total_count() as u64 * 4096;
+    let words = [(0, now_ns() / 1_000_000_000), (32, total), (40, free)];
+    for (offset, value) in words {
+        info[offset..offset + 8].copy_from_slice(&value.to_le_bytes());
+    }
+    info[80..82].copy_from_slice(&(crate::process::all().len() as u16).to_le_bytes());
+    info[104..108].copy_from_slice(&1u32.to_le_bytes());
+    uaccess::write(ctx.process, ctx.arg(0), &info).map(|()| 0)
+}
+
+/// `reboot`: power-off and halt end the machine (QEMU exits with
+/// success), restart resets it.
+fn reboot(ctx: &Ctx<'_>) -> KResult<u64> {
+    const MAGIC1: u64 = 0xfee1_dead;
+    const POWER_OFF: u32 = 0x4321_fedc;
+    const HALT: u32 = 0xcdef_0123;
+    const RESTART: u32 = 0x0123_4567;
+    if ctx.arg(0) as u32 as u64 != MAGIC1 {
+        return Err(EINVAL);
+    }
+    match ctx.arg(2) as u32 {
+        POWER_OFF | HALT => shim::power::power_off(),
+        RESTART => shim::power::reset(),
+        // CAD_ON / CAD_OFF: accepted.
+        0x89ab_cdef | 0 => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+/// `poll`/`ppoll` with a timeout in ms (negative: forever). Readiness is
+/// re-checked every few milliseconds (files have no wake-up hook for
+/// poll yet; see docs/userspace.md).
+pub(super) fn poll(ctx: &Ctx<'_>, timeout_ms: i64) -> KResult<u64> {
+    const POLLIN: u16 = 1;
+    const POLLOUT: u16 = 4;
+    const POLLERR: u16 = 0x8;
+    const POLLHUP: u16 = 0x10;
+    const POLLNVAL: u16 = 0x20;
+    const RECHECK_NS: u64 = 5_000_000;
+    let (fds, count) = (ctx.arg(0), ctx.arg(1));
+    if count > crate::fdtable::MAX_FDS as u64 {
+        return Err(EINVAL);
+    }
+    let mut entries = vec![0u8; count as usize * 8];
+    uaccess::read(ctx.process, fds, &mut entries)?;
+    let deadline = match timeout_ms {
+        t if t < 0 => u64::MAX,
+        t => now_ns().saturating_add(t as u64 * 1_000_000),
+    };
+    loop {
+        let mut ready = 0;
+        for entry in entries.chunks_mut(8) {
+            let fd = i32::from_le_bytes(entry[0..4].try_into().map_err(|_| EFAULT)?);
+            let events = u16::from_le_bytes([entry[4], entry[5]]);
+            let revents = match fd {
+                fd if fd < 0 => 0,
+                fd => match ctx.process.files.lock().file(fd) {
+                    Err(_) => POLLNVAL,
+                    Ok(file) => {
+                        let mut revents = 0;
+                        if file.readable_now() {
+                            revents |= events & POLLIN;
+                        }
+                        if file.writable_now() {
+                            revents |= events & POLLOUT;
+                        }
+                        if file.hung_up() {
+                            // A read end reports POLLHUP, a write end POLLERR.
+                            revents |= if file.status_flags() & 3 == 0 { POLLHUP } else { POLLERR };
+                        }
+                        revents
+                    }
+                },
+            };
+            entry[6..8].copy_from_slice(&revents.to_le_bytes());
+            ready += (revents != 0) as u64;
+        }
+        if ready > 0 || now_ns() >= deadline {
+            uaccess::write(ctx.process, fds, &entries)?;
+            return Ok(ready);
+        }
+        if runtime::sched::sleep_until_interruptible(deadline.min(now_ns() + RECHECK_NS)).is_err() {
+            return Err(EINTR);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Process system calls: creation (`fork`, `clone` as fork), `execve`,
+//! exit and wait, ids and groups, and the thread pointer.
+
+use core::sync::atomic::Ordering;
+
+use abi::errno::{ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
+use abi::flags::arch_prctl::{ARCH_GET_FS, ARCH_SET_FS};
+use abi::flags::wait::WNOHANG;
+use abi::nr;
+use fs::KResult;
+use shim::mem::aspace::USER_END;
+
+use super::Ctx;
+use crate::process::{self, Process};
+use crate::{exec, thread, uaccess};
+
+/// `clone` flags handled (all others: `ENOSYS` for now, so threads are
+/// refused cleanly).
+const CLONE_VM: u64 = 0x100;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_THREAD: u64 = 0x1_0000;
+const CLONE_SETTLS: u64 = 0x8_0000;
+const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+/// Low byte of the flags: the signal sent to the parent at exit.
+const CSIGNAL: u64 = 0xff;
+
+pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
+    let me = ctx.process;
+    match number {
+        nr::FORK | nr::VFORK => fork(ctx, 0, 0, 0, 0),
+        nr::CLONE => clone(ctx),
+        nr::EXECVE => execve(ctx),
+        nr::EXIT | nr::EXIT_GROUP => {
+            me.request_exit((ctx.int(0) & 0xff) << 8);
+            Ok(0)
+        }
+        nr::WAIT4 => wait4(ctx),
+        nr::GETPID | nr::GETTID => Ok(me.pid as u64),
+        nr::GETPPID => Ok(me.ppid() as u64),
+        nr::SET_TID_ADDRESS => {
+            *me.clear_child_tid.lock() = ctx.arg(0);
+            Ok(me.pid as u64)
+        }
+        nr::SETPGID => setpgid(me, ctx.int(0), ctx.int(1)),
+        nr::GETPGID => Ok(target(me, ctx.int(0))?.pgid() as u64),
+        nr::GETPGRP => Ok(me.pgid() as u64),
+        nr::GETSID => Ok(target(me, ctx.int(0))?.sid.load(Ordering::Relaxed) as u64),
+        nr::SETSID => {
+            if me.pgid() == me.pid {
+                return Err(EPERM);
+            }
+            me.sid.store(me.pid, Ordering::Relaxed);
+            me.pgid.store(me.pid, Ordering::Relaxed);
+            Ok(me.pid as u64)
+        }
+        nr::ARCH_PRCTL => match ctx.arg(0) {
+            ARCH_SET_FS if ctx.arg(1) < USER_END => {
+                ctx.regs.fs_base = ctx.arg(1);
+                Ok(0)
+            }
+            ARCH_SET_FS => Err(EPERM),
+            ARCH_GET_FS => uaccess::write_value(me, ctx.arg(1), &ctx.regs.fs_base).map(|()| 0),
+            _ => Err(EINVAL),
+        },
+        _ => unreachable!("routed here by the table"),
+    }
+}
+
+/// The process `pid` names (0: the caller).
+fn target(me: &alloc::sync::Arc<Process>, pid: i32) -> KResult<alloc::sync::Arc<Process>> {
+    match pid {
+        0 => Ok(alloc::sync::Arc::clone(me)),
+        pid if pid > 0 => process::lookup(pid).ok_or(ESRCH),
+        _ => Err(EINVAL),
+    }
+}
+
+fn setpgid(me: &alloc::sync::Arc<Process>, pid: i32, pgid: i32) -> KResult<u64> {
+    if pgid < 0 {
+        return Err(EINVAL);
+    }
+    let who = target(me, pid)?;
+    if who.pid != me.pid && who.ppid() != me.pid {
+        return Err(ESRCH);
+    }
+    who.pgid.store(if pgid == 0 { who.pid } else { pgid }, Ordering::Relaxed);
+    Ok(0)
+}
+
+fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let flags = ctx.arg(0);
+    let (stack, parent_tid, child_tid, tls) = (ctx.arg(1), ctx.arg(2), ctx.arg(3), ctx.arg(4));
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+        log::warn!("pid {}: clone of a thread (flags {flags:#x}): not supported yet", ctx.process.pid);
+        return Err(ENOSYS);
+    }
+    let known = CSIGNAL
+        | CLONE_VM
+        | CLONE_VFORK
+        | CLONE_SETTLS
+        | CLONE_PARENT_SETTID
+        | CLONE_CHILD_CLEARTID
+        | CLONE_CHILD_SETTID;
+    if flags & !known != 0 {
+        return Err(EINVAL);
+    }
+    let pid = fork(ctx, stack, if flags & CLONE_SETTLS != 0 { tls } else { 0 }, flags, child_tid)?;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        uaccess::write_value(ctx.process, parent_tid, &(pid as i32))?;
+    }
+    Ok(pid)
+}
+
+/// Creates a child with a copy of the caller's memory and descriptors;
+/// it returns 0 from the call on `stack` (if not 0) with FS base `tls`
+/// (if not 0).
+fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> KResult<u64> {
+    let me = ctx.process;
+    let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork()?;
+    let files = me.files.lock().clone();
+    let cwd = me.cwd.lock().clone();
+    let child = process::Process::new(Some(me), vm, files, cwd, me.signals.mask());
+    let mut regs = ctx.regs.clone();
+    regs.rax = 0;
+    if stack != 0 {
+        regs.rsp = stack;
+    }
+    if tls != 0 {
+        regs.fs_base = tls;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        let mut vm = child.vm.lock();
+        let bytes = child.pid.to_le_bytes();
+        vm.as_mut().ok_or(ENOMEM)?.prefault(child_tid, 4, true)?;
+        vm.as_mut().ok_or(ENOMEM)?.write(child_tid, &bytes)?;
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        *child.clear_child_tid.lock() = child_tid;
+    }
+    let pid = child.pid;
+    if let Err(error) = thread::spawn(child.clone(), regs) {
+        child.request_exit(0);
+        crate::exit::finish(&child);
+        return Err(error);
+    }
+    Ok(pid as u64)
+}
+
+fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let me = ctx.process;
+    let path = uaccess::read_path(me, ctx.arg(0))?;
+    let argv = uaccess::read_string_array(me, ctx.arg(1))?;
+    let envp = uaccess::read_string_array(me, ctx.arg(2))?;
+    if path.is_empty() {
+        return Err(abi::errno::ENOENT);
+    }
+    let cwd = me.cwd.lock().clone();
+    let image = exec::load(&cwd, &path, argv.clone(), &envp)?;
+    exec::commit(me, image, ctx.regs, &argv);
+    Ok(0)
+}
+
+fn wait4(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let me = ctx.process;
+    let (target, status_addr, options, rusage) = (ctx.int(0), ctx.arg(1), ctx.arg(2) as u32, ctx.arg(3));
+    if options & !(WNOHANG | abi::flags::wait::WUNTRACED | 0x8 | 0x4000_0000 | 0x8000_0000) != 0 {
+        return Err(EINVAL);
+    }
+    let reaped = me.child_events.wait_interruptible(|| match me.reap(target) {
+        Err(()) => Some(Err(ECHILD)),
+        Ok(Some(found)) => Some(Ok(Some(found))),
+        Ok(None) if options & WNOHANG != 0 => Some(Ok(None)),
+        Ok(None) => None,
+    });
+    let Some((pid, status)) = reaped.map_err(|_| abi::errno::EINTR)?? else { return Ok(0) };
+    if status_addr != 0 {
+        uaccess::write_value(me, status_addr, &status)?;
+    }
+    if rusage != 0 {
+        uaccess::write(me, rusage, &[0u8; 144])?;
+    }
+    Ok(pid as u64)
+}

@@ -1,0 +1,167 @@
+//! Signal system calls: actions, the blocked mask, sending, returning
+//! from a handler, and waiting for a signal.
+
+use alloc::sync::Arc;
+
+use abi::errno::{EINTR, EINVAL, EPERM, ESRCH};
+use abi::flags::signal::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSTOP};
+use abi::nr;
+use fs::KResult;
+
+use super::Ctx;
+use crate::process::{self, Process};
+use crate::signal::{self, Action, NSIG, SigSet};
+use crate::uaccess;
+
+pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
+    let me = ctx.process;
+    match number {
+        nr::RT_SIGACTION => sigaction(ctx),
+        nr::RT_SIGPROCMASK => {
+            if ctx.arg(3) != 8 {
+                return Err(EINVAL);
+            }
+            let old = me.signals.mask();
+            if ctx.arg(1) != 0 {
+                let set: SigSet = uaccess::read_value(me, ctx.arg(1))?;
+                let new = match ctx.arg(0) as u32 {
+                    SIG_BLOCK => old | set,
+                    SIG_UNBLOCK => old & !set,
+                    SIG_SETMASK => set,
+                    _ => return Err(EINVAL),
+                };
+                me.signals.set_mask(new);
+            }
+            if ctx.arg(2) != 0 {
+                uaccess::write_value(me, ctx.arg(2), &old)?;
+            }
+            Ok(0)
+        }
+        nr::RT_SIGRETURN => {
+            if signal::sigreturn(me, ctx.regs).is_err() {
+                signal::force(me, abi::flags::signal::SIGSEGV);
+            }
+            Ok(ctx.regs.rax)
+        }
+        nr::KILL => kill(me, ctx.int(0), ctx.arg(1) as u32),
+        nr::TKILL => kill(me, ctx.int(0).max(1), ctx.arg(1) as u32),
+        nr::TGKILL => kill(me, ctx.int(1).max(1), ctx.arg(2) as u32),
+        nr::SIGALTSTACK => {
+            if ctx.arg(1) != 0 {
+                // "Not on an alternate stack; none set": ss_flags = SS_DISABLE.
+                let disabled: [u64; 3] = [0, 2, 0];
+                for (i, word) in disabled.iter().enumerate() {
+                    uaccess::write_value(me, ctx.arg(1) + 8 * i as u64, word)?;
+                }
+            }
+            Ok(0)
+        }
+        nr::RT_SIGSUSPEND => {
+            let mask: SigSet = uaccess::read_value(me, ctx.arg(0))?;
+            me.signals.suspend_with(mask);
+            wait_for_signal(me);
+            Err(EINTR)
+        }
+        nr::RT_SIGPENDING => {
+            if ctx.arg(1) != 8 {
+                return Err(EINVAL);
+            }
+            let pending = me.signals.pending() & me.signals.mask();
+            uaccess::write_value(me, ctx.arg(0), &pending).map(|()| 0)
+        }
+        nr::RT_SIGTIMEDWAIT => {
+            if ctx.arg(3) != 8 {
+                return Err(EINVAL);
+            }
+            let set: SigSet = uaccess::read_value(me, ctx.arg(0))?;
+            let deadline = match ctx.arg(2) {
+                0 => u64::MAX,
+                addr => {
+                    let ts: abi::types::Timespec = uaccess::read_value(me, addr)?;
+                    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+                        return Err(EINVAL);
+                    }
+                    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+                    shim::time::now_ns().saturating_add(ns)
+                }
+            };
+            let sig = signal::wait_for(me, set, deadline)?;
+            if ctx.arg(1) != 0 {
+                let mut info = [0u8; 128];
+                info[0..4].copy_from_slice(&sig.to_le_bytes());
+                uaccess::write(me, ctx.arg(1), &info)?;
+            }
+            Ok(sig as u64)
+        }
+        nr::PAUSE => {
+            wait_for_signal(me);
+            Err(EINTR)
+        }
+        _ => unreachable!("routed here by the table"),
+    }
+}
+
+fn wait_for_signal(me: &Process) {
+    while !me.signals.deliverable() && !me.exiting() {
+        if runtime::sched::sleep_until_interruptible(u64::MAX).is_err() {
+            runtime::sched::clear_interrupt();
+        }
+    }
+}
+
+fn sigaction(ctx: &Ctx<'_>) -> KResult<u64> {
+    let me = ctx.process;
+    let (sig, new, old, size) = (ctx.arg(0) as u32, ctx.arg(1), ctx.arg(2), ctx.arg(3));
+    if size != 8 || sig == 0 || sig > NSIG {
+        return Err(EINVAL);
+    }
+    if new != 0 && (sig == SIGKILL || sig == SIGSTOP) {
+        return Err(EINVAL);
+    }
+    let previous = me.signals.action(sig);
+    if new != 0 {
+        let mut read = [0u64; 4];
+        for (i, word) in read.iter_mut().enumerate() {
+            *word = uaccess::read_value(me, new + 8 * i as u64)?;
+        }
+        me.signals.set_action(sig, Action::from_words(read));
+    }
+    if old != 0 {
+        for (i, word) in previous.to_words().iter().enumerate() {
+            uaccess::write_value(me, old + 8 * i as u64, word)?;
+        }
+    }
+    Ok(0)
+}
+
+/// `kill`: to a process (`pid > 0`), the caller's group (0), every
+/// process but init (-1), or a group (`< -1`). Signal 0 only checks.
+fn kill(me: &Arc<Process>, pid: i32, sig: u32) -> KResult<u64> {
+    if sig > NSIG {
+        return Err(EINVAL);
+    }
+    let targets: alloc::vec::Vec<Arc<Process>> = match pid {
+        p if p > 0 => process::lookup(p).into_iter().collect(),
+        0 => group(me.pgid()),
+        -1 => process::all().into_iter().filter(|p| p.pid != process::INIT_PID && p.pid != me.pid).collect(),
+        p => group(-p),
+    };
+    if targets.is_empty() {
+        return Err(ESRCH);
+    }
+    if sig != 0 {
+        // Zombies exist (for kill's purposes) but take no signals.
+        for target in targets.iter().filter(|p| !matches!(p.life(), process::Life::Zombie(_))) {
+            if target.pid == process::INIT_PID && sig == SIGKILL && me.pid != process::INIT_PID {
+                return Err(EPERM);
+            }
+            signal::send_from(target, sig, me.pid);
+        }
+    }
+    Ok(0)
+}
+
+/// The live members of process group `pgid`.
+pub fn group(pgid: i32) -> alloc::vec::Vec<Arc<Process>> {
+    process::all().into_iter().filter(|p| p.pgid() == pgid).collect()
+}

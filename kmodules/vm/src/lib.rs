@@ -1,0 +1,329 @@
+//! A process's address space policy: which ranges are valid (VMAs) and
+//! with what rights, the program break, anonymous `mmap`/`munmap`/
+//! `mprotect`, and the verdict on user page faults.
+//!
+//! Pages are populated on demand: a fault inside an area with the right
+//! access maps a zeroed page, anything else is the process's fault
+//! (SIGSEGV for the caller to deliver). The kernel never faults on user
+//! memory: before a system call copies to or from user memory it calls
+//! [`Vm::prefault`], which populates the range or reports `EFAULT`.
+//! `fork` copies every present page (copy-on-write is a later step).
+//!
+//! The hardware side — page tables, frames, CR3 — is the shim's
+//! [`AddressSpace`]; user pages there are W^X, so an area asking for write
+//! and execute at once gets write only (see docs/userspace.md).
+#![cfg_attr(target_os = "none", no_std)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+pub mod vmas;
+
+use abi::errno::{EFAULT, EINVAL, ENOMEM};
+use shim::mem::aspace::{AddressSpace, USER_END, UserAccess};
+use shim::mem::paging::MapError;
+use x86_64::VirtAddr;
+
+pub use vmas::{PAGE, Prot, Vma, VmaSet};
+
+/// A kernel result with a Linux error.
+pub type KResult<T> = Result<T, abi::errno::Errno>;
+
+/// Lowest address a mapping may get (page 0 and the first 64 KiB stay
+/// unmapped, as Linux's `mmap_min_addr`).
+pub const MMAP_MIN: u64 = 0x1_0000;
+/// Top of the initial stack (its area ends here).
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+/// Size of the stack area (Linux's default `RLIMIT_STACK`, 8 MiB).
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Mappings without a fixed address are placed top-down from here.
+pub const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - (1 << 30);
+
+/// How much memory a process uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes in areas (Linux's `VmSize`).
+    pub mapped_bytes: u64,
+    /// Bytes in present pages (`VmRSS`).
+    pub resident_bytes: u64,
+}
+
+/// How a faulting access used memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+    /// An instruction fetch.
+    Exec,
+}
+
+/// One process's memory: areas, their pages, and the break.
+pub struct Vm {
+    space: AddressSpace,
+    areas: VmaSet,
+    /// Start of the heap area (end of the program image).
+    brk_base: u64,
+    /// Current break (`brk_base..brk` is the heap area, page-rounded).
+    brk: u64,
+}
+
+fn page_up(value: u64) -> Option<u64> {
+    value.checked_add(PAGE - 1).map(|v| v & !(PAGE - 1))
+}
+
+fn no_memory(error: MapError) -> abi::errno::Errno {
+    match error {
+        MapError::OutOfFrames => ENOMEM,
+        _ => EFAULT,
+    }
+}
+
+/// The page access for an area's protection (W^X: write wins over exec).
+fn page_access(prot: Prot) -> UserAccess {
+    UserAccess { write: prot.write, exec: prot.exec && !prot.write }
+}
+
+fn allows(prot: Prot, access: Access) -> bool {
+    match access {
+        Access::Read => prot.read || prot.write || prot.exec,
+        Access::Write => prot.write,
+        Access::Exec => prot.exec,
+    }
+}
+
+impl Vm {
+    /// An empty address space with the stack area.
+    pub fn new() -> KResult<Vm> {
+        let space = AddressSpace::new().map_err(no_memory)?;
+        let mut areas = VmaSet::default();
+        let rw = Prot { read: true, write: true, exec: false };
+        areas.insert(Vma { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, prot: rw });
+        Ok(Vm { space, areas, brk_base: 0, brk: 0 })
+    }
+
+    /// The hardware address space (to bind the process's threads to).
+    pub fn space(&self) -> &AddressSpace {
+        &self.space
+    }
+
+    /// Adds an area for a program segment, populates it and returns; the
+    /// loader then writes the contents with [`Vm::write`]. Overlaps with
+    /// an earlier segment (a page shared by two segments) widen the rights
+    /// of the shared page.
+    pub fn map_segment(&mut self, start: u64, end: u64, prot: Prot) -> KResult<()> {
+        let (start, end) = (start & !(PAGE - 1), page_up(end).ok_or(EINVAL)?);
+        if start < MMAP_MIN || end > MMAP_TOP {
+            return Err(EINVAL);
+        }
+        let mut at = start;
+        while at < end {
+            match self.areas.find(at).copied() {
+                Some(old) => {
+                    let merged =
+                        Prot { read: true, write: old.prot.write || prot.write, exec: old.prot.exec || prot.exec };
+                    let piece_end = old.end.min(end);
+                    self.areas.protect(at, piece_end, merged);
+                    at = piece_end;
+                }
+                None => {
+                    let next = self.areas.iter().map(|v| v.start).find(|&s| s > at).unwrap_or(end).min(end);
+                    self.areas.insert(Vma { start: at, end: next, prot });
+                    at = next;
+                }
+            }
+        }
+        self.populate(start, end)?;
+        self.brk_base = self.brk_base.max(end);
+        self.brk = self.brk_base;
+        Ok(())
+    }
+
+    /// Writes `bytes` at `addr` whatever the pages' rights (the loader).
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) -> KResult<()> {
+        let end = addr.checked_add(bytes.len() as u64).ok_or(EFAULT)?;
+        self.populate(addr & !(PAGE - 1), page_up(end).ok_or(EFAULT)?)?;
+        self.space.write_bytes(addr, bytes).map_err(no_memory)
+    }
+
+    /// Maps every missing page of `[start, end)` (page-aligned; inside
+    /// areas) with its area's rights.
+    fn populate(&mut self, start: u64, end: u64) -> KResult<()> {
+        let mut page = start;
+        while page < end {
+            let vma = *self.areas.find(page).ok_or(EFAULT)?;
+            if vma.prot.is_none() {
+                return Err(EFAULT);
+            }
+            self.map_page(page, vma.prot)?;
+            page += PAGE;
+        }
+        Ok(())
+    }
+
+    fn map_page(&mut self, page: u64, prot: Prot) -> KResult<()> {
+        match self.space.map(VirtAddr::new(page), page_access(prot)) {
+            Ok(()) | Err(MapError::AlreadyMapped) => Ok(()),
+            Err(error) => Err(no_memory(error)),
+        }
+    }
+
+    /// Decides a user page fault at `addr`: `Ok` if it was a page not
+    /// populated yet (now mapped: retry the instruction), `Err` if the
+    /// access is not allowed there (SIGSEGV) or memory ran out.
+    pub fn fault(&mut self, addr: u64, access: Access) -> KResult<()> {
+        let vma = *self.areas.find(addr).ok_or(EFAULT)?;
+        if !allows(vma.prot, access) || (access == Access::Exec && vma.prot.write) {
+            return Err(EFAULT);
+        }
+        let page = addr & !(PAGE - 1);
+        if self.space.translate(VirtAddr::new(page)).is_some() {
+            // Present with the area's rights, yet it faulted: a real
+            // violation (for example a write to a page of a read area).
+            return Err(EFAULT);
+        }
+        self.map_page(page, vma.prot)
+    }
+
+    /// Makes `[addr, addr + len)` present for a kernel copy, checking the
+    /// rights a user access would need; `EFAULT` if it cannot be.
+    pub fn prefault(&mut self, addr: u64, len: usize, write: bool) -> KResult<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len as u64).filter(|&e| e <= USER_END).ok_or(EFAULT)?;
+        let mut page = addr & !(PAGE - 1);
+        while page < end {
+            let vma = *self.areas.find(page).ok_or(EFAULT)?;
+            if !allows(vma.prot, if write { Access::Write } else { Access::Read }) {
+                return Err(EFAULT);
+            }
+            self.map_page(page, vma.prot)?;
+            page += PAGE;
+        }
+        Ok(())
+    }
+
+    /// `brk`: moves the break to `new` if it is valid and returns the
+    /// (possibly unchanged) break; 0 queries it.
+    pub fn brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_base || new > MMAP_TOP {
+            return self.brk;
+        }
+        let (old_end, new_end) = (page_up(self.brk).unwrap_or(0), page_up(new).unwrap_or(0));
+        if new_end > old_end {
+            if self.areas.overlaps(old_end, new_end) {
+                return self.brk;
+            }
+            self.areas.insert(Vma {
+                start: old_end,
+                end: new_end,
+                prot: Prot { read: true, write: true, exec: false },
+            });
+        } else if new_end < old_end {
+            self.unmap_range(new_end, old_end);
+        }
+        self.brk = new;
+        self.brk
+    }
+
+    /// Anonymous `mmap`: a new area of `len` bytes at `hint` (exactly
+    /// there with `fixed`, replacing what was there) or wherever it fits.
+    pub fn mmap_anonymous(&mut self, hint: u64, len: u64, prot: Prot, fixed: bool) -> KResult<u64> {
+        let len = page_up(len).filter(|&l| l > 0).ok_or(EINVAL)?;
+        let start = if fixed {
+            if !hint.is_multiple_of(PAGE) || hint < MMAP_MIN || hint.checked_add(len).is_none_or(|e| e > USER_END) {
+                return Err(EINVAL);
+            }
+            self.unmap_range(hint, hint + len);
+            hint
+        } else {
+            let hinted =
+                hint >= MMAP_MIN && hint.is_multiple_of(PAGE) && hint.checked_add(len).is_some_and(|e| e <= MMAP_TOP);
+            match hinted && !self.areas.overlaps(hint, hint + len) {
+                true => hint,
+                false => self.areas.find_free_below(len, MMAP_TOP, self.brk.max(MMAP_MIN) + (1 << 30)).ok_or(ENOMEM)?,
+            }
+        };
+        self.areas.insert(Vma { start, end: start + len, prot });
+        Ok(start)
+    }
+
+    /// `munmap`.
+    pub fn munmap(&mut self, addr: u64, len: u64) -> KResult<()> {
+        let end = page_up(len).and_then(|l| addr.checked_add(l)).ok_or(EINVAL)?;
+        if !addr.is_multiple_of(PAGE) || len == 0 || end > USER_END {
+            return Err(EINVAL);
+        }
+        self.unmap_range(addr, end);
+        Ok(())
+    }
+
+    /// `mprotect`: `ENOMEM` if part of the range is unmapped.
+    pub fn mprotect(&mut self, addr: u64, len: u64, prot: Prot) -> KResult<()> {
+        let end = page_up(len).and_then(|l| addr.checked_add(l)).ok_or(ENOMEM)?;
+        if !addr.is_multiple_of(PAGE) {
+            return Err(EINVAL);
+        }
+        self.areas.protect(addr, end, prot).ok_or(ENOMEM)?;
+        let mut page = addr;
+        while page < end {
+            let present = self.space.translate(VirtAddr::new(page)).is_some();
+            if present && prot.is_none() {
+                // The shim's pages are always readable: no access at all
+                // means no page (its contents are lost; see the crate doc).
+                let _ = self.space.unmap(VirtAddr::new(page));
+            } else if present {
+                self.space.protect(VirtAddr::new(page), page_access(prot)).map_err(no_memory)?;
+            }
+            page += PAGE;
+        }
+        Ok(())
+    }
+
+    fn unmap_range(&mut self, start: u64, end: u64) {
+        for vma in self.areas.remove(start, end) {
+            let mut page = vma.start;
+            while page < vma.end {
+                let _ = self.space.unmap(VirtAddr::new(page));
+                page += PAGE;
+            }
+        }
+    }
+
+    /// Memory use (walks the page tables: for `/proc`, not hot paths).
+    pub fn usage(&mut self) -> Usage {
+        let mut usage = Usage { mapped_bytes: 0, resident_bytes: 0 };
+        for vma in self.areas.clone().iter() {
+            usage.mapped_bytes += vma.end - vma.start;
+            let mut page = vma.start;
+            while page < vma.end {
+                if self.space.translate(VirtAddr::new(page)).is_some() {
+                    usage.resident_bytes += PAGE;
+                }
+                page += PAGE;
+            }
+        }
+        usage
+    }
+
+    /// A copy of this memory for a child process: same areas and break,
+    /// every present page copied.
+    pub fn fork(&mut self) -> KResult<Vm> {
+        let mut child = Vm { space: AddressSpace::new().map_err(no_memory)?, areas: self.areas.clone(), ..*self };
+        for vma in self.areas.clone().iter() {
+            let mut page = vma.start;
+            while page < vma.end {
+                if self.space.translate(VirtAddr::new(page)).is_some() {
+                    child
+                        .space
+                        .map_copy_of(&mut self.space, VirtAddr::new(page), page_access(vma.prot))
+                        .map_err(no_memory)?;
+                }
+                page += PAGE;
+            }
+        }
+        Ok(child)
+    }
+}
