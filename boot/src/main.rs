@@ -29,8 +29,9 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
 
 /// The first goroutine: the test suite in a `ktest` build; otherwise the
 /// boot banner, then the kernel modules and init (`/init` from the
-/// initramfs) — or, with no `/init` (or `hold` on the command line), an
-/// idle kernel that answers Ctrl-T with a goroutine dump.
+/// initramfs; power-off if there is none). With `hold` on the command
+/// line, the kernel stays up without init (Ctrl-T on the console prints
+/// the goroutines, as it always does).
 fn kernel_goroutine() {
     if cfg!(feature = "ktest") {
         shim::ktest::run_all();

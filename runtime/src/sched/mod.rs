@@ -40,7 +40,7 @@ pub use g::{GoroutineId, State, WaitToken};
 pub use interrupt::{Interrupted, Interrupter, clear_interrupt, interrupted, interrupter};
 pub use pin::{Pin, pin};
 pub use registry::SpawnError;
-pub use stats::{CpuInfo, GoroutineInfo, cpu, cpus, dump_on_ctrl_t, goroutines, ps};
+pub use stats::{CpuInfo, GoroutineInfo, cpu, cpus, goroutines, ps};
 pub use wait::{Waiter, sleep, sleep_until, sleep_until_interruptible};
 
 /// Starts the scheduler: installs the timer and preemption hooks, starts

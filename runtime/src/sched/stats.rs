@@ -5,7 +5,6 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
-use core::time::Duration;
 
 use shim::time::now_ns;
 
@@ -120,22 +119,4 @@ pub fn ps() {
             g.switches
         );
     }
-}
-
-/// ASCII Ctrl-T, which asks for a dump (as BSD's `^T` asks for status).
-const CTRL_T: u8 = 0x14;
-
-/// Spawns a goroutine that polls the serial console and prints [`ps`] when
-/// Ctrl-T arrives (until a TTY driver owns console input).
-pub fn dump_on_ctrl_t() -> Result<GoroutineId, super::SpawnError> {
-    super::Builder::new().name("ps-on-ctrl-t").spawn(|| {
-        loop {
-            while let Some(byte) = shim::console::try_read_byte() {
-                if byte == CTRL_T {
-                    ps();
-                }
-            }
-            super::sleep(Duration::from_millis(50));
-        }
-    })
 }
