@@ -87,6 +87,14 @@ errnos! {
     ENOTEMPTY = 39,
     /// Too many symbolic links.
     ELOOP = 40,
+    /// No such device or address.
+    ENXIO = 6,
+    /// Value too large for the type.
+    EOVERFLOW = 75,
+    /// Address family not supported.
+    EAFNOSUPPORT = 97,
+    /// Timed out.
+    ETIMEDOUT = 110,
 }
 
 #[cfg(test)]
@@ -129,6 +137,10 @@ mod tests {
             libc::ENOSYS,
             libc::ENOTEMPTY,
             libc::ELOOP,
+            libc::ENXIO,
+            libc::EOVERFLOW,
+            libc::EAFNOSUPPORT,
+            libc::ETIMEDOUT,
         ];
         assert_eq!(super::ALL.len(), reference.len(), "every value is checked");
         for (&(name, ours), linux) in super::ALL.iter().zip(reference) {

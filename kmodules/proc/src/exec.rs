@@ -12,9 +12,9 @@ use shim::user::UserRegs;
 use vm::{Prot, STACK_TOP, Vm};
 
 use crate::elf::{self, Executable};
-use crate::process::Process;
 use crate::random;
 use crate::stack::{self, StackSpec};
+use crate::thread::Thread;
 
 /// Nested `#!` interpreters allowed (Linux allows 4 levels).
 const MAX_INTERPRETERS: usize = 4;
@@ -103,16 +103,29 @@ fn map_segments(vm: &mut Vm, file: &[u8], exe: &Executable) -> KResult<()> {
     Ok(())
 }
 
-/// Replaces `process`'s image with `image`: the new memory is bound to the
-/// calling thread before the old one is freed; close-on-exec files close
-/// and caught signals reset.
-pub fn commit(process: &Process, image: Image, regs: &mut UserRegs, argv: &[Vec<u8>]) {
+/// Before an `execve` replaces the image: the process's other threads end
+/// (as on Linux); returns once they are gone.
+pub fn end_other_threads(thread: &Thread) {
+    let others: Vec<_> = thread.process.threads.lock().iter().filter(|t| t.tid != thread.tid).cloned().collect();
+    for other in &others {
+        other.request_exit(0);
+    }
+    while thread.process.threads.lock().len() > 1 {
+        runtime::sched::sleep(core::time::Duration::from_millis(1));
+    }
+}
+
+/// Replaces the process's image with `image`: the new memory is bound to
+/// the calling thread before the old one is freed; close-on-exec files
+/// close and caught signals reset.
+pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, argv: &[Vec<u8>]) {
+    let process = &*thread.process;
     shim::task::set_address_space(Some(image.vm.space()));
     let old = process.vm.lock().replace(image.vm);
     drop(old);
     let closing = process.files.lock().take_cloexec();
     drop(closing);
-    process.signals.reset_handlers();
+    thread.signals.reset_handlers();
     *process.cmdline.lock() = argv.join(&0u8);
     *regs = image.regs;
 }

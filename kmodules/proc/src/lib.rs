@@ -13,6 +13,7 @@ mod elf;
 mod exec;
 mod exit;
 mod fdtable;
+mod futex;
 mod process;
 mod procfs;
 mod random;
@@ -51,10 +52,10 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
     let envp = [b"HOME=/".to_vec(), b"TERM=vt100".to_vec(), b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec()];
     let image = exec::load(&fs::root(), path, argv.clone(), &envp)?;
-    let init = Process::new(None, image.vm, files, fs::root(), 0);
+    let (init, thread) = Process::new(None, image.vm, files, fs::root(), signal::Signals::new(0));
     *init.cmdline.lock() = argv.join(&0u8);
     tty::set_foreground(init.pgid());
-    thread::spawn(init, image.regs)
+    thread::spawn(thread, image.regs)
 }
 
 /// The TTY's hook: a signal for the foreground process group.

@@ -1,8 +1,8 @@
 //! Processes: identity, family, resources, and the exit/wait life cycle.
 //!
-//! Each process has one user thread, run by one goroutine (`thread.rs`);
-//! the process object holds what threads would share: memory, files,
-//! working directory, signal actions. A process that exits becomes a
+//! A process is what its threads share: memory, files, working directory,
+//! family and exit status (each thread is a goroutine, `thread.rs`; the
+//! signal actions are shared through the threads' `Signals`). A process that exits becomes a
 //! zombie holding only its wait status until its parent reaps it with
 //! `wait4`; its children go to init (pid 1).
 
@@ -12,12 +12,12 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use fs::NodeRef;
-use runtime::sched::Interrupter;
 use runtime::sync::{Mutex, WaitQueue};
 use vm::Vm;
 
 use crate::fdtable::FdTable;
-use crate::signal::{SigSet, Signals};
+use crate::signal::Signals;
+use crate::thread::Thread;
 
 /// Process id of init.
 pub const INIT_PID: i32 = 1;
@@ -53,47 +53,52 @@ pub struct Process {
     pub cwd: spin::Mutex<NodeRef>,
     /// File creation mask.
     pub umask: AtomicU32,
-    /// Signal actions, pending signals and mask.
-    pub signals: Signals,
+    /// Its threads (the first one's id is the pid).
+    pub threads: spin::Mutex<Vec<Arc<Thread>>>,
     /// Life-cycle state.
     life: spin::Mutex<Life>,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
-    /// Interrupts the thread's blocking waits (set when it starts).
-    interrupter: spin::Once<Interrupter>,
     /// The command line, NUL-separated (for `ps`).
     pub cmdline: spin::Mutex<Vec<u8>>,
-    /// `set_tid_address`: cleared (and woken) at exit.
-    pub clear_child_tid: spin::Mutex<u64>,
 }
 
 static TABLE: spin::Mutex<BTreeMap<i32, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
+/// Threads by id (ids come from the same space as pids).
+static THREADS: spin::Mutex<BTreeMap<i32, Weak<Thread>>> = spin::Mutex::new(BTreeMap::new());
 static NEXT_PID: AtomicI32 = AtomicI32::new(INIT_PID);
 
 /// Largest pid before wrap-around (Linux's default `pid_max`).
 const PID_MAX: i32 = 32768;
 
 fn allocate_pid(table: &BTreeMap<i32, Weak<Process>>) -> i32 {
+    let threads = THREADS.lock();
     loop {
         let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
         if pid >= PID_MAX {
             NEXT_PID.store(2, Ordering::Relaxed);
             continue;
         }
-        if !table.contains_key(&pid) {
+        if !table.contains_key(&pid) && !threads.contains_key(&pid) {
             return pid;
         }
     }
 }
 
 impl Process {
-    /// A new process with the given resources, registered in the table;
-    /// `parent` is `None` for init.
-    pub fn new(parent: Option<&Arc<Process>>, vm: Vm, files: FdTable, cwd: NodeRef, mask: SigSet) -> Arc<Process> {
+    /// A new process with the given resources, registered in the table,
+    /// and its first thread (not started), with `signals`; `parent` is
+    /// `None` for init.
+    pub fn new(
+        parent: Option<&Arc<Process>>,
+        vm: Vm,
+        files: FdTable,
+        cwd: NodeRef,
+        signals: Signals,
+    ) -> (Arc<Process>, Arc<Thread>) {
         let mut table = TABLE.lock();
         let pid = allocate_pid(&table);
         let (pgid, sid) = parent.map_or((pid, pid), |p| (p.pgid(), p.sid.load(Ordering::Relaxed)));
-        let signals = parent.map_or_else(|| Signals::new(mask), |p| p.signals.fork(mask));
         let process = Arc::new(Process {
             pid,
             pgid: AtomicI32::new(pgid),
@@ -104,19 +109,28 @@ impl Process {
             files: spin::Mutex::new(files),
             cwd: spin::Mutex::new(cwd),
             umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
-            signals,
+            threads: spin::Mutex::new(Vec::new()),
             life: spin::Mutex::new(Life::Alive),
             child_events: WaitQueue::new(),
-            interrupter: spin::Once::new(),
             cmdline: spin::Mutex::new(parent.map_or_else(Vec::new, |p| p.cmdline.lock().clone())),
-            clear_child_tid: spin::Mutex::new(0),
         });
         table.insert(pid, Arc::downgrade(&process));
+        let thread = Thread::new(pid, &process, signals);
+        THREADS.lock().insert(pid, Arc::downgrade(&thread));
         drop(table);
         if let Some(parent) = parent {
             parent.children.lock().push(Arc::clone(&process));
         }
-        process
+        (process, thread)
+    }
+
+    /// A new thread of this process (not started), with `signals`.
+    pub fn new_thread(self: &Arc<Self>, signals: Signals) -> Arc<Thread> {
+        let table = TABLE.lock();
+        let tid = allocate_pid(&table);
+        let thread = Thread::new(tid, self, signals);
+        THREADS.lock().insert(tid, Arc::downgrade(&thread));
+        thread
     }
 
     /// The process group id.
@@ -139,15 +153,10 @@ impl Process {
         *self.life.lock()
     }
 
-    /// Records the calling goroutine as this process's thread.
-    pub fn set_interrupter(&self, interrupter: Interrupter) {
-        self.interrupter.call_once(|| interrupter);
-    }
-
-    /// Cuts the thread's current blocking wait short (a signal came).
+    /// Cuts every thread's current blocking wait short.
     pub fn interrupt(&self) {
-        if let Some(interrupter) = self.interrupter.get() {
-            interrupter.interrupt();
+        for thread in self.threads.lock().iter() {
+            thread.interrupt();
         }
     }
 
@@ -240,6 +249,16 @@ pub fn leave() {
 pub fn current() -> Option<Arc<Process>> {
     let id = runtime::sched::current_id()?;
     BY_GOROUTINE.lock().get(&id.0).and_then(Weak::upgrade)
+}
+
+/// The live thread with id `tid`.
+pub fn thread(tid: i32) -> Option<Arc<Thread>> {
+    THREADS.lock().get(&tid).and_then(Weak::upgrade)
+}
+
+/// Forgets a thread that has ended.
+pub fn forget_thread(tid: i32) {
+    THREADS.lock().remove(&tid);
 }
 
 /// The live (or zombie) process with id `pid`.

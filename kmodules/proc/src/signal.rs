@@ -2,13 +2,17 @@
 //! delivery to user handlers with Linux's `rt_sigframe` on the user
 //! stack (so `rt_sigreturn` and `SA_SIGINFO` handlers work as on Linux).
 //!
-//! A signal sent to a process sets its pending bit and, unless blocked,
+//! Actions are per process (shared by its threads); pending signals and
+//! the mask are per thread. A signal sent to a process goes to its first
+//! thread that does not block it (else its first thread). It sets the
+//! thread's pending bit and, unless blocked,
 //! interrupts the thread's blocking wait (the system call then returns
 //! `EINTR`, and is restarted if no handler ran or the handler has
 //! `SA_RESTART`). Pending signals are acted on whenever the thread is
 //! about to return to user mode. Job-control stops are not implemented:
 //! the stop signals' default action is to ignore them.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,6 +21,7 @@ use fs::KResult;
 use shim::user::{FpuState, UserRegs};
 
 use crate::process::Process;
+use crate::thread::Thread;
 use crate::uaccess;
 
 /// A set of signals: bit `n - 1` is signal `n`.
@@ -90,9 +95,9 @@ const SIGXCPU: u32 = 24;
 const SIGXFSZ: u32 = 25;
 const SIGSYS: u32 = 31;
 
-/// A process's signal state.
+/// A thread's signal state, with its process's actions.
 pub struct Signals {
-    actions: spin::Mutex<[Action; NSIG as usize]>,
+    actions: Arc<spin::Mutex<[Action; NSIG as usize]>>,
     pending: AtomicU64,
     mask: AtomicU64,
     /// The process that sent each pending signal (0: the kernel), for
@@ -116,7 +121,7 @@ impl Signals {
     /// Fresh state: all default, nothing pending, `mask` blocked.
     pub fn new(mask: SigSet) -> Signals {
         Signals {
-            actions: spin::Mutex::new([Action::default(); NSIG as usize]),
+            actions: Arc::new(spin::Mutex::new([Action::default(); NSIG as usize])),
             pending: AtomicU64::new(0),
             mask: AtomicU64::new(mask & !UNCATCHABLE),
             suspended_mask: spin::Mutex::new(None),
@@ -126,11 +131,20 @@ impl Signals {
         }
     }
 
-    /// A child's state: the same actions and `mask`, nothing pending.
-    pub fn fork(&self, mask: SigSet) -> Signals {
-        let child = Signals::new(mask);
+    /// A child process's state: a copy of the actions, the caller's
+    /// mask, nothing pending.
+    pub fn fork(&self) -> Signals {
+        let child = Signals::new(self.mask());
         *child.actions.lock() = *self.actions.lock();
         child
+    }
+
+    /// A new thread's state: the same (shared) actions, the caller's mask,
+    /// nothing pending.
+    pub fn sibling(&self) -> Signals {
+        let mut sibling = Signals::new(self.mask());
+        sibling.actions = Arc::clone(&self.actions);
+        sibling
     }
 
     /// The blocked set.
@@ -198,48 +212,57 @@ impl Signals {
     }
 }
 
-/// Sends `sig` to `process`: marks it pending and interrupts a blocking
-/// wait unless it is blocked; an ignored signal is dropped. As on Linux,
-/// init gets only the signals it has handlers for.
+/// Sends `sig` to `process` (to one of its threads; see the module doc).
+/// An ignored signal is dropped. As on Linux, init gets only the signals
+/// it handles.
 pub fn send(process: &Process, sig: u32) {
     send_from(process, sig, 0);
 }
 
 /// [`send`] by process `sender` (`kill`), recorded for `si_pid`.
 pub fn send_from(process: &Process, sig: u32, sender: i32) {
-    let signals = &process.signals;
+    let threads = process.threads.lock().clone();
+    let target = threads.iter().find(|t| t.signals.mask() & bit(sig) == 0).or(threads.first());
+    if let Some(thread) = target {
+        send_to_thread(thread, sig, sender);
+    }
+}
+
+/// Sends `sig` to one thread (`tgkill`).
+pub fn send_to_thread(thread: &Thread, sig: u32, sender: i32) {
+    let signals = &thread.signals;
     // A blocked signal is kept: its action may change before it is
     // unblocked, or `rt_sigtimedwait` may take it.
     let blocked = signals.mask() & bit(sig) != 0;
-    if !blocked && (signals.ignored(sig) || unkillable_init(process, sig)) {
+    if !blocked && (signals.ignored(sig) || unkillable_init(thread, sig)) {
         return;
     }
     signals.senders[sig as usize - 1].store(sender, Ordering::Relaxed);
-    post(process, sig);
+    post(thread, sig);
 }
 
 /// Whether `sig` would take its default action on init, which (as on
 /// Linux) is not done: init gets only the signals it handles.
 /// A fault init causes itself (SIGSEGV and the like) still ends it.
-fn unkillable_init(process: &Process, sig: u32) -> bool {
+fn unkillable_init(thread: &Thread, sig: u32) -> bool {
     let fault = matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP);
-    process.pid == crate::INIT_PID && process.signals.action(sig).handler == SIG_DFL && !fault
+    thread.process.pid == crate::INIT_PID && thread.signals.action(sig).handler == SIG_DFL && !fault
 }
 
 /// Marks `sig` pending and interrupts a blocking wait unless it is blocked.
-fn post(process: &Process, sig: u32) {
-    let signals = &process.signals;
+fn post(thread: &Thread, sig: u32) {
+    let signals = &thread.signals;
     signals.pending.fetch_or(bit(sig), Ordering::Relaxed);
     if bit(sig) & (!signals.mask() | signals.awaited.load(Ordering::Relaxed)) != 0 {
-        process.interrupt();
+        thread.interrupt();
     }
 }
 
 /// `rt_sigtimedwait`: takes a pending signal of `set`, waiting until
 /// `deadline_ns` for one; `EAGAIN` at the deadline, `EINTR` if another
 /// (unblocked) signal arrives first.
-pub fn wait_for(process: &Process, set: SigSet, deadline_ns: u64) -> KResult<u32> {
-    let signals = &process.signals;
+pub fn wait_for(thread: &Thread, set: SigSet, deadline_ns: u64) -> KResult<u32> {
+    let signals = &thread.signals;
     let set = set & !UNCATCHABLE;
     signals.awaited.store(set, Ordering::Relaxed);
     let result = loop {
@@ -249,7 +272,7 @@ pub fn wait_for(process: &Process, set: SigSet, deadline_ns: u64) -> KResult<u32
             signals.pending.fetch_and(!bit(sig), Ordering::Relaxed);
             break Ok(sig);
         }
-        if signals.deliverable() || process.exiting() {
+        if signals.deliverable() || thread.exiting() {
             break Err(abi::errno::EINTR);
         }
         if shim::time::now_ns() >= deadline_ns {
@@ -263,15 +286,15 @@ pub fn wait_for(process: &Process, set: SigSet, deadline_ns: u64) -> KResult<u32
     result
 }
 
-/// Sends a signal the process caused itself (a fault): if it is blocked or
+/// Sends a signal the thread caused itself (a fault): if it is blocked or
 /// ignored, it gets the default action anyway, as on Linux.
-pub fn force(process: &Process, sig: u32) {
-    let signals = &process.signals;
+pub fn force(thread: &Thread, sig: u32) {
+    let signals = &thread.signals;
     if signals.action(sig).handler == SIG_IGN || signals.mask() & bit(sig) != 0 {
         signals.set_action(sig, Action::default());
         signals.mask.fetch_and(!bit(sig), Ordering::Relaxed);
     }
-    post(process, sig);
+    post(thread, sig);
 }
 
 /// The wait status of a death by `sig`.
@@ -282,9 +305,9 @@ fn killed_status(sig: u32) -> i32 {
 /// Acts on pending, unblocked signals before a return to user mode.
 /// `interrupted_syscall` is the number of a system call that just
 /// returned `EINTR`: it is restarted unless a handler without
-/// `SA_RESTART` runs. Returns false if the process must exit.
-pub fn deliver(process: &Process, regs: &mut UserRegs, interrupted_syscall: Option<u64>) -> bool {
-    let signals = &process.signals;
+/// `SA_RESTART` runs. Returns false if the thread must exit.
+pub fn deliver(thread: &Thread, regs: &mut UserRegs, interrupted_syscall: Option<u64>) -> bool {
+    let (signals, process) = (&thread.signals, &*thread.process);
     let mut restart = interrupted_syscall;
     loop {
         let ready = signals.pending() & !signals.mask();
@@ -296,7 +319,7 @@ pub fn deliver(process: &Process, regs: &mut UserRegs, interrupted_syscall: Opti
         let action = signals.action(sig);
         match action.handler {
             SIG_IGN if sig != SIGKILL => continue,
-            SIG_DFL if unkillable_init(process, sig) => continue,
+            SIG_DFL if unkillable_init(thread, sig) => continue,
             SIG_DFL => match default_action(sig) {
                 Default::Ignore => continue,
                 Default::Terminate | Default::Core => {
@@ -314,7 +337,7 @@ pub fn deliver(process: &Process, regs: &mut UserRegs, interrupted_syscall: Opti
             regs.rip -= 2;
             regs.rax = nr;
         }
-        if push_frame(process, regs, sig, action).is_err() {
+        if push_frame(thread, regs, sig, action).is_err() {
             process.request_exit(killed_status(SIGSEGV));
             return false;
         }
@@ -385,8 +408,9 @@ fn sigcontext_words(regs: &UserRegs) -> [u64; 18] {
 
 /// Builds Linux's `rt_sigframe` below the user stack and points the
 /// registers at the handler.
-fn push_frame(process: &Process, regs: &mut UserRegs, sig: u32, action: Action) -> KResult<()> {
-    let mut saved = process.signals.saved_fpu.lock();
+fn push_frame(thread: &Thread, regs: &mut UserRegs, sig: u32, action: Action) -> KResult<()> {
+    let (signals, process) = (&thread.signals, &*thread.process);
+    let mut saved = signals.saved_fpu.lock();
     if saved.len() >= MAX_NESTING {
         return Err(abi::errno::EFAULT);
     }
@@ -404,11 +428,11 @@ fn push_frame(process: &Process, regs: &mut UserRegs, sig: u32, action: Action) 
     // cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate (kept by the
     // kernel), reserved: zero.
     bytes.resize((8 + UC_SIGMASK) as usize, 0);
-    bytes.extend_from_slice(&process.signals.mask_to_save().to_le_bytes());
+    bytes.extend_from_slice(&signals.mask_to_save().to_le_bytes());
     let mut info = [0u8; SIGINFO_LEN as usize];
     info[0..4].copy_from_slice(&sig.to_le_bytes());
     // si_code SI_USER (0); si_pid at 16, si_uid (root) at 20.
-    let sender = process.signals.senders[sig as usize - 1].load(Ordering::Relaxed);
+    let sender = signals.senders[sig as usize - 1].load(Ordering::Relaxed);
     info[16..20].copy_from_slice(&sender.to_le_bytes());
     bytes.extend_from_slice(&info);
     uaccess::write(process, frame, &bytes)?;
@@ -424,7 +448,8 @@ fn push_frame(process: &Process, regs: &mut UserRegs, sig: u32, action: Action) 
 
 /// `rt_sigreturn`: restores the registers and mask the frame at the user
 /// stack holds (the handler's `ret` popped the return address).
-pub fn sigreturn(process: &Process, regs: &mut UserRegs) -> KResult<()> {
+pub fn sigreturn(thread: &Thread, regs: &mut UserRegs) -> KResult<()> {
+    let process = &*thread.process;
     let ucontext = regs.rsp;
     let mut words = [0u64; 18];
     for (i, word) in words.iter_mut().enumerate() {
@@ -432,7 +457,7 @@ pub fn sigreturn(process: &Process, regs: &mut UserRegs) -> KResult<()> {
     }
     let mask: u64 = uaccess::read_value(process, ucontext + UC_SIGMASK)?;
     let [r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, rflags] = words;
-    let fpu = process.signals.saved_fpu.lock().pop().unwrap_or_default();
+    let fpu = thread.signals.saved_fpu.lock().pop().unwrap_or_default();
     *regs = UserRegs {
         r8,
         r9,
@@ -455,6 +480,6 @@ pub fn sigreturn(process: &Process, regs: &mut UserRegs) -> KResult<()> {
         fs_base: regs.fs_base,
         fpu,
     };
-    process.signals.set_mask(mask);
+    thread.signals.set_mask(mask);
     Ok(())
 }

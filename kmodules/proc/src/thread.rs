@@ -1,63 +1,149 @@
-//! The goroutine of a user thread (Biscuit's shape): it runs the thread in
-//! user mode until it traps, handles the trap — a system call, a fault, an
-//! interrupt — acts on pending signals, and goes back, until the process
-//! exits.
+//! User threads. Each is a goroutine (Biscuit's shape): it runs the thread
+//! in user mode until it traps, handles the trap — a system call, a
+//! fault, an interrupt — acts on pending signals, and goes back, until the
+//! thread or its process exits. The last thread out ends the process.
 
 use alloc::format;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use abi::flags::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
-
-/// `SIGTRAP` (breakpoints and single steps).
-const SIGTRAP: u32 = 5;
-use runtime::sched::{self, Builder};
+use runtime::sched::{self, Builder, Interrupter};
 use shim::user::{self, Exit, UserRegs};
 use vm::Access;
 
-use crate::process::Process;
-use crate::signal;
+use crate::process::{self, Process};
+use crate::signal::{self, Signals};
 use crate::syscall;
 
-/// Starts the goroutine running `process`'s thread from `regs`.
-pub fn spawn(process: Arc<Process>, regs: UserRegs) -> fs::KResult<()> {
-    let name = format!("pid {}", process.pid);
-    Builder::new().name(name).spawn(move || run(process, regs)).map_err(|_| abi::errno::EAGAIN)?;
+/// `SIGTRAP` (breakpoints and single steps).
+const SIGTRAP: u32 = 5;
+
+/// A user thread.
+pub struct Thread {
+    /// Thread id (the pid for a process's first thread).
+    pub tid: i32,
+    /// The process it belongs to.
+    pub process: Arc<Process>,
+    /// Its pending signals and mask (the actions are the process's).
+    pub signals: Signals,
+    /// Interrupts its blocking waits (set when its goroutine starts).
+    interrupter: spin::Once<Interrupter>,
+    /// `set_tid_address`/`CLONE_CHILD_CLEARTID`: zeroed and futex-woken
+    /// when the thread ends.
+    pub clear_child_tid: spin::Mutex<u64>,
+    /// `exit` (not `exit_group`) was called: only this thread ends.
+    exit_requested: AtomicBool,
+    /// The wait status `exit` gave (the process's if this thread is last).
+    exit_status: AtomicI32,
+}
+
+impl Thread {
+    /// A thread of `process` with id `tid` (not started).
+    pub(crate) fn new(tid: i32, process: &Arc<Process>, signals: Signals) -> Arc<Thread> {
+        Arc::new(Thread {
+            tid,
+            process: Arc::clone(process),
+            signals,
+            interrupter: spin::Once::new(),
+            clear_child_tid: spin::Mutex::new(0),
+            exit_requested: AtomicBool::new(false),
+            exit_status: AtomicI32::new(0),
+        })
+    }
+
+    /// Cuts the thread's current blocking wait short (a signal came).
+    pub fn interrupt(&self) {
+        if let Some(interrupter) = self.interrupter.get() {
+            interrupter.interrupt();
+        }
+    }
+
+    /// Ends this thread only (`exit`) with wait status `status`, at its
+    /// next return towards user mode.
+    pub fn request_exit(&self, status: i32) {
+        self.exit_status.store(status, Ordering::Relaxed);
+        self.exit_requested.store(true, Ordering::Relaxed);
+        self.interrupt();
+    }
+
+    /// Whether the thread is on its way out.
+    pub fn exiting(&self) -> bool {
+        self.exit_requested.load(Ordering::Relaxed) || self.process.exiting()
+    }
+}
+
+/// Starts the goroutine running `thread` from `regs`.
+pub fn spawn(thread: Arc<Thread>, regs: UserRegs) -> fs::KResult<()> {
+    let name = format!("pid {}", thread.tid);
+    thread.process.threads.lock().push(Arc::clone(&thread));
+    let started = Arc::clone(&thread);
+    if Builder::new().name(name).spawn(move || run(started, regs)).is_err() {
+        thread.process.threads.lock().retain(|t| t.tid != thread.tid);
+        process::forget_thread(thread.tid);
+        return Err(abi::errno::EAGAIN);
+    }
     Ok(())
 }
 
-fn run(process: Arc<Process>, mut regs: UserRegs) {
-    process.set_interrupter(sched::interrupter());
-    crate::process::enter(&process);
+fn run(thread: Arc<Thread>, mut regs: UserRegs) {
+    thread.interrupter.call_once(sched::interrupter);
+    let process = Arc::clone(&thread.process);
+    process::enter(&process);
     if let Some(vm) = process.vm.lock().as_ref() {
         shim::task::set_address_space(Some(vm.space()));
     }
-    while !process.exiting() {
+    while !thread.exiting() {
         let exit = {
             let _pin = sched::pin();
             user::run(&mut regs)
         };
         let interrupted = match exit {
-            Exit::Syscall => syscall::handle(&process, &mut regs),
+            Exit::Syscall => syscall::handle(&thread, &mut regs),
             Exit::Exception { vector, error_code, address } => {
-                fault(&process, vector, error_code, address);
+                fault(&thread, vector, error_code, address);
                 None
             }
             Exit::Interrupt => None,
         };
         sched::clear_interrupt();
-        if !process.exiting() {
-            signal::deliver(&process, &mut regs, interrupted);
+        if !thread.exiting() {
+            signal::deliver(&thread, &mut regs, interrupted);
         }
     }
+    end(&thread);
+}
+
+/// The thread is done: it leaves the process (waking a joiner through
+/// `clear_child_tid`); the last one out ends the process.
+fn end(thread: &Arc<Thread>) {
+    let process = &thread.process;
+    let clear = *thread.clear_child_tid.lock();
+    if clear != 0 && !process.exiting() {
+        // Best effort, as on Linux: a bad address is ignored.
+        let _ = crate::uaccess::write_value(process, clear, &0u32);
+        crate::futex::wake(process, clear, 1);
+    }
     shim::task::set_address_space(None);
-    crate::process::leave();
-    crate::exit::finish(&process);
+    process::forget_thread(thread.tid);
+    let last = {
+        let mut threads = process.threads.lock();
+        threads.retain(|t| t.tid != thread.tid);
+        threads.is_empty()
+    };
+    process::leave();
+    if last {
+        // A process whose last thread called plain `exit` exits with it.
+        process.request_exit(thread.exit_status.load(Ordering::Relaxed));
+        crate::exit::finish(process);
+    }
 }
 
 /// A CPU exception in user mode: a page fault the VM can satisfy is
-/// retried; anything else is a signal the process caused.
-fn fault(process: &Process, vector: u8, error_code: u64, address: u64) {
+/// retried; anything else is a signal the thread caused.
+fn fault(thread: &Thread, vector: u8, error_code: u64, address: u64) {
     const PAGE_FAULT: u8 = 14;
+    let process = &thread.process;
     let signal = match vector {
         PAGE_FAULT => {
             let access = match error_code {
@@ -77,6 +163,6 @@ fn fault(process: &Process, vector: u8, error_code: u64, address: u64) {
         17 => SIGBUS,
         _ => SIGSEGV,
     };
-    log::debug!("pid {}: exception {vector} (error {error_code:#x}) at {address:#x}: signal {signal}", process.pid);
-    signal::force(process, signal);
+    log::debug!("pid {}: exception {vector} (error {error_code:#x}) at {address:#x}: signal {signal}", thread.tid);
+    signal::force(thread, signal);
 }

@@ -50,22 +50,42 @@ impl WaitQueue {
     /// Like [`wait_for`](Self::wait_for), but an
     /// [`Interrupter`](crate::sched::Interrupter) ends the wait early with
     /// `Err(Interrupted)` (the attempt is still tried first).
-    pub fn wait_interruptible<R>(&self, mut attempt: impl FnMut() -> Option<R>) -> Result<R, Interrupted> {
+    pub fn wait_interruptible<R>(&self, attempt: impl FnMut() -> Option<R>) -> Result<R, Interrupted> {
+        self.wait_interruptible_until(u64::MAX, attempt).map(|r| r.expect("no deadline"))
+    }
+
+    /// Like [`wait_interruptible`](Self::wait_interruptible), giving up at
+    /// `deadline_ns` (ns since boot) with `Ok(None)`.
+    pub fn wait_interruptible_until<R>(
+        &self,
+        deadline_ns: u64,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Result<Option<R>, Interrupted> {
         loop {
             if let Some(result) = attempt() {
-                return Ok(result);
+                return Ok(Some(result));
+            }
+            if now_ns() >= deadline_ns {
+                return Ok(None);
             }
             let waiter = Waiter::begin();
             self.register(&waiter);
+            let token = waiter.token();
             if let Some(result) = attempt() {
-                self.deregister(&waiter.token());
-                return Ok(result);
+                self.deregister(&token);
+                return Ok(Some(result));
             }
             if interrupted() {
-                self.deregister(&waiter.token());
+                self.deregister(&token);
                 return Err(Interrupted);
             }
-            waiter.park();
+            match deadline_ns {
+                u64::MAX => waiter.park(),
+                deadline => {
+                    waiter.park_until(deadline);
+                    self.deregister(&token);
+                }
+            }
         }
     }
 

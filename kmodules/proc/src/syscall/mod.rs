@@ -23,10 +23,13 @@ use fs::KResult;
 use shim::user::UserRegs;
 
 use crate::process::Process;
+use crate::thread::Thread;
 
-/// What a handler sees: the calling process and its registers.
+/// What a handler sees: the calling thread, its process and registers.
 pub struct Ctx<'a> {
-    /// The caller.
+    /// The calling thread.
+    pub thread: &'a Arc<Thread>,
+    /// Its process.
     pub process: &'a Arc<Process>,
     /// Its registers (`execve` and `rt_sigreturn` replace them).
     pub regs: &'a mut UserRegs,
@@ -47,9 +50,9 @@ impl Ctx<'_> {
 
 /// Handles the system call in `regs`; returns its number if it was
 /// interrupted by a signal (`EINTR`), for a restart decision.
-pub fn handle(process: &Arc<Process>, regs: &mut UserRegs) -> Option<u64> {
+pub fn handle(thread: &Arc<Thread>, regs: &mut UserRegs) -> Option<u64> {
     let number = regs.rax;
-    let mut ctx = Ctx { process, regs };
+    let mut ctx = Ctx { thread, process: &thread.process, regs };
     let result = dispatch(&mut ctx, number);
     regs.rax = match result {
         Ok(value) => value,
@@ -71,7 +74,7 @@ fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         | MOUNT | UMOUNT2 => paths::dispatch(ctx, number),
         BRK | MMAP | MUNMAP | MPROTECT | MADVISE => memory::dispatch(ctx, number),
         FORK | VFORK | CLONE | EXECVE | EXIT | EXIT_GROUP | WAIT4 | GETPID | GETPPID | GETTID | SET_TID_ADDRESS
-        | SETPGID | GETPGID | GETPGRP | SETSID | GETSID | ARCH_PRCTL => processes::dispatch(ctx, number),
+        | SETPGID | GETPGID | GETPGRP | SETSID | GETSID | ARCH_PRCTL | FUTEX => processes::dispatch(ctx, number),
         RT_SIGACTION | RT_SIGPROCMASK | RT_SIGRETURN | RT_SIGPENDING | RT_SIGTIMEDWAIT | RT_SIGSUSPEND | KILL
         | TKILL | TGKILL | SIGALTSTACK | PAUSE => signals::dispatch(ctx, number),
         _ => misc::dispatch(ctx, number).unwrap_or_else(|| unknown(number)),

@@ -1,5 +1,6 @@
-//! Process system calls: creation (`fork`, `clone` as fork), `execve`,
-//! exit and wait, ids and groups, and the thread pointer.
+//! Process and thread system calls: creation (`fork`, `clone` of a
+//! process or a thread), `execve`, exit and wait, ids and groups, the
+//! thread pointer, futexes.
 
 use core::sync::atomic::Ordering;
 
@@ -14,9 +15,14 @@ use super::Ctx;
 use crate::process::{self, Process};
 use crate::{exec, thread, uaccess};
 
-/// `clone` flags handled (all others: `ENOSYS` for now, so threads are
-/// refused cleanly).
+// `clone` flags.
 const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_SYSVSEM: u64 = 0x4_0000;
+/// Obsolete, ignored by Linux (musl still passes it).
+const CLONE_DETACHED: u64 = 0x40_0000;
 const CLONE_VFORK: u64 = 0x4000;
 const CLONE_THREAD: u64 = 0x1_0000;
 const CLONE_SETTLS: u64 = 0x8_0000;
@@ -32,17 +38,23 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         nr::FORK | nr::VFORK => fork(ctx, 0, 0, 0, 0),
         nr::CLONE => clone(ctx),
         nr::EXECVE => execve(ctx),
-        nr::EXIT | nr::EXIT_GROUP => {
+        nr::EXIT => {
+            ctx.thread.request_exit((ctx.int(0) & 0xff) << 8);
+            Ok(0)
+        }
+        nr::EXIT_GROUP => {
             me.request_exit((ctx.int(0) & 0xff) << 8);
             Ok(0)
         }
         nr::WAIT4 => wait4(ctx),
-        nr::GETPID | nr::GETTID => Ok(me.pid as u64),
+        nr::GETPID => Ok(me.pid as u64),
+        nr::GETTID => Ok(ctx.thread.tid as u64),
         nr::GETPPID => Ok(me.ppid() as u64),
         nr::SET_TID_ADDRESS => {
-            *me.clear_child_tid.lock() = ctx.arg(0);
-            Ok(me.pid as u64)
+            *ctx.thread.clear_child_tid.lock() = ctx.arg(0);
+            Ok(ctx.thread.tid as u64)
         }
+        nr::FUTEX => futex(ctx),
         nr::SETPGID => setpgid(me, ctx.int(0), ctx.int(1)),
         nr::GETPGID => Ok(target(me, ctx.int(0))?.pgid() as u64),
         nr::GETPGRP => Ok(me.pgid() as u64),
@@ -92,13 +104,15 @@ fn setpgid(me: &alloc::sync::Arc<Process>, pid: i32, pgid: i32) -> KResult<u64> 
 fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let flags = ctx.arg(0);
     let (stack, parent_tid, child_tid, tls) = (ctx.arg(1), ctx.arg(2), ctx.arg(3), ctx.arg(4));
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        log::warn!("pid {}: clone of a thread (flags {flags:#x}): not supported yet", ctx.process.pid);
-        return Err(ENOSYS);
-    }
     let known = CSIGNAL
         | CLONE_VM
+        | CLONE_FS
+        | CLONE_FILES
+        | CLONE_SIGHAND
+        | CLONE_SYSVSEM
+        | CLONE_DETACHED
         | CLONE_VFORK
+        | CLONE_THREAD
         | CLONE_SETTLS
         | CLONE_PARENT_SETTID
         | CLONE_CHILD_CLEARTID
@@ -106,11 +120,50 @@ fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
     if flags & !known != 0 {
         return Err(EINVAL);
     }
-    let pid = fork(ctx, stack, if flags & CLONE_SETTLS != 0 { tls } else { 0 }, flags, child_tid)?;
+    let thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+    let new = if flags & CLONE_THREAD != 0 {
+        // Threads share everything or nothing: other mixes (a process
+        // sharing memory without being a thread) are not supported.
+        if flags & thread_flags != thread_flags {
+            return Err(EINVAL);
+        }
+        spawn_thread(ctx, flags, stack, tls, child_tid)?
+    } else {
+        if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND) != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0)
+        {
+            log::warn!(
+                "pid {}: clone flags {flags:#x}: shared resources without a thread are not supported",
+                ctx.process.pid
+            );
+            return Err(EINVAL);
+        }
+        fork(ctx, stack, if flags & CLONE_SETTLS != 0 { tls } else { 0 }, flags, child_tid)?
+    };
     if flags & CLONE_PARENT_SETTID != 0 {
-        uaccess::write_value(ctx.process, parent_tid, &(pid as i32))?;
+        uaccess::write_value(ctx.process, parent_tid, &(new as i32))?;
     }
-    Ok(pid)
+    Ok(new)
+}
+
+/// A new thread of the caller's process, starting on `stack` with FS base
+/// `tls` (if `CLONE_SETTLS`).
+fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: u64) -> KResult<u64> {
+    let thread = ctx.process.new_thread(ctx.thread.signals.sibling());
+    let mut regs = ctx.regs.clone();
+    regs.rax = 0;
+    regs.rsp = stack;
+    if flags & CLONE_SETTLS != 0 {
+        regs.fs_base = tls;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        uaccess::write_value(ctx.process, child_tid, &thread.tid)?;
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        *thread.clear_child_tid.lock() = child_tid;
+    }
+    let tid = thread.tid;
+    thread::spawn(thread, regs)?;
+    Ok(tid as u64)
 }
 
 /// Creates a child with a copy of the caller's memory and descriptors;
@@ -121,7 +174,7 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
     let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork()?;
     let files = me.files.lock().clone();
     let cwd = me.cwd.lock().clone();
-    let child = process::Process::new(Some(me), vm, files, cwd, me.signals.mask());
+    let (child, child_thread) = process::Process::new(Some(me), vm, files, cwd, ctx.thread.signals.fork());
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     if stack != 0 {
@@ -137,10 +190,10 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
         vm.as_mut().ok_or(ENOMEM)?.write(child_tid, &bytes)?;
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
-        *child.clear_child_tid.lock() = child_tid;
+        *child_thread.clear_child_tid.lock() = child_tid;
     }
     let pid = child.pid;
-    if let Err(error) = thread::spawn(child.clone(), regs) {
+    if let Err(error) = thread::spawn(child_thread, regs) {
         child.request_exit(0);
         crate::exit::finish(&child);
         return Err(error);
@@ -158,7 +211,8 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
     }
     let cwd = me.cwd.lock().clone();
     let image = exec::load(&cwd, &path, argv.clone(), &envp)?;
-    exec::commit(me, image, ctx.regs, &argv);
+    exec::end_other_threads(ctx.thread);
+    exec::commit(ctx.thread, image, ctx.regs, &argv);
     Ok(0)
 }
 
@@ -182,4 +236,35 @@ fn wait4(ctx: &mut Ctx<'_>) -> KResult<u64> {
         uaccess::write(me, rusage, &[0u8; 144])?;
     }
     Ok(pid as u64)
+}
+
+/// `futex`: `FUTEX_WAIT` (with an optional relative timeout) and
+/// `FUTEX_WAKE`, private or not (all futexes are per process here).
+fn futex(ctx: &Ctx<'_>) -> KResult<u64> {
+    const FUTEX_WAIT: u32 = 0;
+    const FUTEX_WAKE: u32 = 1;
+    const FUTEX_PRIVATE_FLAG: u32 = 128;
+    const FUTEX_CLOCK_REALTIME: u32 = 256;
+    let (addr, op, val) = (ctx.arg(0), ctx.arg(1) as u32 & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), ctx.arg(2));
+    if addr % 4 != 0 {
+        return Err(EINVAL);
+    }
+    match op {
+        FUTEX_WAIT => {
+            let deadline = match ctx.arg(3) {
+                0 => u64::MAX,
+                timeout => {
+                    let ts: abi::types::Timespec = uaccess::read_value(ctx.process, timeout)?;
+                    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+                        return Err(EINVAL);
+                    }
+                    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+                    shim::time::now_ns().saturating_add(ns)
+                }
+            };
+            crate::futex::wait(ctx.process, addr, val as u32, deadline)
+        }
+        FUTEX_WAKE => Ok(crate::futex::wake(ctx.process, addr, val as u32)),
+        _ => Err(ENOSYS),
+    }
 }

@@ -11,17 +11,18 @@ use fs::KResult;
 use super::Ctx;
 use crate::process::{self, Process};
 use crate::signal::{self, Action, NSIG, SigSet};
+use crate::thread::Thread;
 use crate::uaccess;
 
 pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
-    let me = ctx.process;
+    let (me, signals) = (ctx.process, &ctx.thread.signals);
     match number {
         nr::RT_SIGACTION => sigaction(ctx),
         nr::RT_SIGPROCMASK => {
             if ctx.arg(3) != 8 {
                 return Err(EINVAL);
             }
-            let old = me.signals.mask();
+            let old = signals.mask();
             if ctx.arg(1) != 0 {
                 let set: SigSet = uaccess::read_value(me, ctx.arg(1))?;
                 let new = match ctx.arg(0) as u32 {
@@ -30,7 +31,7 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
                     SIG_SETMASK => set,
                     _ => return Err(EINVAL),
                 };
-                me.signals.set_mask(new);
+                signals.set_mask(new);
             }
             if ctx.arg(2) != 0 {
                 uaccess::write_value(me, ctx.arg(2), &old)?;
@@ -38,14 +39,14 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
             Ok(0)
         }
         nr::RT_SIGRETURN => {
-            if signal::sigreturn(me, ctx.regs).is_err() {
-                signal::force(me, abi::flags::signal::SIGSEGV);
+            if signal::sigreturn(ctx.thread, ctx.regs).is_err() {
+                signal::force(ctx.thread, abi::flags::signal::SIGSEGV);
             }
             Ok(ctx.regs.rax)
         }
         nr::KILL => kill(me, ctx.int(0), ctx.arg(1) as u32),
-        nr::TKILL => kill(me, ctx.int(0).max(1), ctx.arg(1) as u32),
-        nr::TGKILL => kill(me, ctx.int(1).max(1), ctx.arg(2) as u32),
+        nr::TKILL => tkill(me, None, ctx.int(0), ctx.arg(1) as u32),
+        nr::TGKILL => tkill(me, Some(ctx.int(0)), ctx.int(1), ctx.arg(2) as u32),
         nr::SIGALTSTACK => {
             if ctx.arg(1) != 0 {
                 // "Not on an alternate stack; none set": ss_flags = SS_DISABLE.
@@ -58,15 +59,15 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         }
         nr::RT_SIGSUSPEND => {
             let mask: SigSet = uaccess::read_value(me, ctx.arg(0))?;
-            me.signals.suspend_with(mask);
-            wait_for_signal(me);
+            signals.suspend_with(mask);
+            wait_for_signal(ctx.thread);
             Err(EINTR)
         }
         nr::RT_SIGPENDING => {
             if ctx.arg(1) != 8 {
                 return Err(EINVAL);
             }
-            let pending = me.signals.pending() & me.signals.mask();
+            let pending = signals.pending() & signals.mask();
             uaccess::write_value(me, ctx.arg(0), &pending).map(|()| 0)
         }
         nr::RT_SIGTIMEDWAIT => {
@@ -85,7 +86,7 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
                     shim::time::now_ns().saturating_add(ns)
                 }
             };
-            let sig = signal::wait_for(me, set, deadline)?;
+            let sig = signal::wait_for(ctx.thread, set, deadline)?;
             if ctx.arg(1) != 0 {
                 let mut info = [0u8; 128];
                 info[0..4].copy_from_slice(&sig.to_le_bytes());
@@ -94,15 +95,15 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
             Ok(sig as u64)
         }
         nr::PAUSE => {
-            wait_for_signal(me);
+            wait_for_signal(ctx.thread);
             Err(EINTR)
         }
         _ => unreachable!("routed here by the table"),
     }
 }
 
-fn wait_for_signal(me: &Process) {
-    while !me.signals.deliverable() && !me.exiting() {
+fn wait_for_signal(thread: &Thread) {
+    while !thread.signals.deliverable() && !thread.exiting() {
         if runtime::sched::sleep_until_interruptible(u64::MAX).is_err() {
             runtime::sched::clear_interrupt();
         }
@@ -110,7 +111,7 @@ fn wait_for_signal(me: &Process) {
 }
 
 fn sigaction(ctx: &Ctx<'_>) -> KResult<u64> {
-    let me = ctx.process;
+    let (me, signals) = (ctx.process, &ctx.thread.signals);
     let (sig, new, old, size) = (ctx.arg(0) as u32, ctx.arg(1), ctx.arg(2), ctx.arg(3));
     if size != 8 || sig == 0 || sig > NSIG {
         return Err(EINVAL);
@@ -118,13 +119,13 @@ fn sigaction(ctx: &Ctx<'_>) -> KResult<u64> {
     if new != 0 && (sig == SIGKILL || sig == SIGSTOP) {
         return Err(EINVAL);
     }
-    let previous = me.signals.action(sig);
+    let previous = signals.action(sig);
     if new != 0 {
         let mut read = [0u64; 4];
         for (i, word) in read.iter_mut().enumerate() {
             *word = uaccess::read_value(me, new + 8 * i as u64)?;
         }
-        me.signals.set_action(sig, Action::from_words(read));
+        signals.set_action(sig, Action::from_words(read));
     }
     if old != 0 {
         for (i, word) in previous.to_words().iter().enumerate() {
@@ -157,6 +158,18 @@ fn kill(me: &Arc<Process>, pid: i32, sig: u32) -> KResult<u64> {
             }
             signal::send_from(target, sig, me.pid);
         }
+    }
+    Ok(0)
+}
+
+/// `tkill`/`tgkill`: a signal to one thread (of process `tgid`, if given).
+fn tkill(me: &Arc<Process>, tgid: Option<i32>, tid: i32, sig: u32) -> KResult<u64> {
+    if sig > NSIG || tid <= 0 || tgid.is_some_and(|t| t <= 0) {
+        return Err(EINVAL);
+    }
+    let thread = process::thread(tid).filter(|t| tgid.is_none_or(|g| t.process.pid == g)).ok_or(ESRCH)?;
+    if sig != 0 {
+        signal::send_to_thread(&thread, sig, me.pid);
     }
     Ok(0)
 }

@@ -1,0 +1,185 @@
+/* Threads: clone(CLONE_THREAD) through musl's pthreads, futexes (mutexes,
+ * condition variables, join), per-thread ids, TLS and signal masks, and
+ * how exit and exit_group end threads. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* From <linux/futex.h>, which musl does not ship. */
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+
+#define THREADS 4
+#define ROUNDS 20000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long counter;
+static __thread long tls_slot;
+
+struct ids {
+    pid_t pid, tid;
+    long tls;
+};
+
+static void *count(void *arg) {
+    struct ids *ids = arg;
+    tls_slot = (long)ids->tid + 1000;
+    for (int i = 0; i < ROUNDS; i++) {
+        pthread_mutex_lock(&lock);
+        counter++;
+        pthread_mutex_unlock(&lock);
+        if (i % 1000 == 0) sched_yield();
+    }
+    ids->pid = getpid();
+    ids->tid = (pid_t)syscall(SYS_gettid);
+    ids->tls = tls_slot;
+    return ids;
+}
+
+static pthread_mutex_t cond_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int ready;
+
+static void *signal_later(void *arg) {
+    (void)arg;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    pthread_mutex_lock(&cond_lock);
+    ready = 1;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&cond_lock);
+    return NULL;
+}
+
+static void *spin_forever(void *arg) {
+    (void)arg;
+    for (;;) sched_yield();
+    return NULL;
+}
+
+/* exit_group from the main thread ends a spinning sibling too. */
+static int exit_group_ends_all(void) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, spin_forever, NULL) != 0) return 90;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    exit(7);
+}
+
+static void *exit_whole_process(void *arg) {
+    (void)arg;
+    exit(9); /* exit_group from a thread */
+}
+
+static int thread_exit_group(void) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, exit_whole_process, NULL) != 0) return 90;
+    for (;;) pause();
+}
+
+static atomic_int got_usr1;
+static void on_usr1(int sig) {
+    (void)sig;
+    atomic_store(&got_usr1, (int)syscall(SYS_gettid));
+}
+
+static void *take_usr1(void *arg) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    *(pid_t *)arg = (pid_t)syscall(SYS_gettid);
+    for (int i = 0; i < 500 && !atomic_load(&got_usr1); i++) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    ut_init(argv[0]);
+
+    pthread_t threads[THREADS];
+    struct ids ids[THREADS];
+    int created = 0;
+    for (int i = 0; i < THREADS; i++) {
+        ids[i].tid = i;
+        created += pthread_create(&threads[i], NULL, count, &ids[i]) == 0;
+    }
+    CHECKF("pthread_create_4", created == THREADS, "created %d", created);
+    int joined = 0;
+    for (int i = 0; i < created; i++) joined += pthread_join(threads[i], NULL) == 0;
+    CHECKF("pthread_join_4", joined == created, "joined %d", joined);
+    CHECKF("mutex_counter_exact", counter == (long)created * ROUNDS, "counter %ld want %ld", counter, (long)created * ROUNDS);
+    int same_pid = 1, distinct_tids = 1, own_tls = 1;
+    for (int i = 0; i < created; i++) {
+        same_pid &= ids[i].pid == getpid();
+        distinct_tids &= ids[i].tid != getpid();
+        for (int j = 0; j < i; j++) distinct_tids &= ids[i].tid != ids[j].tid;
+        own_tls &= ids[i].tls == i + 1000;
+    }
+    CHECK("threads_share_the_pid", same_pid);
+    CHECK("threads_have_their_own_tids", distinct_tids);
+    CHECK("threads_have_their_own_tls", own_tls);
+    CHECKF("main_tid_is_pid", syscall(SYS_gettid) == getpid(), "tid %ld pid %d", syscall(SYS_gettid), getpid());
+
+    pthread_t signaller;
+    pthread_create(&signaller, NULL, signal_later, NULL);
+    pthread_mutex_lock(&cond_lock);
+    while (!ready) pthread_cond_wait(&cond, &cond_lock);
+    pthread_mutex_unlock(&cond_lock);
+    CHECK("cond_wait_woken", ready == 1);
+    pthread_join(signaller, NULL);
+
+    struct timespec soon;
+    clock_gettime(CLOCK_REALTIME, &soon);
+    soon.tv_nsec += 20 * 1000 * 1000;
+    if (soon.tv_nsec >= 1000000000) {
+        soon.tv_sec++;
+        soon.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&cond_lock);
+    int timed = pthread_cond_timedwait(&cond, &cond_lock, &soon);
+    pthread_mutex_unlock(&cond_lock);
+    CHECKF("cond_timedwait_times_out", timed == ETIMEDOUT, "returned %d", timed);
+
+    int word = 1;
+    CHECK_ERR("futex_wait_value_changed_eagain", syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 2, NULL), EAGAIN);
+    struct timespec short_wait = {0, 5 * 1000 * 1000};
+    CHECK_ERR("futex_wait_timeout_etimedout", syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 1, &short_wait), ETIMEDOUT);
+    CHECKF("futex_wake_nobody", syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1) == 0, "errno %d", errno);
+    CHECK_ERR("futex_unaligned_einval", syscall(SYS_futex, (char *)&word + 1, FUTEX_WAKE_PRIVATE, 1), EINVAL);
+    CHECK_ERR("futex_bad_pointer_efault", syscall(SYS_futex, BAD(0x10), FUTEX_WAIT_PRIVATE, 0, NULL), EFAULT);
+
+    int status = ut_in_child(exit_group_ends_all);
+    CHECKF("exit_group_ends_all_threads", WIFEXITED(status) && WEXITSTATUS(status) == 7, "child %s", ut_status(status));
+    status = ut_in_child(thread_exit_group);
+    CHECKF("exit_from_a_thread_ends_the_process", WIFEXITED(status) && WEXITSTATUS(status) == 9, "child %s", ut_status(status));
+
+    /* A signal to the process goes to the thread that does not block it. */
+    signal(SIGUSR1, on_usr1);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pid_t taker = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, take_usr1, &taker);
+    while (!__atomic_load_n(&taker, __ATOMIC_SEQ_CST)) sched_yield();
+    kill(getpid(), SIGUSR1);
+    pthread_join(t, NULL);
+    CHECKF("process_signal_goes_to_unblocking_thread", atomic_load(&got_usr1) == taker, "handled in %d, want %d",
+           atomic_load(&got_usr1), taker);
+    atomic_store(&got_usr1, 0);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    CHECK_OK("tgkill_self", syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1));
+    CHECKF("tgkill_reaches_the_thread", atomic_load(&got_usr1) == syscall(SYS_gettid), "handled in %d",
+           atomic_load(&got_usr1));
+    CHECK_ERR("tgkill_wrong_group_esrch", syscall(SYS_tgkill, getpid() + 100000, syscall(SYS_gettid), 0), ESRCH);
+
+    return ut_done();
+}
