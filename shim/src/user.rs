@@ -5,7 +5,8 @@
 //!
 //! [`run`] saves the kernel's callee-saved registers and stack pointer (in
 //! the per-CPU block, and as this CPU's TSS `rsp0`), loads the user
-//! registers, swaps GS to the user's and enters ring 3 with `iretq`. Three
+//! registers, swaps GS to the user's and enters ring 3 with `iretq` (or
+//! `sysretq` when resuming after a system call). Three
 //! ways lead back, all ending in `hardtack_user_exit`, which restores the
 //! saved kernel stack and returns from [`run`]:
 //! - `syscall` enters `hardtack_syscall_entry` (LSTAR; interrupts masked by
@@ -122,7 +123,7 @@ const FLAGS_ON: u64 = 0x202;
 core::arch::global_asm!(
     ".pushsection .text.hardtack_user, \"ax\"",
     ".balign 16",
-    // fn hardtack_user_run(regs: *mut UserRegs) -> u64 (exit code)
+    // fn hardtack_user_run(regs: *mut UserRegs, sysret: u64) -> u64 (exit code)
     ".global hardtack_user_run",
     "hardtack_user_run:",
     push_callee_saved!(),
@@ -135,6 +136,7 @@ core::arch::global_asm!(
     "mov eax, [r11 + {fs_base}]",
     "mov edx, [r11 + {fs_base} + 4]",
     "wrmsr",
+    "push rsi", // [rsp + 40] below: return with sysret?
     "push {user_ss}",
     "push qword ptr [r11 + {rsp}]",
     "mov rax, [r11 + {rflags}]",
@@ -158,8 +160,18 @@ core::arch::global_asm!(
     "mov r14, [r11 + {r14}]",
     "mov r15, [r11 + {r15}]",
     "mov r11, [r11 + {r11}]",
+    "cmp qword ptr [rsp + 40], 0",
+    "jne 2f",
     "swapgs",
     "iretq",
+    // The fast way back after a system call: RCX holds the RIP and R11 the
+    // RFLAGS to return with (checked by `run`); interrupts stay masked
+    // until sysretq loads R11, and NMIs and machine checks run on IST
+    // stacks, so the user stack pointer is safe to load first.
+    "2:",
+    "mov rsp, [rsp + 24]",
+    "swapgs",
+    "sysretq",
     //
     ".balign 16",
     ".global hardtack_syscall_entry",
@@ -234,7 +246,7 @@ core::arch::global_asm!(
 );
 
 unsafe extern "C" {
-    fn hardtack_user_run(regs: *mut UserRegs) -> u64;
+    fn hardtack_user_run(regs: *mut UserRegs, sysret: u64) -> u64;
     fn hardtack_user_exit(kernel_rsp: u64, code: u64) -> !;
     static hardtack_syscall_entry: u8;
 }
@@ -281,7 +293,7 @@ pub fn run(regs: &mut UserRegs) -> Exit {
     // SAFETY: `regs` is valid for the whole call; the assembly returns here
     // with the kernel's callee-saved registers and stack restored, and
     // touches no other kernel memory but this CPU's per-CPU block and TSS.
-    let code = unsafe { hardtack_user_run(regs) };
+    let code = unsafe { hardtack_user_run(regs, sysret_can_return(regs) as u64) };
     // SAFETY: saves the user's x87/SSE registers (nothing in the kernel
     // changed them since the exit) into the thread's own aligned area.
     unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) &raw mut regs.fpu, options(nostack)) };
@@ -297,6 +309,15 @@ pub fn run(regs: &mut UserRegs) -> Exit {
         }
         _ => Exit::Interrupt,
     }
+}
+
+/// Whether `sysretq` can resume the thread: it loads RIP from RCX and
+/// RFLAGS from R11, so it fits when they already hold the thread's RIP
+/// and (filtered) RFLAGS — the case after a system call. Otherwise `run`
+/// uses `iretq`. RIP is canonical (checked by `run`), so sysret's
+/// non-canonical-RIP fault in ring 0 cannot happen.
+fn sysret_can_return(regs: &UserRegs) -> bool {
+    regs.rcx == regs.rip && regs.r11 == (regs.rflags & USER_FLAGS) | FLAGS_ON
 }
 
 /// A trap from ring 3 (called by the dispatcher, GS already swapped back):
