@@ -17,10 +17,13 @@ struct Probed {
 core::arch::global_asm!(
     ".pushsection .text.hardtack_probe, \"ax\"",
     ".balign 16",
+    ".global hardtack_probe_read_u64",
     "hardtack_probe_read_u64:",
     "xor edx, edx",
+    ".global hardtack_probe_read_u64_load",
     "hardtack_probe_read_u64_load:",
     "mov rax, [rdi]",
+    ".global hardtack_probe_read_u64_resume",
     "hardtack_probe_read_u64_resume:",
     "ret",
     ".popsection",

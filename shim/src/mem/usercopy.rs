@@ -23,10 +23,13 @@ core::arch::global_asm!(
     ".pushsection .text.hardtack_usercopy, \"ax\"",
     ".balign 16",
     // (dst: rdi, src: rsi, len: rdx) -> bytes not copied (rax)
+    ".global hardtack_copy_bytes",
     "hardtack_copy_bytes:",
     "mov rcx, rdx",
+    ".global hardtack_copy_bytes_insn",
     "hardtack_copy_bytes_insn:",
     "rep movsb",
+    ".global hardtack_copy_bytes_resume",
     "hardtack_copy_bytes_resume:",
     "mov rax, rcx",
     "ret",

@@ -63,6 +63,7 @@ struct ApParams {
 core::arch::global_asm!(
     ".pushsection .rodata.ap_trampoline, \"a\"",
     ".balign 16",
+    ".global hardtack_ap_trampoline_start",
     "hardtack_ap_trampoline_start:",
     ".code16",
     "cli",
@@ -80,6 +81,7 @@ core::arch::global_asm!(
     ".byte 0x66, 0xff, 0x2e",
     ".word {params} + {to_protected_mode}",
     ".code32",
+    ".global hardtack_ap_trampoline_32",
     "hardtack_ap_trampoline_32:",
     "mov ax, {data32}",
     "mov ds, ax",
@@ -97,6 +99,7 @@ core::arch::global_asm!(
     "mov cr0, eax", // paging on: long mode (compatibility) from here
     "ljmp [ebx + {params} + {to_long_mode}]",
     ".code64",
+    ".global hardtack_ap_trampoline_64",
     "hardtack_ap_trampoline_64:",
     "mov ebx, ebx", // the upper halves are undefined after the mode switch
     "xor eax, eax",
@@ -112,6 +115,7 @@ core::arch::global_asm!(
     "cli",
     "hlt",
     "jmp 2b",
+    ".global hardtack_ap_trampoline_end",
     "hardtack_ap_trampoline_end:",
     ".popsection",
     params = const PARAMS_OFFSET,
