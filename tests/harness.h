@@ -20,25 +20,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "line.h"
+
 static const char *ut_prog = "?";
 static int ut_passed, ut_failed;
 static char ut_dir[256]; /* the directory the program was run from (helpers live in ut_dir/helpers) */
-
-static __attribute__((unused)) void ut_line(const char *fmt, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
-    buf[n++] = '\n';
-    for (int off = 0; off < n;) {
-        ssize_t w = write(1, buf + off, n - off);
-        if (w <= 0) return;
-        off += w;
-    }
-}
 
 static __attribute__((unused)) void ut_init(const char *argv0) {
     const char *slash = strrchr(argv0, '/');
@@ -50,7 +36,7 @@ static __attribute__((unused)) void ut_init(const char *argv0) {
 static __attribute__((unused)) int ut_report(const char *name, int ok, const char *fmt, ...) {
     if (ok) {
         ut_passed++;
-        ut_line("utest: PASS %s.%s", ut_prog, name);
+        line_out("utest: PASS %s.%s", ut_prog, name);
     } else {
         char detail[768];
         va_list ap;
@@ -58,13 +44,13 @@ static __attribute__((unused)) int ut_report(const char *name, int ok, const cha
         vsnprintf(detail, sizeof detail, fmt, ap);
         va_end(ap);
         ut_failed++;
-        ut_line("utest: FAIL %s.%s: %s", ut_prog, name, detail);
+        line_out("utest: FAIL %s.%s: %s", ut_prog, name, detail);
     }
     return ok;
 }
 
 static __attribute__((unused)) int ut_done(void) {
-    ut_line("utest: DONE %s %d %d", ut_prog, ut_passed, ut_failed);
+    line_out("utest: DONE %s %d %d", ut_prog, ut_passed, ut_failed);
     return ut_failed ? 1 : 0;
 }
 

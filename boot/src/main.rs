@@ -55,6 +55,9 @@ fn kernel_goroutine() {
         shim::println!("hold: staying up; Ctrl-T prints the goroutines, Ctrl-A X quits QEMU");
         return;
     }
+    if shim::cmdline::get("kbench").is_some() {
+        proc::before_power_off(|| kbench::run(shim::cmdline::get_u64("kbench.scale").unwrap_or(1)));
+    }
     match proc::start_init(b"/init", &[b"/init"]) {
         Ok(()) => shim::println!("hardtack: /init started ({} KiB initramfs)", initramfs.len() >> 10),
         Err(error) => {

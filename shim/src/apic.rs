@@ -290,15 +290,19 @@ pub fn timer_hz() -> u64 {
 
 /// Fires the timer interrupt once, `ns` nanoseconds from now.
 pub fn set_oneshot_ns(ns: u64) {
-    let count = (timer_hz() as u128 * ns as u128 / 1_000_000_000).clamp(1, u32::MAX as u128) as u32;
+    let hz = timer_hz().max(1);
+    let count = (hz as u128 * ns as u128 / 1_000_000_000).clamp(1, u32::MAX as u128) as u32;
     write(reg::LVT_TIMER, TIMER_VECTOR as u32);
+    let now = crate::time::now_ns();
     write(reg::TIMER_INITIAL, count);
+    crate::timer_latency::armed(now + (count as u128 * 1_000_000_000 / hz as u128) as u64);
 }
 
 /// Stops the timer.
 pub fn stop_timer() {
     write(reg::LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
     write(reg::TIMER_INITIAL, 0);
+    crate::timer_latency::disarmed();
 }
 
 /// Timer interrupts taken since boot.
@@ -306,8 +310,10 @@ pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
-/// Counts one timer interrupt (called by the trap dispatcher).
+/// Counts one timer interrupt and notes its latency (called by the trap
+/// dispatcher, first thing in the handler).
 pub(crate) fn count_tick() {
+    crate::timer_latency::fired();
     TICKS.fetch_add(1, Ordering::Relaxed);
 }
 

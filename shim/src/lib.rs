@@ -7,7 +7,7 @@
 //! tables, the kernel heap, kernel stacks with guard pages, tasks and the
 //! context switch, per-CPU data, traps and exception reports, preemption at
 //! interrupt return, the local APIC timer, IPIs and a nanosecond clock,
-//! ACPI facts, starting the other CPUs and calling across them (TLB
+//! ACPI facts, timer-interrupt latency, starting the other CPUs and calling across them (TLB
 //! shootdown), user mode (ring 3 entry and exit, address spaces, user
 //! copies), the boot command line, the bootloader's ramdisk and power-off.
 //!
@@ -36,6 +36,7 @@ pub mod rtc;
 pub mod smp;
 pub mod task;
 pub mod time;
+pub mod timer_latency;
 pub mod trap;
 pub mod user;
 

@@ -40,6 +40,31 @@ impl Gc {
     }
 }
 
+/// `--gc`: one GC policy, or all of them.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GcChoice {
+    /// Paced incremental mark-sweep.
+    Incremental,
+    /// Stop-the-world on growth.
+    Stw,
+    /// Never collect.
+    None,
+    /// Each of them, one after the other.
+    All,
+}
+
+impl GcChoice {
+    /// The policies chosen, in [`Gc::ALL`] order.
+    pub fn policies(self) -> Vec<Gc> {
+        match self {
+            GcChoice::Incremental => vec![Gc::Incremental],
+            GcChoice::Stw => vec![Gc::Stw],
+            GcChoice::None => vec![Gc::None],
+            GcChoice::All => Gc::ALL.to_vec(),
+        }
+    }
+}
+
 /// Which kernel to build.
 pub struct KernelBuild {
     /// Optimized (release profile).
@@ -81,6 +106,16 @@ pub fn check(command: &mut Command, what: &str) -> Result<()> {
         bail!("{what} failed ({status})");
     }
     Ok(())
+}
+
+/// Runs `command` and returns its standard output, trimmed, failing with
+/// `what` and its standard error if it does not succeed.
+pub fn stdout_of(command: &mut Command, what: &str) -> Result<String> {
+    let output = command.output().with_context(|| format!("{what}: could not start {:?}", command.get_program()))?;
+    if !output.status.success() {
+        bail!("{what} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// Builds the kernel and both disk images, with `ramdisk` (an initramfs)

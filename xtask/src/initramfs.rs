@@ -37,6 +37,7 @@ use clap::Args;
 use crate::root;
 
 /// File-type bits of a cpio (and `stat`) mode.
+const S_IFCHR: u32 = 0o020000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
 const S_IFLNK: u32 = 0o120000;
@@ -45,7 +46,8 @@ const S_IFLNK: u32 = 0o120000;
 /// `cpio -H newc`): per entry a 110-byte ASCII header, the NUL-terminated
 /// name padded to 4 bytes, the data padded to 4 bytes; then the
 /// `TRAILER!!!` entry. Inode numbers count up from 1; owner, group, mtime
-/// and device numbers are 0.
+/// and device numbers are 0, except the device number a device node stands
+/// for (rdevmajor, rdevminor).
 pub struct CpioWriter<W: Write> {
     out: W,
     next_inode: u32,
@@ -61,24 +63,42 @@ impl<W: Write> CpioWriter<W> {
     /// file type and permission bits, `data` is a file's contents or a
     /// symbolic link's target (empty for a directory).
     pub fn entry(&mut self, name: &str, mode: u32, data: &[u8]) -> io::Result<()> {
-        let inode = self.next_inode;
-        self.next_inode += 1;
-        let links = if mode & 0o170000 == S_IFDIR { 2 } else { 1 };
-        self.write_entry(inode, mode, links, name, data)
+        self.entry_with_rdev(name, mode, data, (0, 0))
+    }
+
+    /// Appends device node `name` (`mode` holds the file type and permission
+    /// bits) for device `major`:`minor`.
+    pub fn device(&mut self, name: &str, mode: u32, (major, minor): (u32, u32)) -> io::Result<()> {
+        self.entry_with_rdev(name, mode, &[], (major, minor))
     }
 
     /// Appends the trailer and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
-        self.write_entry(0, 0, 1, "TRAILER!!!", &[])?;
+        self.write_entry(0, 0, 1, "TRAILER!!!", &[], (0, 0))?;
         Ok(self.out)
     }
 
-    fn write_entry(&mut self, inode: u32, mode: u32, links: u32, name: &str, data: &[u8]) -> io::Result<()> {
+    fn entry_with_rdev(&mut self, name: &str, mode: u32, data: &[u8], rdev: (u32, u32)) -> io::Result<()> {
+        let inode = self.next_inode;
+        self.next_inode += 1;
+        let links = if mode & 0o170000 == S_IFDIR { 2 } else { 1 };
+        self.write_entry(inode, mode, links, name, data, rdev)
+    }
+
+    fn write_entry(
+        &mut self,
+        inode: u32,
+        mode: u32,
+        links: u32,
+        name: &str,
+        data: &[u8],
+        (rdev_major, rdev_minor): (u32, u32),
+    ) -> io::Result<()> {
         let too_big = || io::Error::new(io::ErrorKind::InvalidInput, format!("{name}: too large for cpio newc"));
         let size = u32::try_from(data.len()).map_err(|_| too_big())?;
         let name_size = u32::try_from(name.len() + 1).map_err(|_| too_big())?;
         // ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-        let fields = [inode, mode, 0, 0, links, 0, size, 0, 0, 0, 0, name_size, 0];
+        let fields = [inode, mode, 0, 0, links, 0, size, 0, 0, rdev_major, rdev_minor, name_size, 0];
         let mut header = String::from("070701");
         for field in fields {
             header += &format!("{field:08x}");
@@ -103,21 +123,23 @@ enum Node {
     Dir { mode: u32 },
     File { mode: u32, data: Vec<u8> },
     Symlink { target: String },
+    CharDevice { mode: u32, rdev: (u32, u32) },
 }
 
 impl Node {
-    /// The cpio mode and data of the node.
-    fn cpio(&self) -> (u32, &[u8]) {
+    /// Appends the node to `cpio` as `name`.
+    fn write_to<W: Write>(&self, name: &str, cpio: &mut CpioWriter<W>) -> io::Result<()> {
         match self {
-            Node::Dir { mode } => (S_IFDIR | mode, &[]),
-            Node::File { mode, data } => (S_IFREG | mode, data),
-            Node::Symlink { target } => (S_IFLNK | 0o777, target.as_bytes()),
+            Node::Dir { mode } => cpio.entry(name, S_IFDIR | mode, &[]),
+            Node::File { mode, data } => cpio.entry(name, S_IFREG | mode, data),
+            Node::Symlink { target } => cpio.entry(name, S_IFLNK | 0o777, target.as_bytes()),
+            Node::CharDevice { mode, rdev } => cpio.device(name, S_IFCHR | mode, *rdev),
         }
     }
 }
 
-/// An initramfs under construction: a tree of directories, files and
-/// symbolic links by guest path, written out as cpio newc by
+/// An initramfs under construction: a tree of directories, files, symbolic
+/// links and character devices by guest path, written out as cpio newc by
 /// [`Initramfs::write`]. Parent directories are created as needed (mode
 /// 0755). Adding a file or link at an existing file or link replaces it, a
 /// directory at a directory sets its mode; a directory never replaces or is
@@ -221,6 +243,12 @@ impl Initramfs {
         self.insert(guest, Node::Symlink { target: target.into() })
     }
 
+    /// Adds character device node `guest` with permission bits `mode` for
+    /// device `major`:`minor` (`/dev/console` is 5:1).
+    pub fn char_device(self, guest: &str, mode: u32, major: u32, minor: u32) -> Result<Initramfs> {
+        self.insert(guest, Node::CharDevice { mode: mode & 0o7777, rdev: (major, minor) })
+    }
+
     /// Adds host file `host` as `guest`, or host directory `host` and all
     /// it holds under `guest` (`/` merges it into the root). Permission bits
     /// are kept; symbolic links inside a directory stay links, a link named
@@ -263,8 +291,7 @@ impl Initramfs {
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut cpio = CpioWriter::new(Vec::new());
         for (name, node) in &self.nodes {
-            let (mode, data) = node.cpio();
-            cpio.entry(name, mode, data)?;
+            node.write_to(name, &mut cpio)?;
         }
         let partial = path.with_extension("partial");
         fs::write(&partial, cpio.finish()?).with_context(|| format!("write {}", partial.display()))?;
@@ -477,6 +504,20 @@ mod tests {
         let archive = cpio.finish().unwrap();
         let inodes: Vec<u32> = (0..3).map(|i| hex(&archive[i * 112 + 6..i * 112 + 14])).collect();
         assert_eq!(inodes, [1, 2, 3]);
+    }
+
+    #[test]
+    fn device_nodes_carry_their_device_number() {
+        let mut cpio = CpioWriter::new(Vec::new());
+        cpio.device("dev/console", S_IFCHR | 0o600, (5, 1)).unwrap();
+        let archive = cpio.finish().unwrap();
+        let field = |i: usize| hex(&archive[6 + 8 * i..14 + 8 * i]);
+        assert_eq!((field(1), field(6), field(9), field(10)), (0o020600, 0, 5, 1), "mode, size, rdev");
+        let dir = scratch("dev");
+        let initramfs = Initramfs::new().char_device("/dev/console", 0o020600, 5, 1).unwrap();
+        let entries = archive_of(&initramfs, &dir);
+        assert_eq!(entries[0].1, S_IFDIR | 0o755);
+        assert_eq!(entries[1], ("dev/console".into(), S_IFCHR | 0o600, 1, vec![]));
     }
 
     fn scratch(name: &str) -> PathBuf {

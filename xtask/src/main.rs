@@ -1,6 +1,7 @@
-//! `cargo xtask`: the one entry point for building, booting and testing
-//! Hardtack. Run `cargo xtask --help`.
+//! `cargo xtask`: the one entry point for building, booting, testing and
+//! benchmarking Hardtack. Run `cargo xtask --help`.
 
+mod bench;
 mod build;
 mod initramfs;
 mod junit;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-/// Hardtack's build, boot and test tool.
+/// Hardtack's build, boot, test and benchmark tool.
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask")]
 struct Cli {
@@ -38,6 +39,22 @@ enum Command {
     /// Build the kernel, its initramfs and its BIOS and UEFI disk images, and
     /// print their paths.
     Image(ImageArgs),
+    /// Measure Hardtack against Debian's Linux kernel booted in the same
+    /// QEMU machine, and Hardtack's GC policies against each other.
+    ///
+    /// User space (bench/hbench.c as /init on both kernels): boot to init,
+    /// null system call, pipe ping-pong, context switch, fork+exit,
+    /// fork+exec, open+close, mmap+touch 1 MiB and a kernel-allocation churn,
+    /// with the GC pauses during the churn. In Hardtack's kernel: goroutine
+    /// switch, channel ping-pong, and timer-IRQ latency idle and under GC
+    /// load. Under TCG, QEMU runs with -icount, so guest time (reported in
+    /// ns) is a deterministic count of instructions; --kvm uses KVM without
+    /// icount instead. Host wall-clock is reported for reference.
+    ///
+    /// Writes target/bench/<timestamp>/: results.json, results.csv,
+    /// gc_pauses.csv, irq_latency.csv, table.md, SVG plots and each boot's
+    /// console log; prints the table.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -123,10 +140,11 @@ fn run(args: RunArgs) -> Result<u8> {
     let machine = qemu::Machine {
         qemu: tools.qemu.clone(),
         firmware: if args.uefi { tools.ovmf.clone() } else { None },
-        image,
+        boot: qemu::Boot::Disk(image),
         smp: args.machine.smp,
         mem: args.machine.mem.clone(),
         kvm: args.machine.kvm,
+        icount: None,
         gdb: args.gdb,
         cmdline: args.cmdline.clone(),
         extra: args.qemu_args.clone(),
@@ -154,6 +172,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Test(args) => test::run(args).map(|passed| u8::from(!passed)),
+        Command::Bench(args) => bench::run(args).map(|()| 0),
         Command::Image(args) => kernel_with_initramfs(&args.build, &args.initramfs).map(|k| {
             println!("kernel ELF: {}", k.elf.display());
             println!("BIOS image: {}", k.bios.display());

@@ -1,16 +1,19 @@
 //! Host prerequisites: the Rust toolchains named by the two
 //! `rust-toolchain.toml` files, QEMU, OVMF for UEFI boots, a static
-//! BusyBox for the initramfs, and musl-gcc for the user-space tests. Missing
+//! BusyBox for the initramfs, musl-gcc for the user-space tests and
+//! benchmarks, and Debian's Linux kernel as the benchmarks' baseline. Missing
 //! QEMU, OVMF, BusyBox or musl-gcc is installed
 //! with apt-get when running as root (and said so); otherwise xtask stops
-//! with the exact command to run.
+//! with the exact command to run. The Linux kernel is only downloaded, never
+//! installed.
 
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
-use crate::build::{check, install_toolchain};
+use crate::build::{check, install_toolchain, stdout_of};
 use crate::qemu::Ovmf;
 use crate::root;
 
@@ -109,6 +112,82 @@ pub fn musl_gcc() -> Result<PathBuf> {
         apt_install(&["musl-tools"], "musl-gcc (for the user-space tests)")?;
     }
     find_in_path("musl-gcc").ok_or_else(|| anyhow::anyhow!("musl-gcc is still not on PATH"))
+}
+
+/// Debian's metapackage for the current amd64 kernel; it depends on the
+/// package that holds it (`linux-image-6.1.0-NN-amd64`).
+const LINUX_PACKAGE: &str = "linux-image-amd64";
+
+/// The `vmlinuz-<version>` of Debian's current `linux-image-amd64`, fetched
+/// into `dir/boot/` without installing anything: `apt-get download` the
+/// metapackage and the package its `Depends` names, then extract just
+/// `./boot/vmlinuz-*` from the latter. A kernel already there is reused.
+pub fn linux_kernel(dir: &Path) -> Result<PathBuf> {
+    let boot = dir.join("boot");
+    if let Some(kernel) = last_file(&boot, "vmlinuz-", "") {
+        return Ok(kernel);
+    }
+    fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let by_hand = format!(
+        "To fetch the kernel by hand, run:\n    apt-get update && cd {} && apt-get download {LINUX_PACKAGE} && \
+         apt-get download $(dpkg-deb -f {LINUX_PACKAGE}_*.deb Depends | cut -d' ' -f1) && \
+         dpkg-deb --fsys-tarfile linux-image-[0-9]*.deb | tar -x --wildcards './boot/vmlinuz-*'",
+        dir.display()
+    );
+    eprintln!("xtask: fetching Debian's Linux kernel ({LINUX_PACKAGE}) into {}", dir.display());
+    let fetch = || -> Result<()> {
+        let meta = apt_download(dir, LINUX_PACKAGE)?;
+        let depends = stdout_of(Command::new("dpkg-deb").arg("-f").arg(&meta).arg("Depends"), "dpkg-deb -f")?;
+        let image = depends.split([',', '|', ' ']).next().filter(|p| !p.is_empty());
+        let image = image.with_context(|| format!("{} has no Depends", meta.display()))?;
+        let deb = apt_download(dir, image)?;
+        let mut unpack = Command::new("dpkg-deb")
+            .arg("--fsys-tarfile")
+            .arg(&deb)
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("run dpkg-deb")?;
+        let tar = Command::new("tar")
+            .current_dir(dir)
+            .args(["-x", "--wildcards", "./boot/vmlinuz-*"])
+            .stdin(unpack.stdout.take().expect("stdout is piped"))
+            .status()
+            .context("run tar")?;
+        let unpacked = unpack.wait()?;
+        if !unpacked.success() || !tar.success() {
+            bail!("extracting ./boot/vmlinuz-* from {} failed ({unpacked}, tar: {tar})", deb.display());
+        }
+        for package in [meta, deb] {
+            fs::remove_file(&package).with_context(|| format!("remove {}", package.display()))?;
+        }
+        Ok(())
+    };
+    fetch().map_err(|error| anyhow!("could not fetch Debian's Linux kernel: {error:#}\n{by_hand}"))?;
+    last_file(&boot, "vmlinuz-", "").with_context(|| format!("no vmlinuz-* in {}\n{by_hand}", boot.display()))
+}
+
+/// The last (by name) file in `dir` whose name starts with `prefix` and
+/// ends with `suffix`, if any.
+fn last_file(dir: &Path, prefix: &str, suffix: &str) -> Option<PathBuf> {
+    let names = fs::read_dir(dir).ok()?.filter_map(|entry| entry.ok()?.file_name().into_string().ok());
+    names.filter(|name| name.starts_with(prefix) && name.ends_with(suffix)).max().map(|name| dir.join(name))
+}
+
+/// Runs `apt-get download package` in `dir` (after `apt-get update` if it
+/// fails the first time and this is root: the package lists may be missing
+/// or stale) and returns the `.deb`.
+fn apt_download(dir: &Path, package: &str) -> Result<PathBuf> {
+    let download = || Command::new("apt-get").current_dir(dir).args(["download", "-q", package]).output();
+    let mut output = download().context("run apt-get (Debian's package tool)")?;
+    if !output.status.success() && is_root() {
+        check(Command::new("apt-get").args(["update", "-q"]), "apt-get update")?;
+        output = download()?;
+    }
+    if !output.status.success() {
+        bail!("apt-get download {package} failed ({}):\n{}", output.status, String::from_utf8_lossy(&output.stderr));
+    }
+    let prefix = format!("{package}_");
+    last_file(dir, &prefix, ".deb").with_context(|| format!("apt-get download {package} left no {prefix}*.deb"))
 }
 
 /// Whether `elf` is an x86_64 ELF executable without a program interpreter

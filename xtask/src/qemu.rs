@@ -1,6 +1,6 @@
-//! Running the kernel in QEMU: the command line, the serial console (echoed
-//! live, or captured for the test runner), a timeout, and what the exit
-//! status means.
+//! Running a kernel in QEMU: the command line, the serial console (echoed
+//! live, or captured line by line for the test and benchmark runners), a
+//! timeout, and what the exit status means.
 //!
 //! Exit statuses: the kernel ends a run through isa-debug-exit with 0x10
 //! (QEMU status 33, success) or 0x11 (35, failure: a panic, fatal fault or
@@ -81,20 +81,40 @@ pub enum Ovmf {
     Combined(PathBuf),
 }
 
+/// What a machine boots.
+#[derive(Clone, Debug)]
+pub enum Boot {
+    /// A disk image (Hardtack's BIOS or UEFI image), through the firmware.
+    Disk(PathBuf),
+    /// A Linux kernel that QEMU loads itself (`-kernel`, `-initrd`, `-append`).
+    Kernel {
+        /// The `vmlinuz` (bzImage).
+        kernel: PathBuf,
+        /// Its initramfs.
+        initrd: PathBuf,
+        /// Its command line.
+        append: String,
+    },
+}
+
 /// One QEMU machine to boot.
 pub struct Machine {
     /// `qemu-system-x86_64`.
     pub qemu: PathBuf,
     /// OVMF for UEFI boots; `None` boots with SeaBIOS.
     pub firmware: Option<Ovmf>,
-    /// Disk image.
-    pub image: PathBuf,
+    /// What to boot.
+    pub boot: Boot,
     /// CPUs.
     pub smp: u32,
     /// Memory (`512M`).
     pub mem: String,
     /// Use KVM instead of TCG.
     pub kvm: bool,
+    /// Under TCG, count instructions for guest time (`-icount shift=N`,
+    /// without aligning to or sleeping for host time): each instruction
+    /// takes 2^N ns, so guest time depends only on what the guest executes.
+    pub icount: Option<u32>,
     /// Wait for GDB on :1234.
     pub gdb: bool,
     /// Kernel command line (fw_cfg `opt/hardtack/cmdline`).
@@ -104,6 +124,11 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The `-cpu` model: the host's under KVM, QEMU's `max` under TCG.
+    pub fn cpu(&self) -> &'static str {
+        if self.kvm { "host" } else { "max" }
+    }
+
     /// The QEMU command; `interactive` multiplexes the QEMU monitor onto the
     /// console (Ctrl-A X quits, Ctrl-A C switches to the monitor). The
     /// writable drives (disk image, UEFI variables) are opened with
@@ -115,10 +140,10 @@ impl Machine {
         qemu.args(["-display", "none", "-no-reboot"]);
         qemu.args(["-serial", if interactive { "mon:stdio" } else { "stdio" }]);
         qemu.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
-        match self.kvm {
-            true => qemu.args(["-accel", "kvm", "-cpu", "host"]),
-            false => qemu.args(["-accel", "tcg", "-cpu", "max"]),
-        };
+        qemu.args(["-accel", if self.kvm { "kvm" } else { "tcg" }, "-cpu", self.cpu()]);
+        if let Some(shift) = self.icount {
+            qemu.args(["-icount", &format!("shift={shift},align=off,sleep=off")]);
+        }
         if !self.cmdline.trim().is_empty() {
             qemu.arg("-fw_cfg").arg(format!("name=opt/hardtack/cmdline,string={}", self.cmdline.replace(',', ",,")));
         }
@@ -132,7 +157,14 @@ impl Machine {
                 qemu.arg("-drive").arg(format!("if=pflash,format=raw,snapshot=on,file={}", vars_template.display()));
             }
         }
-        qemu.arg("-drive").arg(format!("format=raw,snapshot=on,file={}", self.image.display()));
+        match &self.boot {
+            Boot::Disk(image) => {
+                qemu.arg("-drive").arg(format!("format=raw,snapshot=on,file={}", image.display()));
+            }
+            Boot::Kernel { kernel, initrd, append } => {
+                qemu.arg("-kernel").arg(kernel).arg("-initrd").arg(initrd).args(["-append", append]);
+            }
+        }
         if self.gdb {
             qemu.args(["-s", "-S"]);
         }
@@ -222,48 +254,92 @@ pub fn run_interactive(machine: &Machine, timeout: Option<Duration>, symbols: &S
     }
     let mut command = machine.command(interactive);
     command.stdin(Stdio::inherit());
-    run(command, timeout, Some(symbols))
+    let mut lines = Lines::default();
+    run(command, timeout, &mut |chunk, _| {
+        let mut out = std::io::stdout().lock();
+        out.write_all(chunk)?;
+        // Annotate each completed backtrace line right after it.
+        let mut notes = Vec::new();
+        lines.feed(chunk, |line| notes.extend(symbols.annotate(line)));
+        for note in notes {
+            write!(out, "{note}\r\n")?;
+        }
+        Ok(out.flush()?)
+    })
 }
 
 /// Boots `machine` with no input and the console captured.
 pub fn run_captured(machine: &Machine, timeout: Duration) -> Result<Outcome> {
-    let mut command = machine.command(false);
-    command.stdin(Stdio::null());
-    run(command, Some(timeout), None)
+    run_lines(machine, timeout, &mut |_, _| {})
 }
 
-fn run(mut command: Command, timeout: Option<Duration>, echo: Option<&Symbolizer>) -> Result<Outcome> {
+/// Boots `machine` with no input and the console captured, and hands each
+/// console line (without `\r\n`) to `on_line` with the host time it arrived.
+pub fn run_lines(machine: &Machine, timeout: Duration, on_line: &mut dyn FnMut(&str, Instant)) -> Result<Outcome> {
+    let mut command = machine.command(false);
+    command.stdin(Stdio::null());
+    let mut lines = Lines::default();
+    let outcome = run(command, Some(timeout), &mut |chunk, at| {
+        lines.feed(chunk, |line| on_line(line, at));
+        Ok(())
+    })?;
+    lines.finish(|line| on_line(line, Instant::now()));
+    Ok(outcome)
+}
+
+/// Splits the console's byte stream into lines.
+#[derive(Default)]
+struct Lines {
+    /// The unfinished line.
+    pending: Vec<u8>,
+}
+
+impl Lines {
+    /// Appends `chunk` and calls `each` with every line it completes,
+    /// without its `\n` or a `\r` before it.
+    fn feed(&mut self, chunk: &[u8], mut each: impl FnMut(&str)) {
+        self.pending.extend_from_slice(chunk);
+        let mut start = 0;
+        while let Some(end) = self.pending[start..].iter().position(|&b| b == b'\n') {
+            each(String::from_utf8_lossy(&self.pending[start..start + end]).trim_end_matches('\r'));
+            start += end + 1;
+        }
+        self.pending.drain(..start);
+    }
+
+    /// Calls `each` with the unfinished line, if there is one.
+    fn finish(self, each: impl FnOnce(&str)) {
+        if !self.pending.is_empty() {
+            each(String::from_utf8_lossy(&self.pending).trim_end_matches('\r'));
+        }
+    }
+}
+
+/// Runs QEMU until it exits or `timeout` passes, handing each chunk of its
+/// console output to `on_chunk` with the host time it was read.
+fn run(
+    mut command: Command,
+    timeout: Option<Duration>,
+    on_chunk: &mut dyn FnMut(&[u8], Instant) -> Result<()>,
+) -> Result<Outcome> {
     command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let mut child = command.spawn().with_context(|| format!("could not start {:?}", command.get_program()))?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let (chunks, received) = mpsc::channel::<Vec<u8>>();
+    let (chunks, received) = mpsc::channel::<(Vec<u8>, Instant)>();
     let reader = std::thread::spawn(move || {
         let mut buffer = [0u8; 4096];
         while let Ok(n @ 1..) = stdout.read(&mut buffer) {
-            if chunks.send(buffer[..n].to_vec()).is_err() {
+            if chunks.send((buffer[..n].to_vec(), Instant::now())).is_err() {
                 break;
             }
         }
     });
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut output = Vec::new();
-    let mut line_start = 0;
     let exit = loop {
-        while let Ok(chunk) = received.recv_timeout(Duration::from_millis(20)) {
+        while let Ok((chunk, at)) = received.recv_timeout(Duration::from_millis(20)) {
+            on_chunk(&chunk, at)?;
             output.extend_from_slice(&chunk);
-            if let Some(symbols) = echo {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&chunk)?;
-                // Annotate each completed backtrace line right after it.
-                while let Some(end) = output[line_start..].iter().position(|&b| b == b'\n') {
-                    let line = String::from_utf8_lossy(&output[line_start..line_start + end]).into_owned();
-                    if let Some(note) = symbols.annotate(&line) {
-                        write!(out, "{note}\r\n")?;
-                    }
-                    line_start += end + 1;
-                }
-                out.flush()?;
-            }
         }
         if let Some(status) = child.try_wait()? {
             break match status.code() {
@@ -278,7 +354,8 @@ fn run(mut command: Command, timeout: Option<Duration>, echo: Option<&Symbolizer
         }
     };
     let _ = reader.join();
-    while let Ok(chunk) = received.try_recv() {
+    while let Ok((chunk, at)) = received.try_recv() {
+        on_chunk(&chunk, at)?;
         output.extend_from_slice(&chunk);
     }
     Ok(Outcome { exit, output: String::from_utf8_lossy(&output).replace('\r', "") })
@@ -347,10 +424,11 @@ mod tests {
         let machine = Machine {
             qemu: "qemu".into(),
             firmware: None,
-            image: "disk.img".into(),
+            boot: Boot::Disk("disk.img".into()),
             smp: 4,
             mem: "1G".into(),
             kvm: false,
+            icount: None,
             gdb: true,
             cmdline: "a=1,2".into(),
             extra: vec!["-S".into()],
@@ -363,5 +441,42 @@ mod tests {
         let mut quiet = machine;
         quiet.cmdline = " ".into();
         assert!(!quiet.command(false).get_args().any(|a| a == "-fw_cfg"), "no empty fw_cfg string");
+    }
+
+    #[test]
+    fn a_kernel_boots_with_initrd_append_and_icount() {
+        let machine = Machine {
+            qemu: "qemu".into(),
+            firmware: None,
+            boot: Boot::Kernel {
+                kernel: "vmlinuz".into(),
+                initrd: "i.cpio".into(),
+                append: "console=ttyS0 quiet".into(),
+            },
+            smp: 1,
+            mem: "512M".into(),
+            kvm: false,
+            icount: Some(0),
+            gdb: false,
+            cmdline: String::new(),
+            extra: Vec::new(),
+        };
+        let args: Vec<String> = machine.command(false).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let joined = args.join(" ");
+        assert!(joined.contains("-cpu max -icount shift=0,align=off,sleep=off"), "{joined}");
+        assert!(joined.contains("-kernel vmlinuz -initrd i.cpio -append"), "{joined}");
+        assert!(args.contains(&"console=ttyS0 quiet".to_string()), "the command line is one argument");
+        assert!(!joined.contains("-drive"), "no disk");
+    }
+
+    #[test]
+    fn console_lines_are_split_across_chunks() {
+        let mut lines = Lines::default();
+        let mut seen = Vec::new();
+        for chunk in [&b"bench: a 1"[..], b".5 ns 3\r\nbench-start: b\n\nbe", b"nch: done"] {
+            lines.feed(chunk, |line| seen.push(line.to_string()));
+        }
+        lines.finish(|line| seen.push(line.to_string()));
+        assert_eq!(seen, ["bench: a 1.5 ns 3", "bench-start: b", "", "bench: done"]);
     }
 }

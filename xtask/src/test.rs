@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crate::build::{self, Gc, Kernel, KernelBuild};
+use crate::build::{self, Gc, GcChoice, Kernel, KernelBuild};
 use crate::initramfs::{self, Initramfs, InitramfsArgs};
 use crate::junit::{self, Case, Suite};
 use crate::prereq::{self, Tools};
-use crate::qemu::{self, Machine};
+use crate::qemu::{self, Boot, Machine};
 use crate::symbolize::Symbolizer;
 use crate::{ktest_log, root, usertests};
 
@@ -33,30 +33,6 @@ pub enum Firmware {
     Uefi,
     /// Both, one after the other.
     Both,
-}
-
-/// GC policies to test with.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GcChoice {
-    /// Paced incremental mark-sweep (the default).
-    Incremental,
-    /// Stop-the-world on growth.
-    Stw,
-    /// Never collect.
-    None,
-    /// Each of them, one after the other.
-    All,
-}
-
-impl GcChoice {
-    fn policies(self) -> Vec<Gc> {
-        match self {
-            GcChoice::Incremental => vec![Gc::Incremental],
-            GcChoice::Stw => vec![Gc::Stw],
-            GcChoice::None => vec![Gc::None],
-            GcChoice::All => Gc::ALL.to_vec(),
-        }
-    }
 }
 
 /// Options of `cargo xtask test`.
@@ -219,10 +195,11 @@ pub(crate) fn machine(
     Machine {
         qemu: tools.qemu.clone(),
         firmware: if uefi { tools.ovmf.clone() } else { None },
-        image: if uefi { kernel.uefi.clone() } else { kernel.bios.clone() },
+        boot: Boot::Disk(if uefi { kernel.uefi.clone() } else { kernel.bios.clone() }),
         smp,
         mem: args.mem.clone(),
         kvm: args.kvm,
+        icount: None,
         gdb: false,
         cmdline,
         extra: Vec::new(),

@@ -17,6 +17,7 @@
 //!   hang until the host timeout), that program fails and a new boot runs
 //!   the ones after it.
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,15 +54,9 @@ pub fn build_programs(filter: Option<&str>) -> Result<Programs> {
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(out.join("helpers"))?;
     let mut names = Vec::new();
-    let compile = |source: &Path, binary: &Path| -> Result<()> {
-        let mut cc = Command::new(&musl_gcc);
-        cc.args(CFLAGS).arg("-I").arg(&src).arg(source).arg("-o").arg(binary);
-        let output = cc.output().with_context(|| format!("run {}", musl_gcc.display()))?;
-        if !output.status.success() {
-            bail!("{} does not compile:\n{}", source.display(), String::from_utf8_lossy(&output.stderr));
-        }
-        Ok(())
-    };
+    let mut flags: Vec<OsString> = CFLAGS.iter().map(OsString::from).collect();
+    flags.extend(["-I".into(), src.clone().into()]);
+    let compile = |source: &Path, binary: &Path| compile(&musl_gcc, &flags, source, binary);
     for (dir, into) in [(src.join("helpers"), out.join("helpers")), (src.clone(), out.clone())] {
         let mut entries: Vec<PathBuf> = fs::read_dir(&dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
         entries.sort();
@@ -85,6 +80,18 @@ pub fn build_programs(filter: Option<&str>) -> Result<Programs> {
     names.sort_by_key(|name| (src.join(format!("{name}.sh")).exists(), name.clone()));
     names.retain(|name| selected(name, filter));
     Ok(Programs { dir: out, names })
+}
+
+/// Compiles C program `source` into `binary` with `musl_gcc` and `flags`;
+/// a compile error is shown in full.
+pub fn compile(musl_gcc: &Path, flags: &[impl AsRef<OsStr>], source: &Path, binary: &Path) -> Result<()> {
+    let mut cc = Command::new(musl_gcc);
+    cc.args(flags).arg(source).arg("-o").arg(binary);
+    let output = cc.output().with_context(|| format!("run {}", musl_gcc.display()))?;
+    if !output.status.success() {
+        bail!("{} does not compile:\n{}", source.display(), String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(())
 }
 
 /// Whether program `name` runs under `filter`: its cases `user/NAME.CASE`

@@ -1,5 +1,6 @@
 //! The end of a process: its thread frees what the process holds, then
-//! leaves a zombie for the parent. When init ends, the machine powers off.
+//! leaves a zombie for the parent. When init ends, the machine powers off
+//! (after the hook set with [`before_power_off`], if any).
 
 use alloc::sync::Arc;
 
@@ -19,6 +20,24 @@ pub fn finish(process: &Arc<Process>) {
     }
 }
 
+/// What runs before the power-off.
+static POWER_OFF_HOOK: spin::Once<fn()> = spin::Once::new();
+
+/// Sets what the kernel does before it powers off, when init ends or
+/// calls `reboot(RB_POWER_OFF)` (the in-kernel benchmarks); only the
+/// first call counts.
+pub fn before_power_off(hook: fn()) {
+    POWER_OFF_HOOK.call_once(|| hook);
+}
+
+/// Runs the power-off hook, then powers the machine off.
+pub(crate) fn power_off() -> ! {
+    if let Some(hook) = POWER_OFF_HOOK.get() {
+        hook();
+    }
+    shim::power::power_off()
+}
+
 /// Reports how init ended (xtask's `--init` reads this line) and powers
 /// the machine off.
 fn init_ended(process: &Process) -> ! {
@@ -29,5 +48,5 @@ fn init_ended(process: &Process) -> ! {
         Life::Zombie(status) => shim::println!("hardtack: init killed by signal {}", status & 0x7f),
         other => shim::println!("hardtack: init ended in state {other:?}"),
     }
-    shim::power::power_off()
+    power_off()
 }

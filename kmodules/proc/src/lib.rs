@@ -32,6 +32,7 @@ use fs::KResult;
 use fdtable::{Fd, FdTable};
 use process::Process;
 
+pub use exit::before_power_off;
 pub use process::INIT_PID;
 
 /// Mounts `/proc` (process and system information, read by `ps` & co.).
@@ -41,7 +42,7 @@ pub fn mount_proc() -> KResult<()> {
 
 /// Starts init (pid 1): `path` with `argv` and a default environment,
 /// with the console as descriptors 0, 1 and 2 and as its terminal. The
-/// machine powers off when init ends.
+/// machine powers off when init ends (see [`before_power_off`]).
 pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     tty::set_signal_hook(signal_group);
     let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;

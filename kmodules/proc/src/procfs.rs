@@ -1,5 +1,6 @@
 //! `/proc`: process and system information computed when read, in the
-//! Linux formats BusyBox's `ps`, `top`, `free` and `uptime` parse.
+//! Linux formats BusyBox's `ps`, `top`, `free` and `uptime` parse, and
+//! Hardtack's own figures under `/proc/hardtack`.
 
 use alloc::format;
 use alloc::string::String;
@@ -19,6 +20,15 @@ pub struct ProcFs;
 const PROCESS_FILES: [&[u8]; 4] = [b"stat", b"cmdline", b"status", b"comm"];
 /// Files in `/proc` itself.
 const SYSTEM_FILES: [&[u8]; 5] = [b"uptime", b"meminfo", b"mounts", b"loadavg", b"stat"];
+/// Hardtack's own directory in `/proc`.
+const HARDTACK_DIR: &[u8] = b"hardtack";
+/// Files in `/proc/hardtack`.
+const HARDTACK_FILES: [&[u8]; 1] = [b"gcpauses"];
+
+/// The name of `path` inside `/proc/hardtack`, if it is there.
+fn hardtack_file(path: &[u8]) -> Option<&[u8]> {
+    path.strip_prefix(HARDTACK_DIR)?.strip_prefix(b"/")
+}
 
 fn parse_pid(name: &[u8]) -> Option<i32> {
     core::str::from_utf8(name).ok()?.parse().ok()
@@ -36,7 +46,8 @@ fn process_path(path: &[u8]) -> Option<(Arc<Process>, &[u8])> {
 impl Synthetic for ProcFs {
     fn kind(&self, path: &[u8]) -> Option<SynthKind> {
         match path {
-            b"" => Some(SynthKind::Dir),
+            b"" | HARDTACK_DIR => Some(SynthKind::Dir),
+            p if hardtack_file(p).is_some_and(|f| HARDTACK_FILES.contains(&f)) => Some(SynthKind::File),
             b"self" => Some(SynthKind::Symlink(format!("{}", process::current()?.pid).into_bytes())),
             p if SYSTEM_FILES.contains(&p) => Some(SynthKind::File),
             p => match process_path(p)? {
@@ -51,11 +62,15 @@ impl Synthetic for ProcFs {
         if path.is_empty() {
             let mut entries: Vec<(Vec<u8>, SynthKind)> =
                 SYSTEM_FILES.iter().map(|f| (f.to_vec(), SynthKind::File)).collect();
+            entries.push((HARDTACK_DIR.to_vec(), SynthKind::Dir));
             if let Some(kind) = self.kind(b"self") {
                 entries.push((b"self".to_vec(), kind));
             }
             entries.extend(process::all().iter().map(|p| (format!("{}", p.pid).into_bytes(), SynthKind::Dir)));
             return Some(entries);
+        }
+        if path == HARDTACK_DIR {
+            return Some(HARDTACK_FILES.iter().map(|f| (f.to_vec(), SynthKind::File)).collect());
         }
         match process_path(path)? {
             (_, b"") => Some(PROCESS_FILES.iter().map(|f| (f.to_vec(), SynthKind::File)).collect()),
@@ -70,6 +85,7 @@ impl Synthetic for ProcFs {
             b"mounts" => String::from("rootfs / tmpfs rw 0 0\nproc /proc proc rw 0 0\n"),
             b"loadavg" => format!("0.00 0.00 0.00 1/{} {}\n", process::all().len(), process::all().len()),
             b"stat" => system_stat(),
+            b"hardtack/gcpauses" => gc_pauses(),
             p => {
                 let (process, file) = process_path(p)?;
                 match file {
@@ -83,6 +99,19 @@ impl Synthetic for ProcFs {
         };
         Some(text.into_bytes())
     }
+}
+
+/// The GC pause log (`gc.log=<capacity>` turns it on): a header line
+/// `# pauses <kept> dropped <n>`, then `<heap> <cause> <start_ns>
+/// <duration_ns> <work>` per pause, oldest first.
+fn gc_pauses() -> String {
+    let (pauses, dropped) = runtime::heap::pause_log::snapshot();
+    let mut text = format!("# pauses {} dropped {dropped}\n", pauses.len());
+    for logged in &pauses {
+        let p = &logged.pause;
+        text += &format!("{} {} {} {} {}\n", logged.heap, p.cause.name(), p.start_ns, p.duration_ns, p.work);
+    }
+    text
 }
 
 fn seconds_and_hundredths(ns: u64) -> String {

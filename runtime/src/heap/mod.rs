@@ -42,6 +42,7 @@
 mod background;
 mod config;
 mod histogram;
+pub mod pause_log;
 mod policy;
 mod send;
 mod stats;
@@ -159,6 +160,7 @@ impl Heap {
 
     /// A heap with explicit settings (tests and experiments).
     pub fn with_config(name: &'static str, config: HeapConfig) -> Self {
+        pause_log::configure_from_cmdline();
         let arena = Arena::new(|mc| DynamicRootSet::new(mc));
         let pacing = match config.policy {
             Policy::Incremental => INCREMENTAL_PACING,
@@ -485,6 +487,7 @@ impl State {
             cycles_completed: cycles,
         };
         self.stats.record_pause(pause);
+        pause_log::record(self.stats.name, pause);
         self.stats.objects_live = objects;
         let tally = &mut self.cycle;
         tally.pauses += 1;

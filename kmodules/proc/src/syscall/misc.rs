@@ -194,7 +194,7 @@ fn reboot(ctx: &Ctx<'_>) -> KResult<u64> {
         return Err(EINVAL);
     }
     match ctx.arg(2) as u32 {
-        POWER_OFF | HALT => shim::power::power_off(),
+        POWER_OFF | HALT => crate::exit::power_off(),
         RESTART => shim::power::reset(),
         // CAD_ON / CAD_OFF: accepted.
         0x89ab_cdef | 0 => Ok(0),
