@@ -165,10 +165,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     if let Some(kernel) = &linux_kernel {
         let initrd = guest::linux_initramfs(&programs, scale)?;
-        for mitigations in [true, false] {
-            let append = linux_cmdline(mitigations);
-            let boot = Boot::Kernel { kernel: kernel.clone(), initrd: initrd.clone(), append };
-            machines.push((System::Linux { mitigations }, machine(boot, String::new())));
+        for system in System::LINUX {
+            let System::Linux { mitigations } = system else { unreachable!("System::LINUX holds Linux systems") };
+            let boot =
+                Boot::Kernel { kernel: kernel.clone(), initrd: initrd.clone(), append: linux_cmdline(mitigations) };
+            machines.push((system, machine(boot, String::new())));
         }
     }
     let ramdisk = guest::hardtack_initramfs(&programs, scale)?;

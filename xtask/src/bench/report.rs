@@ -388,11 +388,13 @@ fn markdown(meta: &Meta, all: &[Column]) -> String {
     md += "## 1. User space: Hardtack vs Linux\n\n";
     md += &user_table(&everyone, &hardtack);
     if !meta.linux_cmdlines.is_empty() {
-        md += "\nHardtack has no Spectre/Meltdown mitigations (no page-table isolation, no retpolines): \
-               Linux (mitigations=off) is the like-for-like baseline.\n";
+        md += "\nHardtack has no Spectre/Meltdown mitigations (no page-table isolation, no retpolines), \
+               so Linux with mitigations=off is the like-for-like baseline. Under TCG the two Linux columns \
+               barely differ: QEMU's `-cpu max` is not affected by Meltdown (no page-table isolation), and \
+               icount counts instructions, not the cycles a barrier or retpoline costs.\n";
     }
 
-    md += "\n## 2. GC (during churn)\n\n";
+    md += "\n## 2. GC pauses (user churn; in-kernel GC load)\n\n";
     md += &gc_table(&hardtack);
     md += "\nGC share: pause time / the window the pauses fall in: for user-churn the churn's timed loop \
            (gcwindow), for kernel-gc-load the gc-load phase of the IRQ latency benchmark (its kbench-info \
