@@ -117,6 +117,22 @@ fn tick_label(value: f64) -> String {
     format!("{value:.decimals$}")
 }
 
+/// The CDF of `sorted` as a step function: one vertical step per distinct
+/// value, up by the fraction of samples that have it (so equal samples,
+/// common in guest-time figures, cost one step, not one each).
+fn cdf_steps(sorted: &[f64]) -> Vec<(f64, f64)> {
+    let n = sorted.len() as f64;
+    let mut points = Vec::new();
+    let mut below = 0;
+    for group in sorted.chunk_by(|a, b| a == b) {
+        let x = group[0];
+        points.push((x, below as f64 / n));
+        below += group.len();
+        points.push((x, below as f64 / n));
+    }
+    points
+}
+
 /// A CDF chart of `lines`, x on a log scale in µs; a line without samples
 /// only shows in the legend.
 fn cdf(area: &DrawingArea<SVGBackend, Shift>, title: &str, x_desc: &str, lines: Vec<Cdf>) -> Result<()> {
@@ -141,10 +157,7 @@ fn cdf(area: &DrawingArea<SVGBackend, Shift>, title: &str, x_desc: &str, lines: 
     for line in &lines {
         let mut sorted: Vec<f64> = line.samples.iter().copied().map(us).collect();
         sorted.sort_by(f64::total_cmp);
-        let n = sorted.len() as f64;
-        // A step function: up by 1/n at each sample.
-        let points: Vec<(f64, f64)> =
-            sorted.iter().enumerate().flat_map(|(i, &x)| [(x, i as f64 / n), (x, (i + 1) as f64 / n)]).collect();
+        let points = cdf_steps(&sorted);
         let style = ShapeStyle::from(line.colour).stroke_width(2);
         let label = match sorted.len() {
             0 => format!("{} (no samples)", line.label),
@@ -257,6 +270,13 @@ fn legend<'a, X: Ranged, Y: Ranged>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cdf_steps_once_per_distinct_value() {
+        let steps = cdf_steps(&[1.0, 1.0, 1.0, 2.0]);
+        assert_eq!(steps, vec![(1.0, 0.0), (1.0, 0.75), (2.0, 0.75), (2.0, 1.0)]);
+        assert!(cdf_steps(&[]).is_empty());
+    }
     use crate::bench::boot_from_log as boot;
 
     #[test]
