@@ -343,3 +343,20 @@ ktest! {
         }
     }
 }
+
+ktest! {
+    fn gc_pause_log_keeps_every_pause_with_its_heap() {
+        super::pause_log::reserve(4096);
+        let heap = Heap::with_config("ktest-pause-log", HeapConfig::defaults(Policy::ACTIVE));
+        let list = build_list(&heap, 100);
+        heap.collect();
+        heap.collect();
+        let (pauses, _) = super::pause_log::snapshot();
+        let ours: Vec<_> = pauses.iter().filter(|l| l.heap == "ktest-pause-log").collect();
+        assert_eq!(ours.len() as u64, heap.stats().pauses.count(), "every pause of the heap is logged");
+        assert!(ours.iter().filter(|l| l.pause.cause == PauseCause::Explicit).count() >= 2, "{ours:?}");
+        assert!(ours.iter().all(|l| l.pause.duration_ns > 0));
+        assert!(ours.windows(2).all(|w| w[0].pause.start_ns <= w[1].pause.start_ns), "oldest first");
+        drop(list);
+    }
+}

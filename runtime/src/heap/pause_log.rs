@@ -35,13 +35,25 @@ static CONFIGURED: spin::Once = spin::Once::new();
 pub(super) fn configure_from_cmdline() {
     CONFIGURED.call_once(|| {
         if let Some(capacity) = cmdline::get_u64("gc.log").filter(|&c| c > 0) {
-            let mut entries = Vec::new();
-            if entries.try_reserve_exact(capacity as usize).is_err() {
-                log::warn!("gc.log={capacity}: no memory for the pause log");
-            }
-            LOG.lock().entries = entries;
+            reserve(capacity as usize);
         }
     });
+}
+
+/// Turns the log on with room for at least `capacity` pauses in all (kept
+/// ones included), if memory allows. Call outside heap scopes.
+pub fn reserve(capacity: usize) {
+    let kept = LOG.lock().entries.len();
+    let mut entries = Vec::new();
+    if entries.try_reserve_exact(capacity.max(kept)).is_err() {
+        log::warn!("pause log: no memory for {capacity} pauses");
+        return;
+    }
+    let mut log = LOG.lock();
+    if entries.capacity() > log.entries.capacity() {
+        entries.extend_from_slice(&log.entries[..log.entries.len().min(entries.capacity())]);
+        log.entries = entries;
+    }
 }
 
 /// Appends `pause` of heap `heap`, if the log is on and has room.
