@@ -292,6 +292,9 @@ pub fn timer_hz() -> u64 {
 pub fn set_oneshot_ns(ns: u64) {
     let hz = timer_hz().max(1);
     let count = (hz as u128 * ns as u128 / 1_000_000_000).clamp(1, u32::MAX as u128) as u32;
+    // The count and the noted deadline must be this CPU's: no migration,
+    // and no timer interrupt, in between.
+    let _irq = crate::irq::IrqGuard::new();
     write(reg::LVT_TIMER, TIMER_VECTOR as u32);
     let now = crate::time::now_ns();
     write(reg::TIMER_INITIAL, count);
@@ -300,6 +303,7 @@ pub fn set_oneshot_ns(ns: u64) {
 
 /// Stops the timer.
 pub fn stop_timer() {
+    let _irq = crate::irq::IrqGuard::new();
     write(reg::LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
     write(reg::TIMER_INITIAL, 0);
     crate::timer_latency::disarmed();
