@@ -326,31 +326,45 @@ mod ktests {
     use crate::ktest;
     use crate::time::now_ns;
 
+    /// Arms a one-shot of `delay_ns` with interrupts masked and returns
+    /// how long it took to show as pending. With interrupts masked the
+    /// expiry shows as a pending request, so the scheduler's timer hook
+    /// cannot re-arm the timer meanwhile. First the scheduler's one-shot is
+    /// stopped and an expiry already pending delivered, so the bit waited
+    /// for is this one's.
+    fn oneshot_delay(delay_ns: u64) -> u64 {
+        let _irq = loop {
+            let irq = crate::irq::IrqGuard::new();
+            super::stop_timer();
+            if !super::is_pending(crate::trap::TIMER_VECTOR) {
+                break irq;
+            }
+        };
+        let start = now_ns();
+        super::set_oneshot_ns(delay_ns);
+        while !super::is_pending(crate::trap::TIMER_VECTOR) {
+            assert!(now_ns() - start < 50 * delay_ns, "the one-shot timer never fired");
+            core::hint::spin_loop();
+        }
+        now_ns() - start
+    }
+
     ktest! {
         fn oneshot_timer_fires_after_its_delay() {
             const DELAY_NS: u64 = 20_000_000;
-            // With interrupts masked the expiry shows as a pending request,
-            // so the scheduler's timer hook cannot re-arm the timer meanwhile.
-            // First stop the scheduler's one-shot and let an expiry that is
-            // already pending be delivered, so the bit we wait for is ours.
-            let _irq = loop {
-                let irq = crate::irq::IrqGuard::new();
-                super::stop_timer();
-                if !super::is_pending(crate::trap::TIMER_VECTOR) {
-                    break irq;
-                }
-            };
-            let start = now_ns();
-            super::set_oneshot_ns(DELAY_NS);
-            while !super::is_pending(crate::trap::TIMER_VECTOR) {
-                assert!(now_ns() - start < 50 * DELAY_NS, "the one-shot timer never fired");
-                core::hint::spin_loop();
-            }
-            let elapsed = now_ns() - start;
-            crate::ktest::note(format_args!("one-shot of {} ms fired after {} us", DELAY_NS / 1_000_000, elapsed / 1000));
+            const TRIES: usize = 3;
             // A calibration check, not a benchmark: only a wrong divider or
-            // calibration (2x off) fails.
-            assert!(elapsed * 2 >= DELAY_NS && elapsed <= DELAY_NS * 2, "fired after {elapsed} ns");
+            // calibration (2x off) fails, and it is off on every try; a
+            // host that stalls this vCPU once makes one try late.
+            let mut delays = [0; TRIES];
+            for delay in &mut delays {
+                *delay = oneshot_delay(DELAY_NS);
+                crate::ktest::note(format_args!("one-shot of {} ms fired after {} us", DELAY_NS / 1_000_000, *delay / 1000));
+                if *delay * 2 >= DELAY_NS && *delay <= DELAY_NS * 2 {
+                    return;
+                }
+            }
+            panic!("a {DELAY_NS} ns one-shot fired after {delays:?} ns");
         }
     }
 }

@@ -11,7 +11,7 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 /// CPUs that answered the stop request.
 static STOPPED: AtomicUsize = AtomicUsize::new(0);
 /// How long the panicking CPU waits for the others to stop.
-const STOP_WAIT_NS: u64 = 100_000_000;
+const STOP_WAIT_NS: u64 = 5_000_000_000;
 
 /// Prepares the one report that may still be printed: masks interrupts,
 /// makes sure only the first failing path reports, and stops the other

@@ -23,7 +23,7 @@ use crate::percpu::MAX_CPUS;
 use trampoline::Trampoline;
 
 /// How long an AP may take from its first start-up IPI to coming online.
-pub const START_TIMEOUT_NS: u64 = 1_000_000_000;
+pub const START_TIMEOUT_NS: u64 = 5_000_000_000;
 /// Pages of the stack an AP boots on (which becomes its idle loop's).
 const AP_STACK_PAGES: u64 = 16;
 
