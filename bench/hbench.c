@@ -3,6 +3,8 @@
  *   bench-start: <name>
  *   bench: <name> <ns per op, one decimal> ns <iterations>
  *   bench-error: <name> <what> errno=<n>
+ *   census: <name> <managed_bytes> <plain_bytes>   (Hardtack only: kernel heap
+ *                                         bytes allocated in the timed run)
  *   gcwindow: <t0_ns> <t1_ns>             (after churn: its timed loop)
  *   gclog: <recorded> <dropped>           (Hardtack only)
  *   gcpause: <heap> <cause> <start_ns> <duration_ns> <work>
@@ -36,6 +38,9 @@
 #define SCALE_PATH BENCH_ROOT "/bench/scale"
 #define NOP_PATH BENCH_ROOT "/bench/nop"
 #define TMP_DIR BENCH_ROOT "/bench-tmp"
+#ifndef CENSUS_PATH
+#define CENSUS_PATH "/proc/hardtack/alloc"
+#endif
 #ifndef GCPAUSES_PATH
 #define GCPAUSES_PATH "/proc/hardtack/gcpauses"
 #endif
@@ -320,6 +325,26 @@ static void gc_report(int have_window) {
     free(text);
 }
 
+/* --- the census of kernel heap bytes (Hardtack only) --- */
+
+/* Managed and plain bytes the kernel heap has allocated since boot; 0 on
+ * success, -1 where there is no census (Linux). */
+static int census_read(unsigned long long *managed, unsigned long long *plain) {
+    char buf[1024];
+    int fd = open(CENSUS_PATH, O_RDONLY);
+    if (fd < 0) return -1;
+    ssize_t r = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (r <= 0) return -1;
+    buf[r] = 0;
+    int found = 0;
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        found += sscanf(line, "managed_bytes_allocated %llu", managed) == 1;
+        found += sscanf(line, "plain_bytes_allocated %llu", plain) == 1;
+    }
+    return found == 2 ? 0 : -1;
+}
+
 /* --- the runner --- */
 
 struct bench {
@@ -354,13 +379,18 @@ static long read_scale(void) {
 static int run_bench(const struct bench *b, long scale) {
     long n = b->base * scale, warm = n / 20 > 3 ? n / 20 : 3;
     double ns = 0;
+    unsigned long long managed0, plain0, managed1, plain1;
     line_out("bench-start: %s", b->name);
-    if (b->run(warm, &ns) < 0 || b->run(n, &ns) < 0) {
-        line_out("bench-error: %s %s errno=%d", b->name, err_what, err_no);
-        return -1;
-    }
+    if (b->run(warm, &ns) < 0) goto failed;
+    int census = census_read(&managed0, &plain0) == 0;
+    if (b->run(n, &ns) < 0) goto failed;
+    census = census && census_read(&managed1, &plain1) == 0;
     line_out("bench: %s %.1f ns %ld", b->name, ns, n);
+    if (census) line_out("census: %s %llu %llu", b->name, managed1 - managed0, plain1 - plain0);
     return 0;
+failed:
+    line_out("bench-error: %s %s errno=%d", b->name, err_what, err_no);
+    return -1;
 }
 
 int main(void) {

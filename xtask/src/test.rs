@@ -35,12 +35,66 @@ pub enum Firmware {
     Both,
 }
 
+/// Heap layouts to run the suites under (the kernel's `heaps=` setting,
+/// see docs/gc.md).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Heaps {
+    /// A heap per subsystem and sharded heaps for shared objects.
+    PerProcess,
+    /// One kernel-wide heap (Biscuit's layout).
+    Global,
+    /// Both: every configuration under per-process, and every test once
+    /// more under global (BIOS only, the largest user-suite CPU count).
+    All,
+}
+
+impl Heaps {
+    /// The layouts chosen, each with whether it runs the whole matrix of
+    /// firmwares and CPU counts.
+    fn layouts(self) -> Vec<(Layout, bool)> {
+        match self {
+            Heaps::PerProcess => vec![(Layout::PerProcess, true)],
+            Heaps::Global => vec![(Layout::Global, true)],
+            Heaps::All => vec![(Layout::PerProcess, true), (Layout::Global, false)],
+        }
+    }
+}
+
+/// One heap layout of the kernel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `heaps=per-process` (the kernel's default).
+    PerProcess,
+    /// `heaps=global`.
+    Global,
+}
+
+impl Layout {
+    /// What suite names carry for this layout (nothing for the default).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Layout::PerProcess => "",
+            Layout::Global => "-global",
+        }
+    }
+
+    /// The kernel command line `extra` (may be empty) plus this layout.
+    pub fn cmdline(self, extra: &str) -> String {
+        let setting = match self {
+            Layout::PerProcess => "heaps=per-process",
+            Layout::Global => "heaps=global",
+        };
+        if extra.is_empty() { setting.into() } else { format!("{setting} {extra}") }
+    }
+}
+
 /// Options of `cargo xtask test`.
 #[derive(Args)]
 pub struct TestArgs {
     /// Run only the tests whose name contains this: kernel tests, and user
     /// programs whose `user/PROGRAM.CASE` names can contain it. `user` or
-    /// `user/...` runs only the user suite.
+    /// `user/...` runs only the user suite; `harness` only the harness's
+    /// self-check (deliberately failing kernel tests must be caught).
     pub filter: Option<String>,
     /// Build the kernel with optimizations (the release profile).
     #[arg(long)]
@@ -49,6 +103,9 @@ pub struct TestArgs {
     /// policy.
     #[arg(long, value_enum, default_value_t = GcChoice::Incremental)]
     gc: GcChoice,
+    /// Heap layouts to run the kernel and user suites under.
+    #[arg(long, value_enum, default_value_t = Heaps::All)]
+    heaps: Heaps,
     /// Firmware to boot the kernel suite with.
     #[arg(long, value_enum, default_value_t = Firmware::Both)]
     pub firmware: Firmware,
@@ -94,9 +151,10 @@ pub fn run(args: TestArgs) -> Result<bool> {
         suites.push(boot_smoke(&tools, &args, policies[0])?);
     }
     let filter = args.filter.as_deref();
+    let harness_only = filter == Some(HARNESS_FILTER);
     let user_only = usertests::filter_is_user_only(filter);
     // Built first: a test program that does not compile stops everything early.
-    let programs = if args.no_user { None } else { Some(usertests::build_programs(filter)?) };
+    let programs = if args.no_user || harness_only { None } else { Some(usertests::build_programs(filter)?) };
     let firmwares: &[bool] = match args.firmware {
         Firmware::Bios => &[false],
         Firmware::Uefi => &[true],
@@ -108,19 +166,30 @@ pub fn run(args: TestArgs) -> Result<bool> {
         }
         let kernel = build::kernel(&KernelBuild { release: args.release, ktest: true, gc }, &ktest_ramdisk)?;
         let symbols = Symbolizer::new(&kernel.elf);
-        if i == 0 && args.filter.is_none() {
+        if i == 0 && (args.filter.is_none() || harness_only) {
             suites.push(harness_check(&tools, &kernel, &args, &symbols)?);
         }
-        for &uefi in firmwares {
-            for &smp in &args.smp {
-                suites.push(kernel_suite(&tools, &kernel, uefi, smp, gc, &args, &symbols)?);
+        if harness_only {
+            continue;
+        }
+        for (layout, whole) in args.heaps.layouts() {
+            for &uefi in if whole { firmwares } else { &firmwares[..1] } {
+                for &smp in &args.smp {
+                    suites.push(kernel_suite(&tools, &kernel, uefi, smp, gc, layout, &args, &symbols)?);
+                }
             }
         }
     }
     if let Some(programs) = programs.filter(|p| !p.names.is_empty()) {
-        for &uefi in usertests::firmwares(args.firmware) {
-            for &smp in &args.user_smp {
-                suites.push(usertests::suite(&tools, &programs, uefi, smp, policies[0], &args, filter)?);
+        for (layout, whole) in args.heaps.layouts() {
+            let largest = args.user_smp.iter().max().copied().unwrap_or(1);
+            for &uefi in usertests::firmwares(args.firmware) {
+                for &smp in args.user_smp.iter().filter(|&&smp| whole || smp == largest) {
+                    suites.push(usertests::suite(&tools, &programs, uefi, smp, policies[0], layout, &args, filter)?);
+                }
+                if !whole {
+                    break;
+                }
             }
         }
     }
@@ -251,6 +320,9 @@ struct SelfTest {
     shows: fn(&str, &str) -> bool,
 }
 
+/// The filter that runs only the harness check.
+const HARNESS_FILTER: &str = "harness";
+
 /// CPUs of the harness check's machine: more than one, so a failure must
 /// also stop the others.
 const HARNESS_CPUS: u32 = 2;
@@ -315,16 +387,18 @@ fn harness_check(tools: &Tools, kernel: &Kernel, args: &TestArgs, symbols: &Symb
 
 /// Runs the kernel test suite on one configuration, restarting after a
 /// test that stopped the machine.
+#[allow(clippy::too_many_arguments)]
 fn kernel_suite(
     tools: &Tools,
     kernel: &Kernel,
     uefi: bool,
     smp: u32,
     gc: Gc,
+    layout: Layout,
     args: &TestArgs,
     symbols: &Symbolizer,
 ) -> Result<Suite> {
-    let name = format!("kernel-{}-smp{smp}-{}", if uefi { "uefi" } else { "bios" }, gc.name());
+    let name = format!("kernel-{}-smp{smp}-{}{}", if uefi { "uefi" } else { "bios" }, gc.name(), layout.suffix());
     println!("xtask: kernel tests, {name}");
     let mut suite = Suite { name: name.clone(), cases: Vec::new() };
     let mut start = 0;
@@ -333,9 +407,7 @@ fn kernel_suite(
         if let Some(filter) = &args.filter {
             cmdline += &format!(" ktest.filter={filter}");
         }
-        if !args.cmdline.is_empty() {
-            cmdline += &format!(" {}", args.cmdline);
-        }
+        cmdline += &format!(" {}", layout.cmdline(&args.cmdline));
         let machine = machine(tools, kernel, uefi, smp, args, cmdline);
         let outcome = qemu::run_captured(&machine, Duration::from_secs(args.timeout))?;
         save_log(&format!("{name}-from{start}"), &outcome.output)?;

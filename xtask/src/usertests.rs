@@ -32,7 +32,7 @@ use crate::prereq::{self, Tools};
 use crate::qemu;
 use crate::root;
 use crate::symbolize::Symbolizer;
-use crate::test::{self, TestArgs};
+use crate::test::{self, Layout, TestArgs};
 
 /// Seconds one program may run inside the guest before `timeout` kills it.
 const PROGRAM_TIMEOUT: u64 = 120;
@@ -201,16 +201,18 @@ impl ProgramRun {
 
 /// Runs the user programs on one machine configuration, rebooting after a
 /// program that stopped the machine.
+#[allow(clippy::too_many_arguments)]
 pub fn suite(
     tools: &Tools,
     programs: &Programs,
     uefi: bool,
     smp: u32,
     gc: Gc,
+    layout: Layout,
     args: &TestArgs,
     filter: Option<&str>,
 ) -> Result<Suite> {
-    let name = format!("user-{}-smp{smp}", if uefi { "uefi" } else { "bios" });
+    let name = format!("user-{}-smp{smp}{}", if uefi { "uefi" } else { "bios" }, layout.suffix());
     println!("xtask: user tests, {name}");
     let mut suite = Suite { name: name.clone(), cases: Vec::new() };
     let mut remaining: &[String] = &programs.names;
@@ -221,7 +223,7 @@ pub fn suite(
         let ramdisk = initramfs::build(&prereq::busybox()?, &InitramfsArgs { add, init: Some(init) }, "usertests")?;
         let kernel = build::kernel(&KernelBuild { release: args.release, ktest: false, gc }, &ramdisk)?;
         let symbols = Symbolizer::new(&kernel.elf);
-        let machine = test::machine(tools, &kernel, uefi, smp, args, args.cmdline.clone());
+        let machine = test::machine(tools, &kernel, uefi, smp, args, layout.cmdline(&args.cmdline));
         let started = Instant::now();
         let outcome = qemu::run_captured(&machine, Duration::from_secs(args.timeout))?;
         let seconds = started.elapsed().as_secs_f64();

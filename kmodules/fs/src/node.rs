@@ -42,7 +42,7 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
 /// The heap tmpfs nodes live in.
 pub(crate) fn heap() -> &'static Heap {
-    HEAP.call_once(|| Heap::new("fs"))
+    HEAP.call_once(|| runtime::heap::layout::subsystem("fs"))
 }
 
 /// Runs `f` in a scope of the file system's heap. An `ENOMEM` (a refused

@@ -15,23 +15,23 @@ const CHANGEABLE: u32 = O_APPEND | O_NONBLOCK;
 
 /// The read end.
 pub(crate) struct ReadEnd {
-    pipe: Arc<Pipe>,
+    pub(crate) pipe: Arc<Pipe>,
     flags: AtomicU32,
 }
 
 /// The write end.
 pub(crate) struct WriteEnd {
-    pipe: Arc<Pipe>,
+    pub(crate) pipe: Arc<Pipe>,
     flags: AtomicU32,
 }
 
 /// A new pipe's two ends; `O_NONBLOCK` in `flags` applies to both.
-pub(crate) fn open(flags: u32) -> (ReadEnd, WriteEnd) {
-    let pipe = Arc::new(Pipe::new());
+pub(crate) fn open(flags: u32) -> KResult<(ReadEnd, WriteEnd)> {
+    let pipe = Arc::new(Pipe::new()?);
     let nonblock = flags & O_NONBLOCK;
     let read = ReadEnd { pipe: Arc::clone(&pipe), flags: AtomicU32::new(O_RDONLY | nonblock) };
     let write = WriteEnd { pipe, flags: AtomicU32::new(O_WRONLY | nonblock) };
-    (read, write)
+    Ok((read, write))
 }
 
 /// Whether `flags` has `O_NONBLOCK`.

@@ -6,11 +6,12 @@ use core::time::Duration;
 
 use abi::errno::{EAGAIN, EINTR, EPIPE};
 use abi::flags::open::O_NONBLOCK;
+use runtime::heap::census;
 use runtime::sched::{clear_interrupt, interrupter, sleep, spawn};
 use runtime::sync::bounded;
 use shim::ktest;
 
-use crate::{PIPE_CAPACITY, pipe};
+use crate::{PIPE_CAPACITY, ends, pipe};
 
 /// The byte at offset `i` of the test stream (not periodic in any chunk
 /// size the tests use, so a lost or repeated chunk shows).
@@ -21,7 +22,7 @@ fn pattern(i: usize) -> u8 {
 ktest! {
     fn megabyte_crosses_between_goroutines_intact() {
         const TOTAL: usize = 1 << 20;
-        let (read, write) = pipe(0);
+        let (read, write) = pipe(0).expect("a pipe");
         let (done_tx, done_rx) = bounded(1);
         spawn(move || {
             let mut sent = 0;
@@ -57,7 +58,7 @@ ktest! {
 
 ktest! {
     fn blocked_reader_sees_eof_when_the_writer_closes() {
-        let (read, write) = pipe(0);
+        let (read, write) = pipe(0).expect("a pipe");
         let (tx, rx) = bounded(1);
         spawn(move || tx.send(read.read(&mut [0; 16])).expect("report")).expect("spawn the reader");
         sleep(Duration::from_millis(5));
@@ -68,7 +69,7 @@ ktest! {
 
 ktest! {
     fn blocked_writer_gets_epipe_when_the_reader_closes() {
-        let (read, write) = pipe(0);
+        let (read, write) = pipe(0).expect("a pipe");
         assert_eq!(write.write(&vec![1; PIPE_CAPACITY]), Ok(PIPE_CAPACITY));
         spawn(move || {
             sleep(Duration::from_millis(5));
@@ -81,7 +82,7 @@ ktest! {
 
 ktest! {
     fn nonblocking_ends_say_eagain_and_fcntl_turns_it_off() {
-        let (read, write) = pipe(O_NONBLOCK);
+        let (read, write) = pipe(O_NONBLOCK).expect("a pipe");
         assert_eq!(read.read(&mut [0; 4]), Err(EAGAIN));
         assert_eq!(write.write(&vec![0; PIPE_CAPACITY]), Ok(PIPE_CAPACITY));
         assert_eq!(write.write(b"x"), Err(EAGAIN));
@@ -99,7 +100,7 @@ ktest! {
 
 ktest! {
     fn interrupted_waits_end_with_eintr_or_a_count() {
-        let (read, write) = pipe(0);
+        let (read, write) = pipe(0).expect("a pipe");
         let (tx, rx) = bounded(1);
         let (result_tx, result_rx) = bounded(1);
         let write_end = Arc::clone(&write);
@@ -124,5 +125,30 @@ ktest! {
         assert!(target.interrupt());
         assert_eq!(result_rx.recv(), Ok(Ok(PIPE_CAPACITY)));
         drop(write);
+    }
+}
+
+ktest! {
+    /// A pipe's state is a managed object: its ring is counted as managed
+    /// in the census, and once both ends are closed the collector gives
+    /// the ring back.
+    fn a_closed_pipe_is_reclaimed_and_its_ring_counted_as_managed() {
+        let capacity = PIPE_CAPACITY as u64;
+        // The first pipe also creates the shared-object heaps.
+        drop(ends::open(0).expect("a first pipe"));
+        let before = census::snapshot();
+        let (read, write) = ends::open(0).expect("a pipe");
+        let window = census::snapshot().since(before);
+        assert!(window.managed.allocated >= capacity, "ring not counted as managed: {window:?}");
+        // What stays plain: the two ends and the object holding the handle
+        // and wait queues (a few hundred bytes).
+        assert!(window.plain.allocated < 1024, "pipe creation allocated plain memory: {window:?}");
+        let heap = read.pipe.heap();
+        heap.collect();
+        let live = heap.stats().bytes_live();
+        drop((read, write));
+        heap.collect();
+        let freed = live.saturating_sub(heap.stats().bytes_live());
+        assert!(freed >= capacity, "closing both ends freed only {freed} bytes of the pipe's heap");
     }
 }

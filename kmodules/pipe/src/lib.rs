@@ -3,9 +3,12 @@
 //!
 //! [`pipe`] returns the two ends as open file descriptions
 //! ([`fs::File`]). Both point at one shared pipe object that holds a
-//! [`PIPE_CAPACITY`]-byte ring buffer in ordinary kernel memory, the count
-//! of open read and write ends, and two wait queues (readers wait for data,
-//! writers for space). The semantics are Linux's:
+//! handle on the pipe's state in a GC heap — a [`PIPE_CAPACITY`]-byte ring
+//! buffer and the count of open read and write ends — and two wait queues
+//! (readers wait for data, writers for space). The state is a managed
+//! object in a heap for shared objects (`runtime::heap::layout`): once
+//! both ends are closed, the collector reclaims it, ring included. The
+//! semantics are Linux's:
 //!
 //! - a read returns what is buffered (up to the buffer's length) and blocks
 //!   only while the pipe is empty and a write end is open; with no write end
@@ -23,8 +26,9 @@
 //! `fork` share the `Arc`); dropping the last reference closes it, which
 //! updates the counts and wakes the other side.
 //!
-//! Locking: the buffer and counts sit behind a spin lock held only for a
-//! copy (at most 64 KiB) with preemption disabled; nobody blocks holding it.
+//! Locking: the buffer and counts are reached only in a scope of their
+//! heap (the heap lock, held with preemption disabled) for one copy of at
+//! most 64 KiB; nobody blocks in a scope.
 //! Waits go through [`runtime::sync::WaitQueue`] with the check done under
 //! the lock, so a wake-up between the check and the sleep is not lost.
 #![cfg_attr(target_os = "none", no_std)]
@@ -41,14 +45,15 @@ mod ktests;
 
 use alloc::sync::Arc;
 
-use fs::File;
+use fs::{File, KResult};
 
 pub use ring::{PIPE_BUF, PIPE_CAPACITY};
 
-/// Creates a pipe and returns its (read end, write end). `flags` may carry
-/// `O_NONBLOCK`, which becomes a status flag of both ends; `O_CLOEXEC` is a
-/// descriptor flag and the caller's business (other bits are ignored).
-pub fn pipe(flags: u32) -> (Arc<dyn File>, Arc<dyn File>) {
-    let (read, write) = ends::open(flags);
-    (Arc::new(read), Arc::new(write))
+/// Creates a pipe and returns its (read end, write end), or `ENOMEM`.
+/// `flags` may carry `O_NONBLOCK`, which becomes a status flag of both
+/// ends; `O_CLOEXEC` is a descriptor flag and the caller's business (other
+/// bits are ignored).
+pub fn pipe(flags: u32) -> KResult<(Arc<dyn File>, Arc<dyn File>)> {
+    let (read, write) = ends::open(flags)?;
+    Ok((Arc::new(read), Arc::new(write)))
 }

@@ -2,7 +2,7 @@
 //! decides how much of a write may go in now. Plain logic, host-tested.
 
 use alloc::boxed::Box;
-use alloc::vec;
+use alloc::vec::Vec;
 
 /// Bytes a pipe buffers (Linux's default pipe capacity, 16 pages).
 pub const PIPE_CAPACITY: usize = 64 * 1024;
@@ -12,6 +12,8 @@ pub const PIPE_CAPACITY: usize = 64 * 1024;
 pub const PIPE_BUF: usize = 4096;
 
 /// A fixed-capacity FIFO of bytes.
+#[derive(gc_arena::Collect)]
+#[collect(require_static)]
 pub(crate) struct Ring {
     buf: Box<[u8]>,
     /// Index of the oldest byte.
@@ -21,10 +23,14 @@ pub(crate) struct Ring {
 }
 
 impl Ring {
-    /// An empty ring holding up to `capacity` (> 0) bytes.
-    pub(crate) fn new(capacity: usize) -> Ring {
+    /// An empty ring holding up to `capacity` (> 0) bytes, or `None` when
+    /// memory for it cannot be had.
+    pub(crate) fn new(capacity: usize) -> Option<Ring> {
         assert!(capacity > 0, "a ring needs room");
-        Ring { buf: vec![0; capacity].into_boxed_slice(), head: 0, len: 0 }
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(capacity).ok()?;
+        buf.resize(capacity, 0);
+        Some(Ring { buf: buf.into_boxed_slice(), head: 0, len: 0 })
     }
 
     /// Whether no byte is stored.
@@ -82,9 +88,13 @@ mod tests {
 
     use super::*;
 
+    fn ring(capacity: usize) -> Ring {
+        Ring::new(capacity).expect("memory for a test ring")
+    }
+
     #[test]
     fn fifo_order_and_counts() {
-        let mut ring = Ring::new(8);
+        let mut ring = ring(8);
         assert!(ring.is_empty());
         assert_eq!(ring.push(b"abc"), 3);
         assert_eq!(ring.space(), 5);
@@ -96,7 +106,7 @@ mod tests {
 
     #[test]
     fn push_stops_when_full_and_pop_when_empty() {
-        let mut ring = Ring::new(4);
+        let mut ring = ring(4);
         assert_eq!(ring.push(b"abcdef"), 4);
         assert_eq!(ring.space(), 0);
         assert_eq!(ring.push(b"x"), 0);
@@ -109,7 +119,7 @@ mod tests {
 
     #[test]
     fn wraps_around_the_end() {
-        let mut ring = Ring::new(8);
+        let mut ring = ring(8);
         let mut out = [0; 8];
         assert_eq!(ring.push(b"012345"), 6);
         assert_eq!(ring.pop(&mut out[..5]), 5);
@@ -122,7 +132,7 @@ mod tests {
 
     #[test]
     fn empty_ring_rewinds_so_copies_stay_whole() {
-        let mut ring = Ring::new(8);
+        let mut ring = ring(8);
         let mut out = [0; 8];
         ring.push(b"abcde");
         ring.pop(&mut out);
@@ -135,7 +145,7 @@ mod tests {
     #[test]
     fn long_random_traffic_keeps_the_byte_stream() {
         // A deterministic mix of odd-sized pushes and pops against a model.
-        let mut ring = Ring::new(61);
+        let mut ring = ring(61);
         let mut model = alloc::collections::VecDeque::new();
         let (mut next, mut seed) = (0u8, 12345u32);
         let mut out = [0; 100];

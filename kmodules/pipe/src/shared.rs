@@ -1,18 +1,24 @@
-//! The object both ends of one pipe share: the buffer, the open-end
-//! counts and the two wait queues; and the non-blocking step of a read or
-//! a write (plain logic on the locked state, host-tested).
+//! The object both ends of one pipe share: the buffer and the open-end
+//! counts (a managed object in a GC heap), the two wait queues; and the
+//! non-blocking step of a read or a write (plain logic on the state,
+//! host-tested).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::errno::{EAGAIN, EPIPE};
+use abi::errno::{EAGAIN, ENOMEM, EPIPE};
 use abi::flags::mode::S_IFIFO;
 use abi::types::Stat;
 use fs::KResult;
+use gc_arena::Collect;
+use runtime::heap::{AllocError, Handle, RefLock, Rootable, layout};
 use runtime::sync::WaitQueue;
 
 use crate::ring::{PIPE_CAPACITY, Ring, writable_now};
 
-/// What the lock protects.
+/// A pipe's data: lives in a GC heap, the ring buffer owned by (and
+/// counted to) the heap object.
+#[derive(Collect)]
+#[collect(require_static)]
 pub(crate) struct State {
     /// The buffered bytes.
     pub(crate) ring: Ring,
@@ -64,9 +70,14 @@ impl State {
     }
 }
 
-/// One pipe.
+/// The rootable form of a pipe's state, for its handle.
+type StateRoot = Rootable![RefLock<State>];
+
+/// One pipe: a handle on its state in a shared-object heap (see
+/// `runtime::heap::layout`), and the wait queues, which stay outside any
+/// heap because goroutines sleep on them between scopes.
 pub(crate) struct Pipe {
-    state: spin::Mutex<State>,
+    state: Handle<StateRoot>,
     /// Readers waiting for data or for the last write end to close.
     pub(crate) readers_wait: WaitQueue,
     /// Writers waiting for room or for the last read end to close.
@@ -80,22 +91,34 @@ pub(crate) struct Pipe {
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
 impl Pipe {
-    /// A pipe with one read end and one write end open.
-    pub(crate) fn new() -> Pipe {
-        Pipe {
-            state: spin::Mutex::new(State { ring: Ring::new(PIPE_CAPACITY), readers: 1, writers: 1 }),
+    /// A pipe with one read end and one write end open, or `ENOMEM`.
+    pub(crate) fn new() -> KResult<Pipe> {
+        let state = layout::shared()
+            .try_mutate(|scope| {
+                scope.reserve(PIPE_CAPACITY as u64)?;
+                let ring = Ring::new(PIPE_CAPACITY).ok_or(AllocError)?;
+                let state = scope.alloc(RefLock::new(State { ring, readers: 1, writers: 1 }))?;
+                Ok(scope.stash::<StateRoot>(state))
+            })
+            .map_err(|AllocError| ENOMEM)?;
+        Ok(Pipe {
+            state,
             readers_wait: WaitQueue::new(),
             writers_wait: WaitQueue::new(),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
-        }
+        })
     }
 
-    /// Runs `f` on the locked state with preemption disabled (a goroutine
-    /// of this CPU spinning on the lock would otherwise wait a whole time
-    /// slice). `f` must not block.
+    /// Runs `f` on the state in a scope of its heap (which pins the
+    /// goroutine and serializes access). `f` must not block.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let _pin = runtime::sched::pin();
-        f(&mut self.state.lock())
+        self.state.with(|scope, state| f(&mut state.borrow_mut(scope.mc())))
+    }
+
+    /// The heap the state lives in (for tests of reclamation).
+    #[cfg(feature = "ktest")]
+    pub(crate) fn heap(&self) -> runtime::heap::Heap {
+        self.state.heap()
     }
 
     /// `fstat` of either end: a FIFO, mode 0600, size 0.
@@ -112,7 +135,7 @@ mod tests {
     use crate::ring::PIPE_BUF;
 
     fn state() -> State {
-        State { ring: Ring::new(PIPE_CAPACITY), readers: 1, writers: 1 }
+        State { ring: Ring::new(PIPE_CAPACITY).expect("memory for a ring"), readers: 1, writers: 1 }
     }
 
     fn read(s: &mut State, size: usize, nonblock: bool) -> Option<KResult<vec::Vec<u8>>> {
@@ -180,7 +203,7 @@ mod tests {
 
     #[test]
     fn both_ends_stat_as_one_fifo_and_pipes_differ() {
-        let (a, b) = (Pipe::new(), Pipe::new());
+        let (a, b) = (Pipe::new().expect("a pipe"), Pipe::new().expect("another"));
         let st = a.stat();
         assert_eq!(st.st_mode, S_IFIFO | 0o600);
         assert_eq!(st.st_size, 0);

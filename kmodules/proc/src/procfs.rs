@@ -23,7 +23,7 @@ const SYSTEM_FILES: [&[u8]; 5] = [b"uptime", b"meminfo", b"mounts", b"loadavg", 
 /// Hardtack's own directory in `/proc`.
 const HARDTACK_DIR: &[u8] = b"hardtack";
 /// Files in `/proc/hardtack`.
-const HARDTACK_FILES: [&[u8]; 1] = [b"gcpauses"];
+const HARDTACK_FILES: [&[u8]; 3] = [b"gcpauses", b"heaps", b"alloc"];
 
 /// The name of `path` inside `/proc/hardtack`, if it is there.
 fn hardtack_file(path: &[u8]) -> Option<&[u8]> {
@@ -86,6 +86,8 @@ impl Synthetic for ProcFs {
             b"loadavg" => format!("0.00 0.00 0.00 1/{} {}\n", process::all().len(), process::all().len()),
             b"stat" => system_stat(),
             b"hardtack/gcpauses" => gc_pauses(),
+            b"hardtack/heaps" => heaps(),
+            b"hardtack/alloc" => alloc_census(),
             p => {
                 let (process, file) = process_path(p)?;
                 match file {
@@ -112,6 +114,52 @@ fn gc_pauses() -> String {
         text += &format!("{} {} {} {} {}\n", logged.heap, p.cause.name(), p.start_ns, p.duration_ns, p.work);
     }
     text
+}
+
+/// Every GC heap: a header naming the layout and the columns, then one
+/// line per heap (live objects and bytes, cycles, pauses, lock waits).
+fn heaps() -> String {
+    let mut text = format!(
+        "# layout {}\n# id name policy objects bytes cycles pauses pause_total_ns pause_max_ns lock_waits lock_wait_ns\n",
+        runtime::heap::layout::active().name()
+    );
+    for heap in runtime::heap::Heap::all() {
+        let s = heap.stats();
+        text += &format!(
+            "{} {} {} {} {} {} {} {} {} {} {}\n",
+            heap.id(),
+            s.name,
+            s.policy.name(),
+            s.objects_live,
+            s.bytes_live(),
+            s.cycles,
+            s.pauses.count(),
+            s.pauses.total_ns(),
+            s.pauses.max_ns(),
+            s.lock_contended,
+            s.lock_wait_ns
+        );
+    }
+    text
+}
+
+/// The census of the kernel heap since boot (`runtime::heap::census`):
+/// `<key> <value>` lines for the managed and the plain side (bytes and
+/// blocks allocated, freed, live) and the managed share of allocated
+/// bytes. Page frames (user memory, page tables, stacks) are not in it.
+fn alloc_census() -> String {
+    use runtime::heap::census;
+    let now = census::snapshot();
+    let mut text = String::new();
+    for (side, traffic) in [("managed", now.managed), ("plain", now.plain)] {
+        let (live_bytes, live_blocks) = census::live(traffic);
+        text += &format!(
+            "{side}_bytes_allocated {}\n{side}_bytes_freed {}\n{side}_bytes_live {live_bytes}\n\
+             {side}_blocks_allocated {}\n{side}_blocks_freed {}\n{side}_blocks_live {live_blocks}\n",
+            traffic.allocated, traffic.freed, traffic.allocs, traffic.frees
+        );
+    }
+    text + &format!("managed_share_permille {}\n", now.managed_permille())
 }
 
 fn seconds_and_hundredths(ns: u64) -> String {

@@ -360,3 +360,38 @@ ktest! {
         drop(list);
     }
 }
+
+ktest! {
+    /// A heap dropped whole gives back every object it held, without a
+    /// collection (the per-process heap's exit), and the census counts it
+    /// on the managed side both ways.
+    fn a_dropped_heap_is_released_whole_and_counted_in_the_census() {
+        // The first round warms up what stays (the heap registry, size
+        // classes); the second must leave the kernel heap as it found it.
+        for round in 0..2 {
+            let in_use = release_a_heap_of_nodes(1000);
+            assert!(round == 0 || in_use.1 <= in_use.0 + 1024, "kernel heap in use {in_use:?} bytes");
+        }
+    }
+}
+
+/// Builds a heap holding a list of `len` nodes and drops it whole, checking
+/// that every node dropped with it and the census counted both ways.
+/// Returns the kernel heap's bytes in use before and after.
+fn release_a_heap_of_nodes(len: u64) -> (u64, u64) {
+    let in_use_before = kernel_heap::stats().allocated as u64;
+    let census_before = census::snapshot();
+    let dropped_before = DROPPED.load(Ordering::Relaxed);
+    let heap = Heap::new("ktest-release");
+    let list = build_list(&heap, len);
+    let stats = heap.stats();
+    assert!(stats.bytes_live() >= len * 16, "the list's payloads count: {stats}");
+    let grown = census::snapshot().since(census_before);
+    assert!(grown.managed.allocated >= stats.bytes_allocated, "census missed the heap's bytes: {grown:?}");
+    drop(list);
+    drop(heap);
+    assert_eq!(DROPPED.load(Ordering::Relaxed) - dropped_before, len, "every node dropped with the heap");
+    let window = census::snapshot().since(census_before);
+    assert!(window.managed.freed >= stats.bytes_live(), "release not counted as managed: {window:?}");
+    (in_use_before, kernel_heap::stats().allocated as u64)
+}

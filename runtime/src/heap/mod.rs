@@ -40,8 +40,10 @@
 //! ([`HeapStats`]). See docs/gc.md.
 
 mod background;
+pub mod census;
 mod config;
 mod histogram;
+pub mod layout;
 pub mod pause_log;
 mod policy;
 mod send;
@@ -62,17 +64,19 @@ pub use policy::{GrowthTrigger, Policy, Step, StepPacer};
 pub use stats::{HeapStats, Pause, PauseCause, RECENT_PAUSES, RecentPauses};
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use gc_arena::arena::CollectionPhase;
 use gc_arena::metrics::Pacing;
 use gc_arena::{Arena, DynamicRootSet};
 use shim::mem::heap::{Traffic, cpu_traffic, headroom};
+#[cfg(target_os = "none")]
+use shim::percpu::MAX_CPUS;
 use shim::time::now_ns;
 use spin::{Mutex, MutexGuard};
 
@@ -113,6 +117,8 @@ pub struct Heap {
 
 /// What a heap and its handles share.
 struct Shared {
+    /// Unique among the heaps of this boot (for reports).
+    id: u64,
     state: Mutex<State>,
     /// Handles dropped while the lock was held elsewhere, released by the
     /// next locker.
@@ -120,11 +126,19 @@ struct Shared {
     has_deferred: AtomicBool,
     /// The background collector, if the heap has one.
     collector: spin::Once<Arc<background::Collector>>,
-    /// Which CPU (index + 1) holds `state`, to turn a nested scope on the
-    /// same heap into a clear panic instead of a silent deadlock.
-    #[cfg(target_os = "none")]
-    owner: core::sync::atomic::AtomicUsize,
 }
+
+/// Every heap of this boot, for [`Heap::all`] (dead entries are pruned
+/// when a heap is created).
+static REGISTRY: spin::Mutex<Vec<Weak<Shared>>> = spin::Mutex::new(Vec::new());
+static NEXT_HEAP_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Per CPU, the id of the heap whose lock that CPU holds (0: none). A
+/// holder is pinned, so the entry belongs to the one goroutine running
+/// there; taking a second heap lock is a nested scope, which the design
+/// forbids (see [`Heap::mutate`]).
+#[cfg(target_os = "none")]
+static HOLDING: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 /// The locked part of a heap.
 struct State {
@@ -132,6 +146,8 @@ struct State {
     config: HeapConfig,
     stats: HeapStats,
     cycle: CycleTally,
+    /// The heap's allocator traffic so far (its part of the census).
+    traffic: Traffic,
 }
 
 /// Pauses and frees within the current cycle, for `gctrace`.
@@ -171,15 +187,21 @@ impl Heap {
         let objects = arena.metrics().total_gc_count() as u64;
         let mut stats = HeapStats::new(name, config.policy);
         stats.objects_live = objects;
-        let state = State { arena: SendArena(arena), config, stats, cycle: CycleTally::default() };
+        let state =
+            State { arena: SendArena(arena), config, stats, cycle: CycleTally::default(), traffic: Traffic::default() };
         let shared = Arc::new(Shared {
+            id: NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(state),
             deferred: Mutex::new(Vec::new()),
             has_deferred: AtomicBool::new(false),
             collector: spin::Once::new(),
-            #[cfg(target_os = "none")]
-            owner: core::sync::atomic::AtomicUsize::new(0),
         });
+        {
+            let _pin = pin();
+            let mut registry = REGISTRY.lock();
+            registry.retain(|heap| heap.strong_count() > 0);
+            registry.push(Arc::downgrade(&shared));
+        }
         // A background collector needs the scheduler; without it (or
         // without memory for the goroutine) the heap collects inline.
         if config.background && config.policy == Policy::Incremental && crate::sched::current_id().is_some() {
@@ -191,6 +213,18 @@ impl Heap {
         Self { shared }
     }
 
+    /// Every live heap, oldest first.
+    pub fn all() -> Vec<Heap> {
+        let _pin = pin();
+        let registry = REGISTRY.lock();
+        registry.iter().filter_map(Weak::upgrade).map(|shared| Heap { shared }).collect()
+    }
+
+    /// The heap's id, unique in this boot.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
     /// Whether a background collector goroutine collects this heap.
     pub fn has_background_collector(&self) -> bool {
         self.shared.collector.get().is_some()
@@ -198,7 +232,9 @@ impl Heap {
 
     /// Runs `f` in a scope of this heap and returns its result; then lets
     /// the policy collect. `f` must not block, switch goroutines or open a
-    /// scope of the same heap.
+    /// scope of any heap: scopes never nest (so heaps need no lock order,
+    /// and code works the same whether two heaps are one, as under the
+    /// global [`layout`]). A nested scope panics.
     ///
     /// An allocation that fails inside `f` ([`Scope::alloc`] returning
     /// [`AllocError`]) makes the heap run a full collection when `f`
@@ -251,17 +287,24 @@ impl Heap {
 }
 
 impl Drop for Shared {
+    /// The heap is released whole: its arena frees every object it still
+    /// holds, without tracing.
     fn drop(&mut self) {
         if let Some(collector) = self.collector.get() {
             collector.close();
         }
+        let traffic = self.state.get_mut().traffic;
+        census::add(Traffic {
+            freed: traffic.allocated.saturating_sub(traffic.freed),
+            frees: traffic.allocs.saturating_sub(traffic.frees),
+            ..Traffic::default()
+        });
     }
 }
 
 /// The heap lock, held; the goroutine holding it is pinned to its CPU
 /// (never preempted), because other goroutines of that CPU may spin on it.
 struct Locked<'a> {
-    shared: &'a Shared,
     guard: MutexGuard<'a, State>,
     /// Dropped after `guard` (field order), so a preemption the pin held
     /// back happens after the lock is free.
@@ -281,12 +324,10 @@ impl DerefMut for Locked<'_> {
     }
 }
 
+#[cfg(target_os = "none")]
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        #[cfg(target_os = "none")]
-        self.shared.owner.store(0, Ordering::Relaxed);
-        #[cfg(not(target_os = "none"))]
-        let _ = self.shared;
+        HOLDING[shim::percpu::index()].store(0, Ordering::Relaxed);
     }
 }
 
@@ -295,20 +336,20 @@ impl Shared {
     fn lock(&self) -> Locked<'_> {
         assert!(!shim::percpu::in_interrupt(), "GC heap used in an interrupt handler");
         let pin = pin();
+        self.check_not_nested();
         let mut locked = match self.state.try_lock() {
-            Some(guard) => Locked { shared: self, guard, _pin: pin },
+            Some(guard) => Locked { guard, _pin: pin },
             None => {
-                self.check_not_nested();
                 let start = now_ns();
                 let guard = self.state.lock();
-                let mut locked = Locked { shared: self, guard, _pin: pin };
+                let mut locked = Locked { guard, _pin: pin };
                 locked.stats.lock_wait_ns += now_ns() - start;
                 locked.stats.lock_contended += 1;
                 locked
             }
         };
         #[cfg(target_os = "none")]
-        self.owner.store(shim::percpu::index() + 1, Ordering::Relaxed);
+        HOLDING[shim::percpu::index()].store(self.id, Ordering::Relaxed);
         if self.has_deferred.swap(false, Ordering::Acquire) {
             let released = core::mem::take(&mut *self.deferred.lock());
             drop(released);
@@ -317,15 +358,18 @@ impl Shared {
         locked
     }
 
-    /// Panics if this CPU already holds the lock: scopes never switch
-    /// goroutines, so that can only be a scope nested in a scope.
+    /// Panics if this CPU already holds a heap lock: holders are pinned,
+    /// so that can only be a scope nested in a scope (of this heap: a
+    /// certain deadlock; of another: a lock order the design forbids).
     fn check_not_nested(&self) {
         #[cfg(target_os = "none")]
         {
             let cpu = shim::percpu::index();
+            let held = HOLDING[cpu].load(Ordering::Relaxed);
             assert!(
-                self.owner.load(Ordering::Relaxed) != cpu + 1,
-                "GC heap scope opened inside a scope of the same heap (CPU {cpu})"
+                held == 0,
+                "GC heap scope opened inside a scope (CPU {cpu} holds heap {held}, wants heap {}): scopes never nest",
+                self.id
             );
         }
     }
@@ -426,6 +470,8 @@ impl State {
             (out, scope.failures.get())
         });
         let used = traffic_since(start);
+        census::add(used);
+        self.traffic = self.traffic.plus(used);
         let objects = self.objects();
         let stats = &mut self.stats;
         stats.objects_allocated += objects.saturating_sub(objects_before);
@@ -472,6 +518,8 @@ impl State {
     fn finish_pause(&mut self, start: PauseStart, cause: PauseCause, work: u64, cycles: u64) {
         let end = now_ns();
         let traffic = traffic_since(start.traffic);
+        census::add(traffic);
+        self.traffic = self.traffic.plus(traffic);
         let objects = self.objects();
         // The collector's own bookkeeping may allocate (its gray queue):
         // count the pause's net effect.
@@ -538,8 +586,7 @@ impl State {
 /// Allocator traffic on this CPU since `start` (taken on this CPU: scopes
 /// and pauses do not migrate).
 fn traffic_since(start: Traffic) -> Traffic {
-    let now = cpu_traffic();
-    Traffic { allocated: now.allocated.saturating_sub(start.allocated), freed: now.freed.saturating_sub(start.freed) }
+    cpu_traffic().since(start)
 }
 
 /// A scope of a heap: inside it, `Gc` pointers of lifetime `'gc` are
@@ -607,6 +654,21 @@ pub struct Handle<R: for<'a> Rootable<'a> + 'static> {
     heap: Arc<Shared>,
     /// Always `Some` until dropped.
     root: Option<SendRoot<R>>,
+}
+
+impl<R: for<'a> Rootable<'a> + 'static> Handle<R> {
+    /// Runs `f` in a scope of the handle's heap with the object: typed,
+    /// scoped access for code that holds the handle (the same rules as
+    /// [`Heap::mutate`]: `f` must not block or open another scope).
+    pub fn with<T>(&self, f: impl for<'gc> FnOnce(&Scope<'_, 'gc>, Gc<'gc, Root<'gc, R>>) -> T) -> T {
+        let heap = Heap { shared: Arc::clone(&self.heap) };
+        heap.mutate(|scope| f(scope, scope.fetch(self)))
+    }
+
+    /// The heap the object lives in.
+    pub fn heap(&self) -> Heap {
+        Heap { shared: Arc::clone(&self.heap) }
+    }
 }
 
 impl<R: for<'a> Rootable<'a> + 'static> Drop for Handle<R> {

@@ -9,7 +9,9 @@
 //!   orders accesses with acquire/release) and is only used with the lock
 //!   held; no `Rc` it owns (its `Metrics`, its root set's slots) is cloned
 //!   out of it;
-//! - a [`SendRoot`] is never cloned and never dereferenced outside a scope;
+//! - a [`SendRoot`] is never cloned and never dereferenced outside a scope
+//!   (so several CPUs may share a reference to it: each reads it only
+//!   under the lock);
 //!   it is created inside a scope (lock held) and dropped either with the
 //!   heap lock held or queued and dropped later with it held (`Handle`'s
 //!   `Drop`), which are the only times its `Weak` and the slot counts it
@@ -31,3 +33,8 @@ pub(super) struct SendRoot<R: for<'a> Rootable<'a>>(pub DynamicRoot<R>);
 // SAFETY: see the module comment: created, read and dropped only under its
 // heap's lock, never cloned.
 unsafe impl<R: for<'a> Rootable<'a>> Send for SendRoot<R> {}
+
+// SAFETY: a shared reference only lets a holder fetch the object, which
+// reads the root inside a scope, under the heap's lock (that lock orders
+// concurrent fetches from several CPUs); dropping needs the root by value.
+unsafe impl<R: for<'a> Rootable<'a>> Sync for SendRoot<R> {}

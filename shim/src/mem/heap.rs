@@ -92,13 +92,40 @@ pub fn headroom() -> u64 {
     u64::MAX
 }
 
-/// Bytes that went through the allocator on one CPU since boot.
+/// What went through the allocator (on one CPU, or on all) since boot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
     /// Bytes requested by allocations (layout sizes).
     pub allocated: u64,
     /// Bytes given back.
     pub freed: u64,
+    /// Blocks allocated.
+    pub allocs: u64,
+    /// Blocks given back.
+    pub frees: u64,
+}
+
+impl Traffic {
+    /// What happened between `earlier` and `self` (readings of the same
+    /// counters).
+    pub fn since(self, earlier: Traffic) -> Traffic {
+        Traffic {
+            allocated: self.allocated.saturating_sub(earlier.allocated),
+            freed: self.freed.saturating_sub(earlier.freed),
+            allocs: self.allocs.saturating_sub(earlier.allocs),
+            frees: self.frees.saturating_sub(earlier.frees),
+        }
+    }
+
+    /// Both flows added up.
+    pub fn plus(self, other: Traffic) -> Traffic {
+        Traffic {
+            allocated: self.allocated + other.allocated,
+            freed: self.freed + other.freed,
+            allocs: self.allocs + other.allocs,
+            frees: self.frees + other.frees,
+        }
+    }
 }
 
 /// Per-CPU allocation counters: a section of code that cannot migrate and
@@ -108,24 +135,52 @@ pub struct Traffic {
 struct TrafficCounters {
     allocated: AtomicU64,
     freed: AtomicU64,
+    allocs: AtomicU64,
+    frees: AtomicU64,
 }
 
-static TRAFFIC: [TrafficCounters; MAX_CPUS] =
-    [const { TrafficCounters { allocated: AtomicU64::new(0), freed: AtomicU64::new(0) } }; MAX_CPUS];
+impl TrafficCounters {
+    fn read(&self) -> Traffic {
+        Traffic {
+            allocated: self.allocated.load(Ordering::Relaxed),
+            freed: self.freed.load(Ordering::Relaxed),
+            allocs: self.allocs.load(Ordering::Relaxed),
+            frees: self.frees.load(Ordering::Relaxed),
+        }
+    }
+}
+
+static TRAFFIC: [TrafficCounters; MAX_CPUS] = [const {
+    TrafficCounters {
+        allocated: AtomicU64::new(0),
+        freed: AtomicU64::new(0),
+        allocs: AtomicU64::new(0),
+        frees: AtomicU64::new(0),
+    }
+}; MAX_CPUS];
 
 /// This CPU's allocator traffic so far. On the host it counts what goes
 /// through [`HostCountingAlloc`], if a test installed it.
 pub fn cpu_traffic() -> Traffic {
-    let counters = &TRAFFIC[percpu::index()];
-    Traffic { allocated: counters.allocated.load(Ordering::Relaxed), freed: counters.freed.load(Ordering::Relaxed) }
+    TRAFFIC[percpu::index()].read()
+}
+
+/// The allocator traffic of all CPUs so far (each CPU's counters are
+/// exact; the sum is a snapshot taken while others may be allocating).
+pub fn total_traffic() -> Traffic {
+    TRAFFIC.iter().map(TrafficCounters::read).fold(Traffic::default(), Traffic::plus)
 }
 
 fn count_alloc(bytes: usize) {
-    TRAFFIC[percpu::index()].allocated.fetch_add(bytes as u64, Ordering::Relaxed);
+    let counters = &TRAFFIC[percpu::index()];
+    counters.allocated.fetch_add(bytes as u64, Ordering::Relaxed);
+    counters.allocs.fetch_add(1, Ordering::Relaxed);
 }
 
 fn count_free(bytes: usize) {
-    TRAFFIC[percpu::index()].freed.fetch_add(bytes as u64, Ordering::Relaxed);
+    let counters = &TRAFFIC[percpu::index()];
+    counters.freed.fetch_add(bytes as u64, Ordering::Relaxed);
+    counters.frees.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Host-side stand-in for the kernel heap in unit tests of code that reads

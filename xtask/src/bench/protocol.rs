@@ -8,6 +8,7 @@
 //! bench-start: <name>                      (hbench)
 //! bench: <name> <ns per op> ns <iterations>
 //! bench-error: <name> <what...>
+//! census: <name> <managed_bytes> <plain_bytes>   (Hardtack only)
 //! gcwindow: <t0_ns> <t1_ns>
 //! gclog: <recorded> <dropped>              (Hardtack only)
 //! gcpause: <heap> <cause> <start_ns> <duration_ns> <work>
@@ -47,6 +48,7 @@ const TAGS: &[&str] = &[
     "bench-start:",
     "bench:",
     "bench-error:",
+    "census:",
     "gcwindow:",
     "gclog:",
     "gcpause:",
@@ -125,6 +127,9 @@ pub struct Results {
     pub kernel: BTreeMap<String, Measurement>,
     /// `bench-error:` texts by benchmark name.
     pub errors: BTreeMap<String, String>,
+    /// Kernel heap bytes allocated during each benchmark's timed run,
+    /// (managed, plain), by name (`census:`).
+    pub census: BTreeMap<String, (u64, u64)>,
     /// The churn's timed loop, in guest ns (`gcwindow:`).
     pub gc_window: Option<(i64, i64)>,
     /// Each IRQ latency phase's window, in guest ns, by phase
@@ -188,6 +193,12 @@ impl Results {
                 let message = format!("{name}: ERROR {text}");
                 self.errors.insert(name.to_string(), text);
                 Some(message)
+            }
+            ("census:", [name, managed, plain]) => {
+                let (managed, plain): (u64, u64) = (managed.parse().ok()?, plain.parse().ok()?);
+                self.census.insert(name.to_string(), (managed, plain));
+                let share = 100.0 * managed as f64 / (managed + plain).max(1) as f64;
+                Some(format!("{name}: {share:.1} % of {} kernel heap bytes managed", managed + plain))
             }
             ("gcwindow:", [t0, t1]) => {
                 self.gc_window = Some((t0.parse().ok()?, t1.parse().ok()?));
@@ -290,6 +301,7 @@ mod tests {
 bench: boot_to_init 52000000.0 ns 1\r
 bench-start: null_syscall\r
 [ 1.2] INFO noise bench: null_syscall 150.5 ns 1000\r
+census: null_syscall 900 100\r
 bench-start: open_close
 bench-error: open_close open errno=2
 bench-start: churn
@@ -326,6 +338,8 @@ hardtack: power off
         assert_eq!((null.guest_ns, null.iterations), (150.5, 1000));
         assert_eq!(null.wall_ns, Some(1e6 / 1000.0), "1 ms between start and result, over 1000 ops");
         assert_eq!(results.errors["open_close"], "open errno=2");
+        assert_eq!(results.census["null_syscall"], (900, 100));
+        assert!(progress.iter().any(|p| p == "null_syscall: 90.0 % of 1000 kernel heap bytes managed"));
         assert!(!results.user.contains_key("open_close"));
         assert_eq!((results.gc_window, results.gc_log), (Some((1000, 2_001_000)), Some((3, 0))));
         let churn: Vec<i64> = results.pauses_from(PauseSource::UserChurn).map(|p| p.duration_ns).collect();

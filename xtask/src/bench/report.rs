@@ -187,6 +187,15 @@ fn figures(boot: &BootReport, linux: &[&BootReport], gc_none: Option<&Results>) 
             let window = results.pause_window(source).map(|(t0, t1)| (t1 - t0) as f64).filter(|w| *w > 0.0);
             push(format!("{prefix}.share"), window.filter(|_| logged).map(|w| total / w), Unit::Fraction);
         }
+        for (name, &(managed, plain)) in &results.census {
+            let total = managed + plain;
+            push(
+                format!("census.{name}.managed_share"),
+                (total > 0).then(|| managed as f64 / total as f64),
+                Unit::Fraction,
+            );
+            push(format!("census.{name}.bytes"), Some(total as f64), Unit::Count);
+        }
         let slowdown = gc_none.and_then(|none| guest_ns(results, "churn").zip(guest_ns(none, "churn")));
         push("gc.churn_vs_gc_none".into(), slowdown.map(|(this, none)| this / none), Unit::Ratio);
         push("gc.log.recorded".into(), results.gc_log.map(|(recorded, _)| recorded as f64), Unit::Count);
@@ -413,7 +422,18 @@ fn markdown(meta: &Meta, all: &[Column]) -> String {
     }
     md += &figure_table(&hardtack, &rows);
 
-    md += "\n## 4. Host wall clock (for reference)\n\n";
+    md += "\n## 4. Managed share of kernel heap allocations (Hardtack)\n\n";
+    let mut rows = Vec::new();
+    for name in benchmark_names(&hardtack) {
+        rows.push((format!("{name}: managed share"), format!("census.{name}.managed_share")));
+        rows.push((format!("{name}: kernel heap bytes"), format!("census.{name}.bytes")));
+    }
+    md += &figure_table(&hardtack, &rows);
+    md += "\nBytes the kernel heap allocated during each benchmark's timed run (/proc/hardtack/alloc read \
+           before and after it): managed = inside GC heap scopes and collections, plain = everything else. \
+           Page frames (user memory, page tables, kernel stacks) are not kernel heap allocations.\n";
+
+    md += "\n## 5. Host wall clock (for reference)\n\n";
     let mut rows = vec![("boot, whole run".to_string(), "boot.wall".to_string())];
     for name in benchmark_names(&everyone) {
         let figure = format!("bench.{name}.wall");

@@ -239,7 +239,7 @@ fn make_pipe(ctx: &Ctx<'_>, flags: u32) -> KResult<u64> {
     if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
         return Err(EINVAL);
     }
-    let (reader, writer) = pipe::pipe(flags & O_NONBLOCK);
+    let (reader, writer) = pipe::pipe(flags & O_NONBLOCK)?;
     let cloexec = flags & O_CLOEXEC != 0;
     let mut files = ctx.process.files.lock();
     let read_fd = files.insert(Fd { file: reader, cloexec })?;
