@@ -13,6 +13,9 @@ macro_rules! errnos {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Errno(pub i32);
 
+/// A kernel operation's result: a value or a Linux error number.
+pub type KResult<T> = Result<T, Errno>;
+
 impl Errno {
     /// The value a failing system call leaves in `rax`: `-errno`.
     pub fn to_return(self) -> u64 {

@@ -86,6 +86,20 @@ pub mod mman {
     pub const MAP_FIXED: u32 = 0x10;
     /// Not backed by a file.
     pub const MAP_ANONYMOUS: u32 = 0x20;
+    /// At exactly `addr`, failing if that overlaps a mapping.
+    pub const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
+    /// Hint: a stack that grows down (ignored by Linux for new mappings).
+    pub const MAP_GROWSDOWN: u32 = 0x100;
+    /// Obsolete, ignored.
+    pub const MAP_DENYWRITE: u32 = 0x800;
+    /// Obsolete, ignored.
+    pub const MAP_EXECUTABLE: u32 = 0x1000;
+    /// Hint: do not reserve swap.
+    pub const MAP_NORESERVE: u32 = 0x4000;
+    /// Hint: populate the pages now.
+    pub const MAP_POPULATE: u32 = 0x8000;
+    /// Hint: the mapping is a thread stack.
+    pub const MAP_STACK: u32 = 0x2_0000;
 }
 
 /// File types and permission bits of `st_mode`.
@@ -114,6 +128,8 @@ pub mod signal {
     pub const SIGQUIT: u32 = 3;
     /// Illegal instruction.
     pub const SIGILL: u32 = 4;
+    /// Breakpoint or single step.
+    pub const SIGTRAP: u32 = 5;
     /// Abort.
     pub const SIGABRT: u32 = 6;
     /// Bus error.
@@ -140,14 +156,90 @@ pub mod signal {
     pub const SIGTTIN: u32 = 21;
     /// Background write to the terminal.
     pub const SIGTTOU: u32 = 22;
+    /// Urgent data on a socket.
+    pub const SIGURG: u32 = 23;
+    /// CPU time limit exceeded.
+    pub const SIGXCPU: u32 = 24;
+    /// File size limit exceeded.
+    pub const SIGXFSZ: u32 = 25;
     /// Window size change.
     pub const SIGWINCH: u32 = 28;
+    /// Bad system call.
+    pub const SIGSYS: u32 = 31;
+    /// Highest signal number (the kernel's `_NSIG`; `SIGRTMAX`).
+    pub const NSIG: u32 = 64;
     /// `rt_sigprocmask` how: add to the mask.
     pub const SIG_BLOCK: u32 = 0;
     /// `rt_sigprocmask` how: remove from the mask.
     pub const SIG_UNBLOCK: u32 = 1;
     /// `rt_sigprocmask` how: replace the mask.
     pub const SIG_SETMASK: u32 = 2;
+    /// `sa_handler`: the default action.
+    pub const SIG_DFL: u64 = 0;
+    /// `sa_handler`: ignore the signal.
+    pub const SIG_IGN: u64 = 1;
+    /// `sa_flags`: interrupted system calls restart.
+    pub const SA_RESTART: u64 = 0x1000_0000;
+    /// `sa_flags`: the signal is not blocked in its own handler.
+    pub const SA_NODEFER: u64 = 0x4000_0000;
+    /// `sa_flags`: the action resets to default on delivery.
+    pub const SA_RESETHAND: u64 = 0x8000_0000;
+}
+
+/// `clone` flags (the 64-bit first argument).
+pub mod clone {
+    /// Mask of the low byte: the signal sent to the parent at exit.
+    pub const CSIGNAL: u64 = 0xff;
+    /// Share the address space.
+    pub const CLONE_VM: u64 = 0x100;
+    /// Share the working directory, root and umask.
+    pub const CLONE_FS: u64 = 0x200;
+    /// Share the descriptor table.
+    pub const CLONE_FILES: u64 = 0x400;
+    /// Share the signal actions.
+    pub const CLONE_SIGHAND: u64 = 0x800;
+    /// The parent sleeps until the child execs or exits.
+    pub const CLONE_VFORK: u64 = 0x4000;
+    /// A thread of the caller's process.
+    pub const CLONE_THREAD: u64 = 0x1_0000;
+    /// Share System V semaphore undo lists.
+    pub const CLONE_SYSVSEM: u64 = 0x4_0000;
+    /// Set the child's thread pointer (`tls` argument).
+    pub const CLONE_SETTLS: u64 = 0x8_0000;
+    /// Store the child's tid at `parent_tid` in the parent.
+    pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+    /// Clear the child's tid at `child_tid` (and futex-wake) at its exit.
+    pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+    /// Obsolete, ignored by Linux (musl still passes it).
+    pub const CLONE_DETACHED: u64 = 0x40_0000;
+    /// Store the child's tid at `child_tid` in the child.
+    pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+}
+
+/// `futex` operations and flags.
+pub mod futex {
+    /// Sleep while the word holds the expected value.
+    pub const FUTEX_WAIT: u32 = 0;
+    /// Wake waiters.
+    pub const FUTEX_WAKE: u32 = 1;
+    /// Flag: the futex is private to the process.
+    pub const FUTEX_PRIVATE_FLAG: u32 = 128;
+    /// Flag: the timeout is on `CLOCK_REALTIME`.
+    pub const FUTEX_CLOCK_REALTIME: u32 = 256;
+}
+
+/// `poll` events (`struct pollfd`'s `events`/`revents`).
+pub mod poll {
+    /// Data to read.
+    pub const POLLIN: u16 = 0x1;
+    /// Writing will not block.
+    pub const POLLOUT: u16 = 0x4;
+    /// Error (a write end whose readers are gone).
+    pub const POLLERR: u16 = 0x8;
+    /// Hung up (a read end whose writers are gone).
+    pub const POLLHUP: u16 = 0x10;
+    /// The descriptor is not open.
+    pub const POLLNVAL: u16 = 0x20;
 }
 
 /// `wait4` options.
@@ -208,6 +300,156 @@ pub mod ioctl {
     pub const TIOCGWINSZ: u64 = 0x5413;
     /// Set the window size.
     pub const TIOCSWINSZ: u64 = 0x5414;
+    /// `tcsendbreak`/`tcdrain`.
+    pub const TCSBRK: u64 = 0x5409;
+    /// `tcflush`.
+    pub const TCFLSH: u64 = 0x540b;
+    /// Make this the controlling terminal.
+    pub const TIOCSCTTY: u64 = 0x540e;
+    /// Bytes waiting to be read (`TIOCINQ`).
+    pub const FIONREAD: u64 = 0x541b;
+    /// Give up the controlling terminal.
+    pub const TIOCNOTTY: u64 = 0x5422;
+    /// `TCFLSH` argument: discard input.
+    pub const TCIFLUSH: u64 = 0;
+    /// `TCFLSH` argument: discard output.
+    pub const TCOFLUSH: u64 = 1;
+    /// `TCFLSH` argument: discard both.
+    pub const TCIOFLUSH: u64 = 2;
+}
+
+/// `struct termios` flag bits and `c_cc` slots.
+pub mod termios {
+    /// `c_iflag`: strip input to 7 bits.
+    pub const ISTRIP: u32 = 0o40;
+    /// `c_iflag`: translate NL to CR on input.
+    pub const INLCR: u32 = 0o100;
+    /// `c_iflag`: ignore CR on input.
+    pub const IGNCR: u32 = 0o200;
+    /// `c_iflag`: translate CR to NL on input.
+    pub const ICRNL: u32 = 0o400;
+    /// `c_iflag`: input is UTF-8 (erase removes a whole character).
+    pub const IUTF8: u32 = 0o40000;
+
+    /// `c_oflag`: post-process output.
+    pub const OPOST: u32 = 0o1;
+    /// `c_oflag`: translate NL to CR NL on output.
+    pub const ONLCR: u32 = 0o4;
+    /// `c_oflag`: translate CR to NL on output.
+    pub const OCRNL: u32 = 0o10;
+
+    /// `c_cflag`: 115200 baud.
+    pub const B115200: u32 = 0o10002;
+    /// `c_cflag`: 8 data bits.
+    pub const CS8: u32 = 0o60;
+    /// `c_cflag`: receiver on.
+    pub const CREAD: u32 = 0o200;
+    /// `c_cflag`: hang up on last close.
+    pub const HUPCL: u32 = 0o2000;
+
+    /// `c_lflag`: generate signals for INTR, QUIT and SUSP.
+    pub const ISIG: u32 = 0o1;
+    /// `c_lflag`: canonical (line-at-a-time) input.
+    pub const ICANON: u32 = 0o2;
+    /// `c_lflag`: echo input.
+    pub const ECHO: u32 = 0o10;
+    /// `c_lflag`: erase echoes as backspace-space-backspace.
+    pub const ECHOE: u32 = 0o20;
+    /// `c_lflag`: echo NL after KILL.
+    pub const ECHOK: u32 = 0o40;
+    /// `c_lflag`: echo NL even without ECHO.
+    pub const ECHONL: u32 = 0o100;
+    /// `c_lflag`: do not flush input on a signal character.
+    pub const NOFLSH: u32 = 0o200;
+    /// `c_lflag`: echo control characters as `^X`.
+    pub const ECHOCTL: u32 = 0o1000;
+    /// `c_lflag`: KILL erases the line character by character.
+    pub const ECHOKE: u32 = 0o4000;
+    /// `c_lflag`: extensions (WERASE, EOL2).
+    pub const IEXTEN: u32 = 0o100000;
+
+    /// `c_cc` slot: interrupt (SIGINT).
+    pub const VINTR: usize = 0;
+    /// `c_cc` slot: quit (SIGQUIT).
+    pub const VQUIT: usize = 1;
+    /// `c_cc` slot: erase a character.
+    pub const VERASE: usize = 2;
+    /// `c_cc` slot: erase the line.
+    pub const VKILL: usize = 3;
+    /// `c_cc` slot: end of file.
+    pub const VEOF: usize = 4;
+    /// `c_cc` slot: non-canonical read timeout (deciseconds).
+    pub const VTIME: usize = 5;
+    /// `c_cc` slot: non-canonical read minimum.
+    pub const VMIN: usize = 6;
+    /// `c_cc` slot: resume output.
+    pub const VSTART: usize = 8;
+    /// `c_cc` slot: stop output.
+    pub const VSTOP: usize = 9;
+    /// `c_cc` slot: suspend (SIGTSTP).
+    pub const VSUSP: usize = 10;
+    /// `c_cc` slot: extra end of line.
+    pub const VEOL: usize = 11;
+    /// `c_cc` slot: reprint the line.
+    pub const VREPRINT: usize = 12;
+    /// `c_cc` slot: discard output.
+    pub const VDISCARD: usize = 13;
+    /// `c_cc` slot: erase a word.
+    pub const VWERASE: usize = 14;
+    /// `c_cc` slot: take the next character literally.
+    pub const VLNEXT: usize = 15;
+    /// `c_cc` slot: second extra end of line.
+    pub const VEOL2: usize = 16;
+    /// A `c_cc` value that disables its slot.
+    pub const _POSIX_VDISABLE: u8 = 0;
+}
+
+/// `d_type` values of `getdents64` records.
+pub mod dirent {
+    /// Character device.
+    pub const DT_CHR: u8 = 2;
+    /// Directory.
+    pub const DT_DIR: u8 = 4;
+    /// Regular file.
+    pub const DT_REG: u8 = 8;
+    /// Symbolic link.
+    pub const DT_LNK: u8 = 10;
+}
+
+/// `prlimit64`/`getrlimit` resources and values.
+pub mod rlimit {
+    /// Stack size.
+    pub const RLIMIT_STACK: u32 = 3;
+    /// Number of open descriptors.
+    pub const RLIMIT_NOFILE: u32 = 7;
+    /// Number of resources (valid ones are below it).
+    pub const RLIM_NLIMITS: u32 = 16;
+    /// No limit.
+    pub const RLIM_INFINITY: u64 = u64::MAX;
+}
+
+/// `reboot` magic numbers and commands.
+pub mod reboot {
+    /// The first magic argument.
+    pub const LINUX_REBOOT_MAGIC1: u32 = 0xfee1_dead;
+    /// Power the machine off.
+    pub const LINUX_REBOOT_CMD_POWER_OFF: u32 = 0x4321_fedc;
+    /// Halt the machine.
+    pub const LINUX_REBOOT_CMD_HALT: u32 = 0xcdef_0123;
+    /// Restart the machine.
+    pub const LINUX_REBOOT_CMD_RESTART: u32 = 0x0123_4567;
+    /// Ctrl-Alt-Del reboots at once.
+    pub const LINUX_REBOOT_CMD_CAD_ON: u32 = 0x89ab_cdef;
+    /// Ctrl-Alt-Del sends `SIGINT` to init.
+    pub const LINUX_REBOOT_CMD_CAD_OFF: u32 = 0;
+}
+
+/// Limits fixed by the Linux ABI.
+pub mod limits {
+    /// Longest path, including its NUL.
+    pub const PATH_MAX: usize = 4096;
+    /// Most `iovec` entries in one call (`UIO_MAXIOV`).
+    pub const IOV_MAX: usize = 1024;
 }
 
 /// `arch_prctl` codes (from `asm/prctl.h`; not in the `libc` crate).
@@ -276,6 +518,65 @@ mod tests {
             ioctl::TIOCSPGRP => libc::TIOCSPGRP, ioctl::TIOCGWINSZ => libc::TIOCGWINSZ,
             ioctl::TIOCSWINSZ => libc::TIOCSWINSZ,
             clock::CLOCK_REALTIME => libc::CLOCK_REALTIME, clock::CLOCK_MONOTONIC => libc::CLOCK_MONOTONIC,
+        }
+    }
+
+    #[test]
+    fn more_values_match_linux() {
+        same! {
+            mman::MAP_FIXED_NOREPLACE => libc::MAP_FIXED_NOREPLACE, mman::MAP_GROWSDOWN => libc::MAP_GROWSDOWN,
+            mman::MAP_DENYWRITE => libc::MAP_DENYWRITE, mman::MAP_EXECUTABLE => libc::MAP_EXECUTABLE,
+            mman::MAP_NORESERVE => libc::MAP_NORESERVE, mman::MAP_POPULATE => libc::MAP_POPULATE,
+            mman::MAP_STACK => libc::MAP_STACK,
+            signal::SIGTRAP => libc::SIGTRAP, signal::SIGURG => libc::SIGURG, signal::SIGXCPU => libc::SIGXCPU,
+            signal::SIGXFSZ => libc::SIGXFSZ, signal::SIGSYS => libc::SIGSYS, signal::NSIG => libc::SIGRTMAX(),
+            signal::SIG_DFL => libc::SIG_DFL, signal::SIG_IGN => libc::SIG_IGN,
+            signal::SA_RESTART => libc::SA_RESTART, signal::SA_NODEFER => libc::SA_NODEFER,
+            // libc's `c_int` is negative here; compare the bits.
+            signal::SA_RESETHAND => libc::SA_RESETHAND as u32,
+            clone::CSIGNAL => libc::CSIGNAL, clone::CLONE_VM => libc::CLONE_VM, clone::CLONE_FS => libc::CLONE_FS,
+            clone::CLONE_FILES => libc::CLONE_FILES, clone::CLONE_SIGHAND => libc::CLONE_SIGHAND,
+            clone::CLONE_VFORK => libc::CLONE_VFORK, clone::CLONE_THREAD => libc::CLONE_THREAD,
+            clone::CLONE_SYSVSEM => libc::CLONE_SYSVSEM, clone::CLONE_SETTLS => libc::CLONE_SETTLS,
+            clone::CLONE_PARENT_SETTID => libc::CLONE_PARENT_SETTID,
+            clone::CLONE_CHILD_CLEARTID => libc::CLONE_CHILD_CLEARTID,
+            clone::CLONE_DETACHED => libc::CLONE_DETACHED, clone::CLONE_CHILD_SETTID => libc::CLONE_CHILD_SETTID,
+            futex::FUTEX_WAIT => libc::FUTEX_WAIT, futex::FUTEX_WAKE => libc::FUTEX_WAKE,
+            futex::FUTEX_PRIVATE_FLAG => libc::FUTEX_PRIVATE_FLAG,
+            futex::FUTEX_CLOCK_REALTIME => libc::FUTEX_CLOCK_REALTIME,
+            poll::POLLIN => libc::POLLIN, poll::POLLOUT => libc::POLLOUT, poll::POLLERR => libc::POLLERR,
+            poll::POLLHUP => libc::POLLHUP, poll::POLLNVAL => libc::POLLNVAL,
+            ioctl::TCSBRK => libc::TCSBRK, ioctl::TCFLSH => libc::TCFLSH, ioctl::TIOCSCTTY => libc::TIOCSCTTY,
+            ioctl::FIONREAD => libc::FIONREAD, ioctl::TIOCNOTTY => libc::TIOCNOTTY,
+            ioctl::TCIFLUSH => libc::TCIFLUSH, ioctl::TCOFLUSH => libc::TCOFLUSH, ioctl::TCIOFLUSH => libc::TCIOFLUSH,
+            termios::ISTRIP => libc::ISTRIP, termios::INLCR => libc::INLCR, termios::IGNCR => libc::IGNCR,
+            termios::ICRNL => libc::ICRNL, termios::IUTF8 => libc::IUTF8, termios::OPOST => libc::OPOST,
+            termios::ONLCR => libc::ONLCR, termios::OCRNL => libc::OCRNL, termios::B115200 => libc::B115200,
+            termios::CS8 => libc::CS8, termios::CREAD => libc::CREAD, termios::HUPCL => libc::HUPCL,
+            termios::ISIG => libc::ISIG, termios::ICANON => libc::ICANON, termios::ECHO => libc::ECHO,
+            termios::ECHOE => libc::ECHOE, termios::ECHOK => libc::ECHOK, termios::ECHONL => libc::ECHONL,
+            termios::NOFLSH => libc::NOFLSH, termios::ECHOCTL => libc::ECHOCTL, termios::ECHOKE => libc::ECHOKE,
+            termios::IEXTEN => libc::IEXTEN, termios::VINTR => libc::VINTR, termios::VQUIT => libc::VQUIT,
+            termios::VERASE => libc::VERASE, termios::VKILL => libc::VKILL, termios::VEOF => libc::VEOF,
+            termios::VTIME => libc::VTIME, termios::VMIN => libc::VMIN, termios::VSTART => libc::VSTART,
+            termios::VSTOP => libc::VSTOP, termios::VSUSP => libc::VSUSP, termios::VEOL => libc::VEOL,
+            termios::VREPRINT => libc::VREPRINT, termios::VDISCARD => libc::VDISCARD,
+            termios::VWERASE => libc::VWERASE, termios::VLNEXT => libc::VLNEXT, termios::VEOL2 => libc::VEOL2,
+            termios::_POSIX_VDISABLE => libc::_POSIX_VDISABLE,
+            dirent::DT_CHR => libc::DT_CHR, dirent::DT_DIR => libc::DT_DIR, dirent::DT_REG => libc::DT_REG,
+            dirent::DT_LNK => libc::DT_LNK,
+            rlimit::RLIMIT_STACK => libc::RLIMIT_STACK, rlimit::RLIMIT_NOFILE => libc::RLIMIT_NOFILE,
+            // libc's RLIM_NLIMITS is deprecated; the last resource is RLIMIT_RTTIME.
+            rlimit::RLIM_NLIMITS => libc::RLIMIT_RTTIME + 1,
+            rlimit::RLIM_INFINITY => libc::RLIM_INFINITY,
+            // libc's values that do not fit a `c_int` are negative there; compare the bits.
+            reboot::LINUX_REBOOT_MAGIC1 => libc::LINUX_REBOOT_MAGIC1 as u32,
+            reboot::LINUX_REBOOT_CMD_POWER_OFF => libc::LINUX_REBOOT_CMD_POWER_OFF as u32,
+            reboot::LINUX_REBOOT_CMD_HALT => libc::LINUX_REBOOT_CMD_HALT as u32,
+            reboot::LINUX_REBOOT_CMD_RESTART => libc::LINUX_REBOOT_CMD_RESTART as u32,
+            reboot::LINUX_REBOOT_CMD_CAD_ON => libc::LINUX_REBOOT_CMD_CAD_ON as u32,
+            reboot::LINUX_REBOOT_CMD_CAD_OFF => libc::LINUX_REBOOT_CMD_CAD_OFF as u32,
+            limits::PATH_MAX => libc::PATH_MAX, limits::IOV_MAX => libc::UIO_MAXIOV,
         }
     }
 }

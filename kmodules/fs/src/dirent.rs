@@ -1,15 +1,7 @@
 //! `linux_dirent64` records, as `getdents64` returns them.
 
+pub(crate) use abi::flags::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG};
 use abi::types::DIRENT64_NAME_OFFSET;
-
-/// `d_type` of a character device.
-pub(crate) const DT_CHR: u8 = 2;
-/// `d_type` of a directory.
-pub(crate) const DT_DIR: u8 = 4;
-/// `d_type` of a regular file.
-pub(crate) const DT_REG: u8 = 8;
-/// `d_type` of a symbolic link.
-pub(crate) const DT_LNK: u8 = 10;
 
 /// Writes one record at the start of `buf`: the head, the name, a NUL,
 /// zero padding to 8 bytes. Returns its length, or `None` if it does not

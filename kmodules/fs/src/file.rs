@@ -7,11 +7,10 @@
 //! buffers to and from kernel buffers, so implementations see only kernel
 //! memory (a TTY `ioctl` is the exception: it copies its argument itself).
 
-use abi::errno::{self, Errno};
+use abi::errno;
 use abi::types::Stat;
 
-/// A kernel operation's result: a value or a Linux error number.
-pub type KResult<T> = Result<T, Errno>;
+pub use abi::errno::KResult;
 
 /// An open file description.
 pub trait File: Send + Sync {

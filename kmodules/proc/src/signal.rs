@@ -24,21 +24,10 @@ use crate::process::Process;
 use crate::thread::Thread;
 use crate::uaccess;
 
+pub use abi::flags::signal::{NSIG, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN};
+
 /// A set of signals: bit `n - 1` is signal `n`.
 pub type SigSet = u64;
-/// Highest signal number.
-pub const NSIG: u32 = 64;
-
-/// `SIG_DFL`.
-pub const SIG_DFL: u64 = 0;
-/// `SIG_IGN`.
-pub const SIG_IGN: u64 = 1;
-/// `SA_RESTART`: interrupted system calls restart.
-pub const SA_RESTART: u64 = 0x1000_0000;
-/// `SA_NODEFER`: the signal is not blocked in its own handler.
-pub const SA_NODEFER: u64 = 0x4000_0000;
-/// `SA_RESETHAND`: the action resets to default on delivery.
-pub const SA_RESETHAND: u64 = 0x8000_0000;
 
 /// The bit of signal `sig`.
 pub fn bit(sig: u32) -> SigSet {
@@ -88,12 +77,6 @@ fn default_action(sig: u32) -> Default {
         _ => Default::Terminate,
     }
 }
-
-const SIGTRAP: u32 = 5;
-const SIGURG: u32 = 23;
-const SIGXCPU: u32 = 24;
-const SIGXFSZ: u32 = 25;
-const SIGSYS: u32 = 31;
 
 /// A thread's signal state, with its process's actions.
 pub struct Signals {

@@ -7,7 +7,7 @@ use alloc::format;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-use abi::flags::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
+use abi::flags::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
 use runtime::sched::{self, Builder, Interrupter};
 use shim::user::{self, Exit, UserRegs};
 use vm::Access;
@@ -15,9 +15,6 @@ use vm::Access;
 use crate::process::{self, Process};
 use crate::signal::{self, Signals};
 use crate::syscall;
-
-/// `SIGTRAP` (breakpoints and single steps).
-const SIGTRAP: u32 = 5;
 
 /// A user thread.
 pub struct Thread {

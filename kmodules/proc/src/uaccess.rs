@@ -17,7 +17,7 @@ use shim::mem::usercopy::{copy_from_user, copy_to_user};
 use crate::process::Process;
 
 /// Longest path accepted (Linux's `PATH_MAX`, including the NUL).
-pub const PATH_MAX: usize = 4096;
+pub use abi::flags::limits::PATH_MAX;
 /// Most bytes of arguments and environment for `execve`.
 pub const ARG_MAX: usize = 128 << 10;
 

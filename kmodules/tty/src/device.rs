@@ -8,7 +8,10 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use abi::errno::{EAGAIN, EFAULT, EINTR, EINVAL, ENOTTY, ESRCH};
-use abi::flags::ioctl::{TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ};
+use abi::flags::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCIFLUSH, TCIOFLUSH, TCOFLUSH, TCSBRK, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ,
+    TIOCNOTTY, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
+};
 use abi::flags::mode::S_IFCHR;
 use abi::flags::open::{O_ACCMODE, O_APPEND, O_NONBLOCK};
 use abi::flags::signal::SIGWINCH;
@@ -22,24 +25,6 @@ use crate::termios::{
     DEFAULT_WINSIZE, TERMIOS_SIZE, WINSIZE_SIZE, termios_from_bytes, termios_to_bytes, winsize_from_bytes,
     winsize_to_bytes,
 };
-
-// Terminal ioctl requests the abi crate does not name (Linux's values).
-/// `tcsendbreak`/`tcdrain`.
-const TCSBRK: u64 = 0x5409;
-/// `tcflush`.
-const TCFLSH: u64 = 0x540b;
-/// Make this the controlling terminal.
-const TIOCSCTTY: u64 = 0x540e;
-/// Bytes waiting to be read (`TIOCINQ`).
-const FIONREAD: u64 = 0x541b;
-/// Give up the controlling terminal.
-const TIOCNOTTY: u64 = 0x5422;
-/// `tcflush`: discard input.
-const TCIFLUSH: u64 = 0;
-/// `tcflush`: discard output.
-const TCOFLUSH: u64 = 1;
-/// `tcflush`: discard both.
-const TCIOFLUSH: u64 = 2;
 
 /// Output goes to the console in pieces of this many input bytes, so the
 /// console lock (which masks interrupts) is never held long.

@@ -4,95 +4,9 @@
 
 use abi::types::{Termios, Winsize};
 
-// c_iflag
-/// Strip input to 7 bits.
-pub(crate) const ISTRIP: u32 = 0o40;
-/// Translate NL to CR on input.
-pub(crate) const INLCR: u32 = 0o100;
-/// Ignore CR on input.
-pub(crate) const IGNCR: u32 = 0o200;
-/// Translate CR to NL on input.
-pub(crate) const ICRNL: u32 = 0o400;
-/// Input is UTF-8: erase removes a whole character.
-pub(crate) const IUTF8: u32 = 0o40000;
-
-// c_oflag
-/// Post-process output.
-pub(crate) const OPOST: u32 = 0o1;
-/// Translate NL to CR NL on output.
-pub(crate) const ONLCR: u32 = 0o4;
-/// Translate CR to NL on output.
-pub(crate) const OCRNL: u32 = 0o10;
-
-// c_cflag
-/// 115200 baud (what the UART runs at).
-const B115200: u32 = 0o10002;
-/// 8 data bits.
-const CS8: u32 = 0o60;
-/// Receiver on.
-const CREAD: u32 = 0o200;
-/// Hang up on last close.
-const HUPCL: u32 = 0o2000;
-
-// c_lflag
-/// Generate signals for INTR, QUIT and SUSP.
-pub(crate) const ISIG: u32 = 0o1;
-/// Canonical (line-at-a-time) input.
-pub(crate) const ICANON: u32 = 0o2;
-/// Echo input.
-pub(crate) const ECHO: u32 = 0o10;
-/// Erase echoes as backspace-space-backspace.
-pub(crate) const ECHOE: u32 = 0o20;
-/// Echo NL after KILL.
-pub(crate) const ECHOK: u32 = 0o40;
-/// Echo NL even without ECHO.
-pub(crate) const ECHONL: u32 = 0o100;
-/// Do not flush input on a signal character.
-pub(crate) const NOFLSH: u32 = 0o200;
-/// Echo control characters as `^X`.
-pub(crate) const ECHOCTL: u32 = 0o1000;
-/// KILL erases the line character by character.
-pub(crate) const ECHOKE: u32 = 0o4000;
-/// Extensions: WERASE, EOL2.
-pub(crate) const IEXTEN: u32 = 0o100000;
-
-// c_cc slots
-/// Interrupt (SIGINT).
-pub(crate) const VINTR: usize = 0;
-/// Quit (SIGQUIT).
-pub(crate) const VQUIT: usize = 1;
-/// Erase a character.
-pub(crate) const VERASE: usize = 2;
-/// Erase the line.
-pub(crate) const VKILL: usize = 3;
-/// End of file.
-pub(crate) const VEOF: usize = 4;
-/// Non-canonical read timeout (deciseconds).
-pub(crate) const VTIME: usize = 5;
-/// Non-canonical read minimum.
-pub(crate) const VMIN: usize = 6;
-/// Resume output (not implemented: no flow control).
-const VSTART: usize = 8;
-/// Stop output (not implemented: no flow control).
-const VSTOP: usize = 9;
-/// Suspend (SIGTSTP).
-pub(crate) const VSUSP: usize = 10;
-/// Extra end of line.
-pub(crate) const VEOL: usize = 11;
-/// Reprint the line (not implemented).
-const VREPRINT: usize = 12;
-/// Discard output (not implemented).
-const VDISCARD: usize = 13;
-/// Erase a word.
-pub(crate) const VWERASE: usize = 14;
-/// Take the next character literally (not implemented).
-const VLNEXT: usize = 15;
-/// Second extra end of line.
-pub(crate) const VEOL2: usize = 16;
-
-/// The value of a control-character slot that disables it
-/// (`_POSIX_VDISABLE`).
-pub(crate) const DISABLED: u8 = 0;
+// The flag bits and `c_cc` slots (Linux's values, from the abi crate).
+pub(crate) use abi::flags::termios::_POSIX_VDISABLE as DISABLED;
+pub(crate) use abi::flags::termios::*;
 
 /// The bytes `ioctl` copies for a `termios`.
 pub(crate) const TERMIOS_SIZE: usize = 36;

@@ -26,8 +26,7 @@ use x86_64::VirtAddr;
 
 pub use vmas::{PAGE, Prot, Vma, VmaSet};
 
-/// A kernel result with a Linux error.
-pub type KResult<T> = Result<T, abi::errno::Errno>;
+pub use abi::errno::KResult;
 
 /// Lowest address a mapping may get (page 0 and the first 64 KiB stay
 /// unmapped, as Linux's `mmap_min_addr`).

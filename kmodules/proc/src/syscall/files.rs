@@ -7,6 +7,8 @@ use alloc::vec::Vec;
 
 use abi::errno::{EBADF, EINVAL, ENOTDIR, EPIPE};
 use abi::flags::fcntl::*;
+use abi::flags::ioctl::TIOCSCTTY;
+use abi::flags::limits::IOV_MAX;
 use abi::flags::open::{O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_WRONLY};
 use abi::nr;
 use abi::types::Iovec;
@@ -16,12 +18,8 @@ use super::Ctx;
 use crate::fdtable::Fd;
 use crate::{signal, uaccess};
 
-/// `TIOCSCTTY`: make this terminal the controlling terminal.
-const TIOCSCTTY: u32 = 0x540e;
 /// Largest piece of a read or write moved through a kernel buffer at once.
 const CHUNK: usize = 64 << 10;
-/// Most iovec entries (`IOV_MAX`).
-const IOV_MAX: u64 = 1024;
 
 pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
     match number {
@@ -44,7 +42,7 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         }
         nr::IOCTL => {
             let result = file(ctx, 0)?.ioctl(ctx.arg(1) as u32, ctx.arg(2))?;
-            if ctx.arg(1) as u32 == TIOCSCTTY {
+            if u64::from(ctx.arg(1) as u32) == TIOCSCTTY {
                 // The terminal becomes the caller's controlling terminal:
                 // its session's group is now the foreground group.
                 tty::set_foreground(ctx.process.pgid());
@@ -167,7 +165,7 @@ fn write_from(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u
 fn vectored(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
     let file = file(ctx, 0)?;
     let (iov, count) = (ctx.arg(1), ctx.arg(2));
-    if count > IOV_MAX {
+    if count > IOV_MAX as u64 {
         return Err(EINVAL);
     }
     let mut vectors = Vec::new();

@@ -1,18 +1,18 @@
 //! Memory system calls: the break and anonymous mappings.
 
 use abi::errno::{EINVAL, ENODEV, ENOMEM};
-use abi::flags::mman::{MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED};
+use abi::flags::mman::{
+    MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_STACK,
+};
 use abi::nr;
 use fs::KResult;
 use vm::{Prot, Vm};
 
 use super::Ctx;
 
-/// `MAP_FIXED_NOREPLACE`.
-const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
-/// Flags accepted and ignored (hints): `MAP_NORESERVE`, `MAP_POPULATE`,
-/// `MAP_STACK`, `MAP_GROWSDOWN`, `MAP_DENYWRITE`, `MAP_EXECUTABLE`.
-const MAP_HINTS: u32 = 0x4000 | 0x8000 | 0x2_0000 | 0x100 | 0x800 | 0x1000;
+/// Flags accepted and ignored (hints).
+const MAP_HINTS: u32 = MAP_NORESERVE | MAP_POPULATE | MAP_STACK | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE;
 
 pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
     let mut vm = ctx.process.vm.lock();

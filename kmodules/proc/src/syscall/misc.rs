@@ -6,6 +6,9 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use abi::errno::{EFAULT, EINTR, EINVAL, ENOSYS, EPERM};
+use abi::flags::poll::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+use abi::flags::reboot::*;
+use abi::flags::rlimit::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK};
 use abi::nr;
 use abi::types::{Timespec, Utsname};
 use fs::KResult;
@@ -153,11 +156,10 @@ fn uname(ctx: &Ctx<'_>) -> KResult<u64> {
 /// Resource limits: reported as Linux's defaults, not enforced (except
 /// the descriptor count, which the table enforces).
 fn prlimit(ctx: &Ctx<'_>, resource: u32, old: u64) -> KResult<u64> {
-    const INFINITY: u64 = u64::MAX;
     let (soft, hard) = match resource {
-        3 => (vm::STACK_SIZE, INFINITY),                                       // RLIMIT_STACK
-        7 => (crate::fdtable::MAX_FDS as u64, crate::fdtable::MAX_FDS as u64), // RLIMIT_NOFILE
-        0..=15 => (INFINITY, INFINITY),
+        RLIMIT_STACK => (vm::STACK_SIZE, RLIM_INFINITY),
+        RLIMIT_NOFILE => (crate::fdtable::MAX_FDS as u64, crate::fdtable::MAX_FDS as u64),
+        r if r < RLIM_NLIMITS => (RLIM_INFINITY, RLIM_INFINITY),
         _ => return Err(EINVAL),
     };
     if old != 0 {
@@ -186,18 +188,13 @@ fn sysinfo(ctx: &Ctx<'_>) -> KResult<u64> {
 /// `reboot`: power-off and halt end the machine (QEMU exits with
 /// success), restart resets it.
 fn reboot(ctx: &Ctx<'_>) -> KResult<u64> {
-    const MAGIC1: u64 = 0xfee1_dead;
-    const POWER_OFF: u32 = 0x4321_fedc;
-    const HALT: u32 = 0xcdef_0123;
-    const RESTART: u32 = 0x0123_4567;
-    if ctx.arg(0) as u32 as u64 != MAGIC1 {
+    if ctx.arg(0) as u32 != LINUX_REBOOT_MAGIC1 {
         return Err(EINVAL);
     }
     match ctx.arg(2) as u32 {
-        POWER_OFF | HALT => crate::exit::power_off(),
-        RESTART => shim::power::reset(),
-        // CAD_ON / CAD_OFF: accepted.
-        0x89ab_cdef | 0 => Ok(0),
+        LINUX_REBOOT_CMD_POWER_OFF | LINUX_REBOOT_CMD_HALT => crate::exit::power_off(),
+        LINUX_REBOOT_CMD_RESTART => shim::power::reset(),
+        LINUX_REBOOT_CMD_CAD_ON | LINUX_REBOOT_CMD_CAD_OFF => Ok(0),
         _ => Err(EINVAL),
     }
 }
@@ -206,11 +203,6 @@ fn reboot(ctx: &Ctx<'_>) -> KResult<u64> {
 /// re-checked every few milliseconds (files have no wake-up hook for
 /// poll yet; see docs/userspace.md).
 pub(super) fn poll(ctx: &Ctx<'_>, timeout_ms: i64) -> KResult<u64> {
-    const POLLIN: u16 = 1;
-    const POLLOUT: u16 = 4;
-    const POLLERR: u16 = 0x8;
-    const POLLHUP: u16 = 0x10;
-    const POLLNVAL: u16 = 0x20;
     const RECHECK_NS: u64 = 5_000_000;
     let (fds, count) = (ctx.arg(0), ctx.arg(1));
     if count > crate::fdtable::MAX_FDS as u64 {

@@ -6,6 +6,8 @@ use core::sync::atomic::Ordering;
 
 use abi::errno::{ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
 use abi::flags::arch_prctl::{ARCH_GET_FS, ARCH_SET_FS};
+use abi::flags::clone::*;
+use abi::flags::futex::{FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAKE};
 use abi::flags::wait::WNOHANG;
 use abi::nr;
 use fs::KResult;
@@ -14,23 +16,6 @@ use shim::mem::aspace::USER_END;
 use super::Ctx;
 use crate::process::{self, Process};
 use crate::{exec, thread, uaccess};
-
-// `clone` flags.
-const CLONE_VM: u64 = 0x100;
-const CLONE_FS: u64 = 0x200;
-const CLONE_FILES: u64 = 0x400;
-const CLONE_SIGHAND: u64 = 0x800;
-const CLONE_SYSVSEM: u64 = 0x4_0000;
-/// Obsolete, ignored by Linux (musl still passes it).
-const CLONE_DETACHED: u64 = 0x40_0000;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_THREAD: u64 = 0x1_0000;
-const CLONE_SETTLS: u64 = 0x8_0000;
-const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-/// Low byte of the flags: the signal sent to the parent at exit.
-const CSIGNAL: u64 = 0xff;
 
 pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
     let me = ctx.process;
@@ -241,10 +226,6 @@ fn wait4(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// `futex`: `FUTEX_WAIT` (with an optional relative timeout) and
 /// `FUTEX_WAKE`, private or not (all futexes are per process here).
 fn futex(ctx: &Ctx<'_>) -> KResult<u64> {
-    const FUTEX_WAIT: u32 = 0;
-    const FUTEX_WAKE: u32 = 1;
-    const FUTEX_PRIVATE_FLAG: u32 = 128;
-    const FUTEX_CLOCK_REALTIME: u32 = 256;
     let (addr, op, val) = (ctx.arg(0), ctx.arg(1) as u32 & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), ctx.arg(2));
     if addr % 4 != 0 {
         return Err(EINVAL);
