@@ -39,6 +39,11 @@ static void sleep_ms(long ms) {
 }
 
 /* A child that sends `sig` to the parent after `ms`, then writes a byte to fd. */
+/* How long a poking child waits before it signals a parent that must be
+ * blocked by then (in read or nanosleep, unmasked): long enough for a host
+ * that stalls the parent's vCPU for a while. */
+#define BLOCKED_BY_THEN_MS 300
+
 static pid_t poke_later(int sig, long ms, int fd) {
     pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
@@ -203,19 +208,19 @@ int main(int argc, char **argv) {
     pipe(p);
     install(SIGUSR1, on_signal, SA_RESTART);
     hits = 0;
-    pid_t pid = poke_later(SIGUSR1, 100, p[1]);
+    pid_t pid = poke_later(SIGUSR1, BLOCKED_BY_THEN_MS, p[1]);
     ssize_t n = read(p[0], &c, 1);
     CHECKF("sa_restart_read_restarts", n == 1 && hits == 1, "read %zd errno %d hits %d", n, errno, hits);
     waitpid(pid, &status, 0);
     install(SIGUSR1, on_signal, 0);
     hits = 0;
-    pid = poke_later(SIGUSR1, 100, p[1]);
+    pid = poke_later(SIGUSR1, BLOCKED_BY_THEN_MS, p[1]);
     n = read(p[0], &c, 1);
     CHECKF("no_sa_restart_read_eintr", n == -1 && errno == EINTR && hits == 1, "read %zd errno %d hits %d", n, errno, hits);
     waitpid(pid, &status, 0);
     read(p[0], &c, 1);
     hits = 0;
-    pid = poke_later(SIGUSR1, 100, -1);
+    pid = poke_later(SIGUSR1, BLOCKED_BY_THEN_MS, -1);
     struct timespec ts = {5, 0}, rem = {0, 0};
     r = nanosleep(&ts, &rem);
     CHECKF("nanosleep_eintr_with_remaining", r == -1 && errno == EINTR && hits == 1 && rem.tv_sec >= 3, "r %d errno %d rem %lds", r, errno, (long)rem.tv_sec);

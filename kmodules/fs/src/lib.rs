@@ -24,7 +24,7 @@
 //!   continue in a tree another module computes on demand, read-only.
 //!
 //! There are no users or groups: permission bits are stored and reported,
-//! and only [`read_executable`] checks them (some execute bit). The caller
+//! and only [`open_executable`] checks them (some execute bit). The caller
 //! applies the umask. See docs/fs.md.
 #![cfg_attr(target_os = "none", no_std)]
 #![deny(unsafe_code)]
@@ -57,7 +57,8 @@ pub use file::{File, KResult};
 pub use node::NodeRef;
 pub use open::open;
 pub use ops::{
-    chmod, link, lookup, mkdir, mknod_char, read_executable, readlink, rename, rmdir, stat, symlink, truncate, unlink,
+    ExecFile, chmod, link, lookup, mkdir, mknod_char, open_executable, readlink, rename, rmdir, stat, symlink,
+    truncate, unlink,
 };
 pub use synth::{SynthKind, Synthetic, mount_synthetic};
 

@@ -5,7 +5,6 @@
 //! the usual checks (`ENOENT`, `EEXIST`, ...) pass; across file systems,
 //! `rename` and `link` give `EXDEV`.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use abi::errno::{
@@ -17,7 +16,7 @@ use runtime::heap::{Gc, Scope};
 use crate::KResult;
 use crate::node::{ENTRY_OVERHEAD, Kind, Node, NodePtr, NodeRef, Place, Stashed, TmpfsRef, scoped};
 use crate::path::{self, MAX_PATH};
-use crate::regular::{read_at, set_len};
+use crate::regular::{copy_out, read_at, set_len};
 use crate::synth::{READ_ONLY, SynthKind, SynthRef};
 use crate::walk::{
     CROSSED, Hit, Parent, Walk, is_ancestor, on_node, on_parent, parent_anywhere, resolve_anywhere, settle,
@@ -377,9 +376,44 @@ pub fn truncate(base: &NodeRef, path: &[u8], len: u64) -> KResult<()> {
     }
 }
 
-/// The whole contents of a regular file, for `execve`: `EACCES` unless
-/// some execute bit is set, `EISDIR` for a directory.
-pub fn read_executable(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
+/// A regular file opened for `execve`: its length, and its bytes read on
+/// demand (a loader copies segments through a small buffer instead of
+/// reading the whole program into kernel memory).
+pub struct ExecFile {
+    node: TmpfsRef,
+    len: u64,
+}
+
+impl ExecFile {
+    /// The file's length when it was opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file was empty when opened.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads up to `buf.len()` bytes at `offset`; returns how many (fewer
+    /// at the end of the file).
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        read_at(&self.node, offset, buf)
+    }
+
+    /// Hands up to `len` bytes from `offset` to `sink(done, bytes)` piece
+    /// by piece, straight from the file (no kernel buffer): each piece
+    /// inside a scope of the file system's heap, so `sink` must not block
+    /// or open a heap scope. Returns how many bytes it handed (fewer at
+    /// the end of the file), or `sink`'s first error.
+    pub fn copy_out(&self, offset: u64, len: usize, sink: impl FnMut(usize, &[u8]) -> KResult<()>) -> KResult<usize> {
+        copy_out(&self.node, offset, len, sink)
+    }
+}
+
+/// Opens a regular file for `execve`: `EACCES` unless some execute bit is
+/// set, `EISDIR` for a directory.
+pub fn open_executable(base: &NodeRef, path: &[u8]) -> KResult<ExecFile> {
     let hit = on_node(base, path, true, |s, node| {
         let len = match &node.borrow().kind {
             Kind::Dir(_) => return Err(EISDIR),
@@ -393,9 +427,5 @@ pub fn read_executable(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
         Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => return Err(EISDIR),
         Hit::Synth(_) => return Err(EACCES),
     };
-    let node = TmpfsRef::from(node);
-    let mut contents = vec![0; len];
-    let read = read_at(&node, 0, &mut contents);
-    contents.truncate(read);
-    Ok(contents)
+    Ok(ExecFile { node: TmpfsRef::from(node), len: len as u64 })
 }

@@ -44,26 +44,40 @@ pub(crate) fn set_len<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, len: u64) -> 
 /// Copies file bytes from `offset` into `buf`; returns how many (fewer at
 /// the end of the file).
 pub(crate) fn read_at(node: &TmpfsRef, offset: u64, buf: &mut [u8]) -> usize {
+    copy_out(node, offset, buf.len(), |done, bytes| {
+        buf[done..done + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    })
+    .unwrap_or(0)
+}
+
+/// Hands up to `len` file bytes from `offset` to `sink(done, bytes)`, at
+/// most [`CHUNK`] at a time, each inside a scope of the file system's heap
+/// (so `sink` must not block or open a scope); returns how many bytes it
+/// handed (fewer at the end of the file), or `sink`'s first error.
+pub(crate) fn copy_out(
+    node: &TmpfsRef,
+    offset: u64,
+    len: usize,
+    mut sink: impl FnMut(usize, &[u8]) -> KResult<()>,
+) -> KResult<usize> {
     let mut done = 0;
-    let len = buf.len();
     while done < len {
-        let chunk = &mut buf[done..(done + CHUNK).min(len)];
         let start = usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(done);
         let copied = heap().mutate(|s| {
             let node = node.get(s);
             let n = node.borrow();
-            let Kind::File(data) = &n.kind else { return 0 };
+            let Kind::File(data) = &n.kind else { return Ok(0) };
             let available = data.get(start..).unwrap_or_default();
-            let count = chunk.len().min(available.len());
-            chunk[..count].copy_from_slice(&available[..count]);
-            count
-        });
+            let count = (len - done).min(CHUNK).min(available.len());
+            sink(done, &available[..count]).map(|()| count)
+        })?;
         if copied == 0 {
             break;
         }
         done += copied;
     }
-    done
+    Ok(done)
 }
 
 /// Writes `buf` at `offset` (`None`: at the end, each chunk); returns the

@@ -42,12 +42,31 @@ pub struct Executable {
     pub phnum: u64,
 }
 
-/// Parses and checks an executable image; `ENOEXEC` if it is not a
-/// static x86_64 ELF64 executable this kernel can run.
-pub fn parse(image: &[u8]) -> Result<Executable, Errno> {
-    let elf = ElfFile::new(image).map_err(|_| ENOEXEC)?;
+/// Size of an ELF64 program header.
+const PHENT_SIZE: u64 = 56;
+
+/// Where an executable's program header table ends in the file, read from
+/// its ELF header (the first bytes of `head`): what [`parse`] needs `head`
+/// to hold. `ENOEXEC` if it is not an ELF64 file with 56-byte headers.
+pub fn headers_end(head: &[u8]) -> Result<u64, Errno> {
+    let elf = ElfFile::new(head).map_err(|_| ENOEXEC)?;
+    let pt2 = &elf.header.pt2;
+    if elf.header.pt1.class() != Class::SixtyFour || u64::from(pt2.ph_entry_size()) != PHENT_SIZE {
+        return Err(ENOEXEC);
+    }
+    pt2.ph_offset().checked_add(u64::from(pt2.ph_count()) * PHENT_SIZE).ok_or(ENOEXEC)
+}
+
+/// Parses and checks an executable of `size` bytes from `head`, its first
+/// bytes through the program headers ([`headers_end`]); `ENOEXEC` if it is
+/// not a static x86_64 ELF64 executable this kernel can run.
+pub fn parse(head: &[u8], size: u64) -> Result<Executable, Errno> {
+    if headers_end(head)? > head.len() as u64 {
+        return Err(ENOEXEC);
+    }
+    let elf = ElfFile::new(head).map_err(|_| ENOEXEC)?;
     let header = &elf.header;
-    if header.pt1.class() != Class::SixtyFour || header.pt2.machine().as_machine() != Machine::X86_64 {
+    if header.pt2.machine().as_machine() != Machine::X86_64 {
         return Err(ENOEXEC);
     }
     let base = match header.pt2.type_().as_type() {
@@ -64,7 +83,7 @@ pub fn parse(image: &[u8]) -> Result<Executable, Errno> {
             Segment::Phdr => phdr = Some(base + ph.virtual_addr()),
             Segment::Load => {
                 let (offset, file_len, mem_len) = (ph.offset(), ph.file_size(), ph.mem_size());
-                if file_len > mem_len || offset.checked_add(file_len).is_none_or(|end| end > image.len() as u64) {
+                if file_len > mem_len || offset.checked_add(file_len).is_none_or(|end| end > size) {
                     return Err(ENOEXEC);
                 }
                 let vaddr = base.checked_add(ph.virtual_addr()).ok_or(ENOEXEC)?;
@@ -90,7 +109,7 @@ pub fn parse(image: &[u8]) -> Result<Executable, Errno> {
         entry: base + header.pt2.entry_point(),
         loads,
         phdr,
-        phent: header.pt2.ph_entry_size() as u64,
+        phent: PHENT_SIZE,
         phnum: header.pt2.ph_count() as u64,
     })
 }
@@ -101,9 +120,9 @@ mod tests {
 
     #[test]
     fn garbage_and_truncated_images_are_enoexec() {
-        assert_eq!(parse(b"not an elf").unwrap_err(), ENOEXEC);
-        assert_eq!(parse(&[0x7f, b'E', b'L', b'F', 2, 1, 1]).unwrap_err(), ENOEXEC);
-        assert_eq!(parse(b"#!/bin/sh\necho hi\n").unwrap_err(), ENOEXEC);
+        for image in [&b"not an elf"[..], &[0x7f, b'E', b'L', b'F', 2, 1, 1], b"#!/bin/sh\necho hi\n"] {
+            assert_eq!(parse(image, image.len() as u64).unwrap_err(), ENOEXEC);
+        }
     }
 
     #[test]
@@ -113,7 +132,10 @@ mod tests {
             eprintln!("no static busybox on this host; skipped");
             return;
         };
-        let exe = parse(&image).expect("busybox parses");
+        let end = headers_end(&image).expect("an ELF64 header") as usize;
+        let exe = parse(&image[..end], image.len() as u64).expect("busybox parses from its headers alone");
+        assert_eq!(parse(&image[..end - 1], image.len() as u64), Err(ENOEXEC), "program headers cut short");
+        assert_eq!(parse(&image[..end], 100), Err(ENOEXEC), "segments past the end of the file");
         assert!(exe.loads.iter().any(|l| l.prot & 4 != 0), "a code segment");
         assert!(exe.loads.iter().any(|l| l.prot & 2 != 0), "a data segment");
         assert!(exe.loads.iter().any(|l| (l.vaddr..l.vaddr + l.mem_len).contains(&exe.entry)), "entry in a segment");

@@ -5,9 +5,9 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use abi::errno::{ELOOP, ENOEXEC};
+use abi::errno::{ELOOP, ENOEXEC, ENOMEM};
 use abi::flags::auxv::*;
-use fs::{KResult, NodeRef};
+use fs::{ExecFile, KResult, NodeRef};
 use shim::user::UserRegs;
 use vm::{Prot, STACK_TOP, Vm};
 
@@ -20,6 +20,13 @@ use crate::thread::Thread;
 const MAX_INTERPRETERS: usize = 4;
 /// Longest `#!` line read.
 const SHEBANG_MAX: usize = 256;
+/// Bytes read from the start of a program to find its `#!` line or its
+/// ELF and program headers (which usually end within the first few
+/// hundred bytes).
+const HEAD_BYTES: u64 = 1024;
+/// Most bytes of program headers read when they reach past
+/// [`HEAD_BYTES`].
+const HEADERS_MAX: u64 = 64 * 1024;
 
 /// A program ready to replace a process's image.
 pub struct Image {
@@ -34,9 +41,10 @@ pub fn load(cwd: &NodeRef, path: &[u8], mut argv: Vec<Vec<u8>>, envp: &[Vec<u8>]
     let mut path = path.to_vec();
     for _ in 0..=MAX_INTERPRETERS {
         // Linux refuses to execute a directory with EACCES.
-        let file = fs::read_executable(cwd, &path)
+        let file = fs::open_executable(cwd, &path)
             .map_err(|e| if e == abi::errno::EISDIR { abi::errno::EACCES } else { e })?;
-        match shebang(&file) {
+        let head = read_head(&file, HEAD_BYTES)?;
+        match shebang(&head) {
             Some((interpreter, argument)) => {
                 // argv becomes: interpreter [argument] path argv[1..]
                 let mut new = vec![interpreter.clone()];
@@ -46,7 +54,7 @@ pub fn load(cwd: &NodeRef, path: &[u8], mut argv: Vec<Vec<u8>>, envp: &[Vec<u8>]
                 argv = new;
                 path = interpreter;
             }
-            None => return load_elf(&file, &path, &argv, envp),
+            None => return load_elf(&file, head, &path, &argv, envp),
         }
     }
     Err(ELOOP)
@@ -64,8 +72,24 @@ fn shebang(file: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     Some((interpreter, argument))
 }
 
-fn load_elf(file: &[u8], path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> KResult<Image> {
-    let exe = elf::parse(file)?;
+/// The first `max` bytes of `file` (all of it if shorter).
+fn read_head(file: &ExecFile, max: u64) -> KResult<Vec<u8>> {
+    let mut head = Vec::new();
+    let len = file.len().min(max) as usize;
+    head.try_reserve_exact(len).map_err(|_| ENOMEM)?;
+    head.resize(len, 0);
+    let read = file.read_at(0, &mut head);
+    head.truncate(read);
+    Ok(head)
+}
+
+fn load_elf(file: &ExecFile, mut head: Vec<u8>, path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> KResult<Image> {
+    let headers_end = elf::headers_end(&head)?;
+    if headers_end > head.len() as u64 && headers_end <= HEADERS_MAX.min(file.len()) {
+        head = read_head(file, headers_end)?;
+    }
+    let exe = elf::parse(&head, file.len())?;
+    drop(head);
     let mut vm = Vm::new()?;
     map_segments(&mut vm, file, &exe)?;
     let auxv = [
@@ -93,12 +117,18 @@ fn load_elf(file: &[u8], path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> KRe
     Ok(Image { vm, regs })
 }
 
-fn map_segments(vm: &mut Vm, file: &[u8], exe: &Executable) -> KResult<()> {
+/// Maps each segment and copies its file bytes in, straight from the file
+/// (a file that shrank meanwhile is `ENOEXEC`). The new image is not
+/// anyone's yet, so writing it never blocks.
+fn map_segments(vm: &mut Vm, file: &ExecFile, exe: &Executable) -> KResult<()> {
     for load in &exe.loads {
         let end = load.vaddr.checked_add(load.mem_len).ok_or(ENOEXEC)?;
         vm.map_segment(load.vaddr, end, Prot::from_bits(load.prot)).map_err(|_| ENOEXEC)?;
-        let bytes = &file[load.offset as usize..(load.offset + load.file_len) as usize];
-        vm.write(load.vaddr, bytes)?;
+        let len = usize::try_from(load.file_len).map_err(|_| ENOEXEC)?;
+        let copied = file.copy_out(load.offset, len, |done, bytes| vm.write(load.vaddr + done as u64, bytes))?;
+        if copied != len {
+            return Err(ENOEXEC);
+        }
     }
     Ok(())
 }

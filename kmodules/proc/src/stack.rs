@@ -40,21 +40,24 @@ pub struct InitialStack {
 
 /// Builds the initial stack ending at `top` (exclusive).
 pub fn build(spec: &StackSpec<'_>, top: u64) -> InitialStack {
-    // The string area, built downward from the top.
-    let mut strings: Vec<u8> = Vec::new();
-    let place = |s: &[u8], strings: &mut Vec<u8>| -> u64 {
-        let mut piece = s.to_vec();
-        piece.push(0);
-        piece.extend_from_slice(strings);
-        *strings = piece;
-        top - strings.len() as u64
+    // The string area, filled downward from the top: execfn, then the
+    // environment and the arguments (last first), then 16 random bytes.
+    let sized = |s: &[u8]| s.len() + 1;
+    let total = sized(spec.execfn)
+        + spec.envp.iter().map(|e| sized(e)).sum::<usize>()
+        + spec.argv.iter().map(|a| sized(a)).sum::<usize>()
+        + spec.random.len();
+    let mut strings = vec![0u8; total];
+    let mut start = total;
+    let mut place = |bytes: &[u8], nul: bool| -> u64 {
+        start -= bytes.len() + usize::from(nul);
+        strings[start..start + bytes.len()].copy_from_slice(bytes);
+        top - (total - start) as u64
     };
-    let execfn = place(spec.execfn, &mut strings);
-    let env_ptrs: Vec<u64> = spec.envp.iter().rev().map(|e| place(e, &mut strings)).collect();
-    let arg_ptrs: Vec<u64> = spec.argv.iter().rev().map(|a| place(a, &mut strings)).collect();
-    let random = place(&spec.random[..15], &mut strings); // 15 + NUL below; fixed up next
-    // `place` appended a NUL; overwrite it with the 16th random byte.
-    strings[15] = spec.random[15];
+    let execfn = place(spec.execfn, true);
+    let env_ptrs: Vec<u64> = spec.envp.iter().rev().map(|e| place(e, true)).collect();
+    let arg_ptrs: Vec<u64> = spec.argv.iter().rev().map(|a| place(a, true)).collect();
+    let random = place(&spec.random, false);
 
     let mut words: Vec<u64> = vec![spec.argv.len() as u64];
     words.extend(arg_ptrs.iter().rev());

@@ -6,7 +6,6 @@
 //!
 //! [`Vm`]: vm::Vm
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use abi::errno::{E2BIG, EFAULT, ENAMETOOLONG};
@@ -54,22 +53,26 @@ pub fn write_value<T: Plain>(process: &Process, addr: u64, value: &T) -> KResult
     write(process, addr, bytes::of(value))
 }
 
+/// Bytes of a string read from user memory at a time (on the stack).
+const CSTRING_CHUNK: usize = 128;
+
 /// Reads a NUL-terminated string of at most `max` bytes (NUL included);
 /// `ENAMETOOLONG` beyond.
 pub fn read_cstring(process: &Process, addr: u64, max: usize) -> KResult<Vec<u8>> {
     let mut out = Vec::new();
     let mut at = addr;
+    let mut buf = [0u8; CSTRING_CHUNK];
     loop {
-        // Read up to the end of the page, so a string that ends just
+        // Never past the end of the page, so a string that ends just
         // before an unmapped page is fine.
-        let chunk = (4096 - (at % 4096) as usize).min(max + 1 - out.len());
-        let mut buf = vec![0u8; chunk];
-        read(process, at, &mut buf)?;
+        let chunk = (4096 - (at % 4096) as usize).min(max + 1 - out.len()).min(CSTRING_CHUNK);
+        let buf = &mut buf[..chunk];
+        read(process, at, buf)?;
         if let Some(end) = buf.iter().position(|&b| b == 0) {
             out.extend_from_slice(&buf[..end]);
             return Ok(out);
         }
-        out.extend_from_slice(&buf);
+        out.extend_from_slice(buf);
         if out.len() >= max {
             return Err(ENAMETOOLONG);
         }
