@@ -12,9 +12,9 @@ use shim::user::UserRegs;
 use vm::{Prot, STACK_TOP, Vm};
 
 use crate::elf::{self, Executable};
-use crate::random;
 use crate::stack::{self, StackSpec};
 use crate::thread::Thread;
+use crate::{random, signal};
 
 /// Nested `#!` interpreters allowed (Linux allows 4 levels).
 const MAX_INTERPRETERS: usize = 4;
@@ -153,10 +153,14 @@ pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, argv: &[Vec<u8
     shim::task::set_address_space(Some(image.vm.space()));
     let old = process.vm.lock().replace(image.vm);
     drop(old);
-    let closing = process.files.lock().take_cloexec();
+    let cmdline = argv.join(&0u8);
+    let closing = process.private(|p| {
+        signal::reset_handlers(&mut p.actions);
+        p.cmdline = cmdline;
+        p.files.take_cloexec()
+    });
     drop(closing);
-    thread.signals.reset_handlers();
-    *process.cmdline.lock() = argv.join(&0u8);
+    thread.signals.forget_frames();
     *regs = image.regs;
 }
 

@@ -10,7 +10,7 @@ use crate::process::{INIT_PID, Life, Process};
 /// its thread's goroutine once it left the process's address space (or by
 /// `fork` for a child whose goroutine could not start).
 pub fn finish(process: &Arc<Process>) {
-    let files = process.files.lock().take_all();
+    let files = process.private_state().take_files();
     drop(files);
     let vm = process.vm.lock().take();
     drop(vm);

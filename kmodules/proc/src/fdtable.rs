@@ -43,32 +43,34 @@ impl FdTable {
         Ok(())
     }
 
-    /// Installs `fd` in the lowest free slot at or above `min`.
-    pub fn insert_from(&mut self, min: usize, fd: Fd) -> KResult<i32> {
+    /// Installs a copy of `fd` in the lowest free slot at or above `min`.
+    /// (The table takes copies, so a refused insertion never closes a
+    /// file where the caller cannot: inside a heap scope.)
+    pub fn insert_from(&mut self, min: usize, fd: &Fd) -> KResult<i32> {
         let free = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(EMFILE)?;
         self.put(free, fd);
         Ok(free as i32)
     }
 
-    /// Installs `fd` in the lowest free slot.
-    pub fn insert(&mut self, fd: Fd) -> KResult<i32> {
+    /// Installs a copy of `fd` in the lowest free slot.
+    pub fn insert(&mut self, fd: &Fd) -> KResult<i32> {
         self.insert_from(0, fd)
     }
 
-    /// Installs `fd` at `number`, returning what was there (to be closed
-    /// by the caller, outside any lock).
-    pub fn replace(&mut self, number: i32, fd: Fd) -> KResult<Option<Fd>> {
+    /// Installs a copy of `fd` at `number`, returning what was there (to
+    /// be closed by the caller, outside any lock or scope).
+    pub fn replace(&mut self, number: i32, fd: &Fd) -> KResult<Option<Fd>> {
         let index = usize::try_from(number).ok().filter(|&i| i < MAX_FDS).ok_or(EBADF)?;
         let old = self.slots.get_mut(index).and_then(Option::take);
         self.put(index, fd);
         Ok(old)
     }
 
-    fn put(&mut self, index: usize, fd: Fd) {
+    fn put(&mut self, index: usize, fd: &Fd) {
         if self.slots.len() <= index {
             self.slots.resize(index + 1, None);
         }
-        self.slots[index] = Some(fd);
+        self.slots[index] = Some(fd.clone());
     }
 
     /// Removes `fd` (the caller drops it outside any lock).

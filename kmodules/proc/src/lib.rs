@@ -14,6 +14,7 @@ mod exec;
 mod exit;
 mod fdtable;
 mod futex;
+mod private;
 mod process;
 mod procfs;
 mod random;
@@ -30,6 +31,7 @@ use abi::flags::open::O_RDWR;
 use fs::KResult;
 
 use fdtable::{Fd, FdTable};
+use private::{Private, PrivateState};
 use process::Process;
 
 pub use exit::before_power_off;
@@ -47,14 +49,15 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     tty::set_signal_hook(signal_group);
     let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;
     let mut files = FdTable::default();
+    let console = Fd { file: console, cloexec: false };
     for _ in 0..3 {
-        files.insert(Fd { file: Arc::clone(&console), cloexec: false })?;
+        files.insert(&console)?;
     }
     let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
     let envp = [b"HOME=/".to_vec(), b"TERM=vt100".to_vec(), b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec()];
     let image = exec::load(&fs::root(), path, argv.clone(), &envp)?;
-    let (init, thread) = Process::new(None, image.vm, files, fs::root(), signal::Signals::new(0));
-    *init.cmdline.lock() = argv.join(&0u8);
+    let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
+    let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0));
     tty::set_foreground(init.pgid());
     thread::spawn(thread, image.regs)
 }

@@ -1,8 +1,9 @@
 //! Processes: identity, family, resources, and the exit/wait life cycle.
 //!
-//! A process is what its threads share: memory, files, working directory,
-//! family and exit status (each thread is a goroutine, `thread.rs`; the
-//! signal actions are shared through the threads' `Signals`). A process that exits becomes a
+//! A process is what its threads share: memory, its private state (files,
+//! working directory, signal actions, command line: a managed object in the
+//! process's own heap, `private.rs`), family and exit status (each thread
+//! is a goroutine, `thread.rs`). A process that exits becomes a
 //! zombie holding only its wait status until its parent reaps it with
 //! `wait4`; its children go to init (pid 1).
 
@@ -11,12 +12,12 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use fs::NodeRef;
+use fs::{File, KResult, NodeRef};
 use runtime::sync::{Mutex, WaitQueue};
 use vm::Vm;
 
-use crate::fdtable::FdTable;
-use crate::signal::Signals;
+use crate::private::{Private, PrivateState};
+use crate::signal::{Action, Signals};
 use crate::thread::Thread;
 
 /// Process id of init.
@@ -47,10 +48,9 @@ pub struct Process {
     children: spin::Mutex<Vec<Arc<Process>>>,
     /// Memory; `None` once the process has exited.
     pub vm: Mutex<Option<Vm>>,
-    /// Open files.
-    pub files: spin::Mutex<FdTable>,
-    /// Working directory.
-    pub cwd: spin::Mutex<NodeRef>,
+    /// Files, working directory, signal actions, command line: in the
+    /// process's own heap.
+    private_state: PrivateState,
     /// File creation mask.
     pub umask: AtomicU32,
     /// Its threads (the first one's id is the pid).
@@ -59,8 +59,6 @@ pub struct Process {
     life: spin::Mutex<Life>,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
-    /// The command line, NUL-separated (for `ps`).
-    pub cmdline: spin::Mutex<Vec<u8>>,
 }
 
 static TABLE: spin::Mutex<BTreeMap<i32, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
@@ -92,8 +90,7 @@ impl Process {
     pub fn new(
         parent: Option<&Arc<Process>>,
         vm: Vm,
-        files: FdTable,
-        cwd: NodeRef,
+        private_state: PrivateState,
         signals: Signals,
     ) -> (Arc<Process>, Arc<Thread>) {
         let mut table = TABLE.lock();
@@ -106,13 +103,11 @@ impl Process {
             parent: spin::Mutex::new(parent.map_or_else(Weak::new, Arc::downgrade)),
             children: spin::Mutex::new(Vec::new()),
             vm: Mutex::new(Some(vm)),
-            files: spin::Mutex::new(files),
-            cwd: spin::Mutex::new(cwd),
+            private_state,
             umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
             threads: spin::Mutex::new(Vec::new()),
             life: spin::Mutex::new(Life::Alive),
             child_events: WaitQueue::new(),
-            cmdline: spin::Mutex::new(parent.map_or_else(Vec::new, |p| p.cmdline.lock().clone())),
         });
         table.insert(pid, Arc::downgrade(&process));
         let thread = Thread::new(pid, &process, signals);
@@ -131,6 +126,49 @@ impl Process {
         let thread = Thread::new(tid, self, signals);
         THREADS.lock().insert(tid, Arc::downgrade(&thread));
         thread
+    }
+
+    /// Runs `f` on the process's private state, in a scope of its heap:
+    /// `f` must not block, open another heap scope or drop an open file
+    /// (see `private.rs`).
+    pub fn private<R>(&self, f: impl FnOnce(&mut Private) -> R) -> R {
+        self.private_state.with(f)
+    }
+
+    /// The private state's handle (to fork it, or to take the files).
+    pub fn private_state(&self) -> &PrivateState {
+        &self.private_state
+    }
+
+    /// The open file of descriptor `fd`.
+    pub fn file(&self, fd: i32) -> KResult<Arc<dyn File>> {
+        self.private(|p| p.files.file(fd))
+    }
+
+    /// The working directory.
+    pub fn cwd(&self) -> NodeRef {
+        self.private(|p| p.cwd.clone())
+    }
+
+    /// Changes the working directory.
+    pub fn set_cwd(&self, dir: NodeRef) {
+        let old = self.private(|p| core::mem::replace(&mut p.cwd, dir));
+        drop(old);
+    }
+
+    /// The action of signal `sig` (1 to `NSIG`).
+    pub fn action(&self, sig: u32) -> Action {
+        self.private(|p| p.actions[sig as usize - 1])
+    }
+
+    /// Sets the action of signal `sig`.
+    pub fn set_action(&self, sig: u32, action: Action) {
+        self.private(|p| p.actions[sig as usize - 1] = action);
+    }
+
+    /// The command line, NUL-separated.
+    pub fn cmdline(&self) -> Vec<u8> {
+        self.private(|p| p.cmdline.clone())
     }
 
     /// The process group id.

@@ -197,14 +197,14 @@ fn system_stat() -> String {
 
 /// The command name: the program's base name, at most 15 bytes.
 fn comm(process: &Process) -> String {
-    let cmdline = process.cmdline.lock();
+    let cmdline = process.cmdline();
     let argv0 = cmdline.split(|&b| b == 0).next().unwrap_or(b"");
     let base = argv0.rsplit(|&b| b == b'/').next().unwrap_or(b"");
     String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
 }
 
 fn cmdline(process: &Process) -> Vec<u8> {
-    let mut line = process.cmdline.lock().clone();
+    let mut line = process.cmdline();
     if !line.is_empty() {
         line.push(0);
     }

@@ -12,7 +12,6 @@
 //! about to return to user mode. Job-control stops are not implemented:
 //! the stop signals' default action is to ignore them.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -78,9 +77,9 @@ fn default_action(sig: u32) -> Default {
     }
 }
 
-/// A thread's signal state, with its process's actions.
+/// A thread's signal state (the actions are its process's: see
+/// `Private`).
 pub struct Signals {
-    actions: Arc<spin::Mutex<[Action; NSIG as usize]>>,
     pending: AtomicU64,
     mask: AtomicU64,
     /// The process that sent each pending signal (0: the kernel), for
@@ -104,7 +103,6 @@ impl Signals {
     /// Fresh state: all default, nothing pending, `mask` blocked.
     pub fn new(mask: SigSet) -> Signals {
         Signals {
-            actions: Arc::new(spin::Mutex::new([Action::default(); NSIG as usize])),
             pending: AtomicU64::new(0),
             mask: AtomicU64::new(mask & !UNCATCHABLE),
             suspended_mask: spin::Mutex::new(None),
@@ -114,20 +112,10 @@ impl Signals {
         }
     }
 
-    /// A child process's state: a copy of the actions, the caller's
-    /// mask, nothing pending.
-    pub fn fork(&self) -> Signals {
-        let child = Signals::new(self.mask());
-        *child.actions.lock() = *self.actions.lock();
-        child
-    }
-
-    /// A new thread's state: the same (shared) actions, the caller's mask,
+    /// A new thread's (or forked process's) state: the caller's mask,
     /// nothing pending.
-    pub fn sibling(&self) -> Signals {
-        let mut sibling = Signals::new(self.mask());
-        sibling.actions = Arc::clone(&self.actions);
-        sibling
+    pub fn inherit(&self) -> Signals {
+        Signals::new(self.mask())
     }
 
     /// The blocked set.
@@ -162,36 +150,34 @@ impl Signals {
         self.pending() & !self.mask() != 0
     }
 
-    /// The action of `sig`.
-    pub fn action(&self, sig: u32) -> Action {
-        self.actions.lock()[sig as usize - 1]
-    }
-
-    /// Sets the action of `sig`; a pending signal that is now ignored is
-    /// discarded.
-    pub fn set_action(&self, sig: u32, action: Action) {
-        self.actions.lock()[sig as usize - 1] = action;
-        if self.ignored(sig) {
-            self.pending.fetch_and(!bit(sig), Ordering::Relaxed);
-        }
-    }
-
-    fn ignored(&self, sig: u32) -> bool {
-        match self.action(sig).handler {
-            SIG_IGN => sig != SIGKILL && sig != SIGSTOP,
-            SIG_DFL => default_action(sig) == Default::Ignore,
-            _ => false,
-        }
-    }
-
-    /// At `execve`: handled signals reset to default (ignored stay).
-    pub fn reset_handlers(&self) {
-        for action in self.actions.lock().iter_mut() {
-            if action.handler != SIG_IGN {
-                *action = Action::default();
-            }
-        }
+    /// At `execve`: the handler frames are gone with the old image.
+    pub fn forget_frames(&self) {
         self.saved_fpu.lock().clear();
+    }
+}
+
+/// At `execve`: handled signals reset to default (ignored stay).
+pub fn reset_handlers(actions: &mut [Action]) {
+    for action in actions.iter_mut().filter(|action| action.handler != SIG_IGN) {
+        *action = Action::default();
+    }
+}
+
+/// Whether `action` for `sig` drops the signal.
+fn ignores(sig: u32, action: Action) -> bool {
+    match action.handler {
+        SIG_IGN => sig != SIGKILL && sig != SIGSTOP,
+        SIG_DFL => default_action(sig) == Default::Ignore,
+        _ => false,
+    }
+}
+
+/// Sets the action of `sig` for `thread`'s process; a signal pending for
+/// `thread` that is now ignored is discarded.
+pub fn set_action(thread: &Thread, sig: u32, action: Action) {
+    thread.process.set_action(sig, action);
+    if ignores(sig, action) {
+        thread.signals.pending.fetch_and(!bit(sig), Ordering::Relaxed);
     }
 }
 
@@ -217,7 +203,7 @@ pub fn send_to_thread(thread: &Thread, sig: u32, sender: i32) {
     // A blocked signal is kept: its action may change before it is
     // unblocked, or `rt_sigtimedwait` may take it.
     let blocked = signals.mask() & bit(sig) != 0;
-    if !blocked && (signals.ignored(sig) || unkillable_init(thread, sig)) {
+    if !blocked && (ignores(sig, thread.process.action(sig)) || unkillable_init(thread, sig)) {
         return;
     }
     signals.senders[sig as usize - 1].store(sender, Ordering::Relaxed);
@@ -229,7 +215,7 @@ pub fn send_to_thread(thread: &Thread, sig: u32, sender: i32) {
 /// A fault init causes itself (SIGSEGV and the like) still ends it.
 fn unkillable_init(thread: &Thread, sig: u32) -> bool {
     let fault = matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP);
-    thread.process.pid == crate::INIT_PID && thread.signals.action(sig).handler == SIG_DFL && !fault
+    thread.process.pid == crate::INIT_PID && thread.process.action(sig).handler == SIG_DFL && !fault
 }
 
 /// Marks `sig` pending and interrupts a blocking wait unless it is blocked.
@@ -273,8 +259,8 @@ pub fn wait_for(thread: &Thread, set: SigSet, deadline_ns: u64) -> KResult<u32> 
 /// ignored, it gets the default action anyway, as on Linux.
 pub fn force(thread: &Thread, sig: u32) {
     let signals = &thread.signals;
-    if signals.action(sig).handler == SIG_IGN || signals.mask() & bit(sig) != 0 {
-        signals.set_action(sig, Action::default());
+    if thread.process.action(sig).handler == SIG_IGN || signals.mask() & bit(sig) != 0 {
+        set_action(thread, sig, Action::default());
         signals.mask.fetch_and(!bit(sig), Ordering::Relaxed);
     }
     post(thread, sig);
@@ -299,7 +285,7 @@ pub fn deliver(thread: &Thread, regs: &mut UserRegs, interrupted_syscall: Option
         }
         let sig = ready.trailing_zeros() + 1;
         signals.pending.fetch_and(!bit(sig), Ordering::Relaxed);
-        let action = signals.action(sig);
+        let action = process.action(sig);
         match action.handler {
             SIG_IGN if sig != SIGKILL => continue,
             SIG_DFL if unkillable_init(thread, sig) => continue,
@@ -325,7 +311,7 @@ pub fn deliver(thread: &Thread, regs: &mut UserRegs, interrupted_syscall: Option
             return false;
         }
         if action.flags & SA_RESETHAND != 0 {
-            signals.set_action(sig, Action::default());
+            set_action(thread, sig, Action::default());
         }
         let mut mask = signals.mask() | action.mask;
         if action.flags & SA_NODEFER == 0 {

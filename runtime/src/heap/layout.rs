@@ -1,11 +1,12 @@
 //! Heap layout, the second dimension of the GC experiment beside the
 //! policy: which heap a kernel object is allocated in.
 //!
-//! - `heaps=per-process` (the default): each kernel subsystem with
-//!   kernel-wide objects has a heap of its own (`fs`), objects that
-//!   processes share (pipes) go to one of [`SHARED_SHARDS`] shard heaps,
-//!   picked in turn, so unrelated processes rarely wait for the same heap
-//!   lock;
+//! - `heaps=per-process` (the default): each process's private objects
+//!   live in a heap of its own, released whole when the process is gone;
+//!   each kernel subsystem with kernel-wide objects has a heap of its own
+//!   (`fs`); objects that processes share (pipes) go to one of
+//!   [`SHARED_SHARDS`] shard heaps, picked in turn, so unrelated processes
+//!   rarely wait for the same heap lock;
 //! - `heaps=global`: every kernel object lives in one kernel-wide heap,
 //!   Biscuit's layout (Go has one heap).
 //!
@@ -76,6 +77,15 @@ fn global() -> Heap {
 pub fn subsystem(name: &'static str) -> Heap {
     match active() {
         Layout::PerProcess => Heap::new(name),
+        Layout::Global => global(),
+    }
+}
+
+/// A heap for one process's private objects: a new heap, or the global
+/// heap.
+pub fn process() -> Heap {
+    match active() {
+        Layout::PerProcess => Heap::new("process"),
         Layout::Global => global(),
     }
 }

@@ -177,6 +177,11 @@ impl Heap {
     /// A heap with explicit settings (tests and experiments).
     pub fn with_config(name: &'static str, config: HeapConfig) -> Self {
         pause_log::configure_from_cmdline();
+        // The heap's own structures (arena, root set, statistics) are part
+        // of what the GC manages: the census counts them to the heap, and
+        // they are freed with it. Pinned, so the traffic is this CPU's.
+        let pin = pin();
+        let start = cpu_traffic();
         let arena = Arena::new(|mc| DynamicRootSet::new(mc));
         let pacing = match config.policy {
             Policy::Incremental => INCREMENTAL_PACING,
@@ -189,15 +194,20 @@ impl Heap {
         stats.objects_live = objects;
         let state =
             State { arena: SendArena(arena), config, stats, cycle: CycleTally::default(), traffic: Traffic::default() };
-        let shared = Arc::new(Shared {
+        let mut shared = Arc::new(Shared {
             id: NEXT_HEAP_ID.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(state),
             deferred: Mutex::new(Vec::new()),
             has_deferred: AtomicBool::new(false),
             collector: spin::Once::new(),
         });
+        let own = traffic_since(start);
+        census::add(own);
+        if let Some(unique) = Arc::get_mut(&mut shared) {
+            unique.state.get_mut().traffic = own;
+        }
         {
-            let _pin = pin();
+            let _pin = pin;
             let mut registry = REGISTRY.lock();
             registry.retain(|heap| heap.strong_count() > 0);
             registry.push(Arc::downgrade(&shared));
@@ -244,6 +254,39 @@ impl Heap {
         let mut state = self.shared.lock();
         let (out, failed) = state.scope(&self.shared, f);
         self.shared.collect_after_scope(state, failed);
+        out
+    }
+
+    /// Runs `f` in a scope of this heap and one of `other` at once (the
+    /// one exception to scopes never nesting, for copying objects from one
+    /// heap into another: `fork` copying a process's state into the
+    /// child's heap). The locks are taken in heap-id order, so two pairs
+    /// cannot deadlock; if both are one heap (the global layout), `f` gets
+    /// the same scope twice. Then each heap's policy collects. `f` must not
+    /// block or open another scope.
+    pub fn mutate_pair<'h, T>(
+        &'h self,
+        other: &'h Heap,
+        f: impl for<'a, 'b> FnOnce(&Scope<'h, 'a>, &Scope<'h, 'b>) -> T,
+    ) -> T {
+        if Arc::ptr_eq(&self.shared, &other.shared) {
+            return self.mutate(|scope| f(scope, scope));
+        }
+        let self_first = self.shared.id < other.shared.id;
+        let (first, second) = if self_first { (&self.shared, &other.shared) } else { (&other.shared, &self.shared) };
+        let mut outer = first.lock();
+        let mut inner = second.lock_inside(first);
+        let nested = Cell::new(Traffic::default());
+        let ((out, inner_failed), outer_failed) = outer.scope_excluding(first, &nested, |a| {
+            let start = cpu_traffic();
+            let result = inner.scope(second, |b| if self_first { f(a, b) } else { f(b, a) });
+            nested.set(traffic_since(start));
+            result
+        });
+        drop(inner);
+        drop(outer);
+        first.collect_after_scope(first.lock(), outer_failed);
+        second.collect_after_scope(second.lock(), inner_failed);
         out
     }
 
@@ -306,6 +349,10 @@ impl Drop for Shared {
 /// (never preempted), because other goroutines of that CPU may spin on it.
 struct Locked<'a> {
     guard: MutexGuard<'a, State>,
+    /// Whether this is the CPU's outermost heap lock (which the nesting
+    /// check notes), not the second of a pair.
+    #[cfg(target_os = "none")]
+    outermost: bool,
     /// Dropped after `guard` (field order), so a preemption the pin held
     /// back happens after the lock is free.
     _pin: Pin,
@@ -327,29 +374,56 @@ impl DerefMut for Locked<'_> {
 #[cfg(target_os = "none")]
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        HOLDING[shim::percpu::index()].store(0, Ordering::Relaxed);
+        if self.outermost {
+            HOLDING[shim::percpu::index()].store(0, Ordering::Relaxed);
+        }
     }
 }
 
 impl Shared {
     /// Takes the heap lock, timing any wait, and releases deferred handles.
     fn lock(&self) -> Locked<'_> {
-        assert!(!shim::percpu::in_interrupt(), "GC heap used in an interrupt handler");
-        let pin = pin();
         self.check_not_nested();
+        let locked = self.lock_unchecked(true);
+        #[cfg(target_os = "none")]
+        HOLDING[shim::percpu::index()].store(self.id, Ordering::Relaxed);
+        locked
+    }
+
+    /// Takes the lock as the second of a pair, while this CPU holds
+    /// `outer`'s, which must have the lower id (the pair lock order).
+    fn lock_inside(&self, outer: &Shared) -> Locked<'_> {
+        #[cfg(target_os = "none")]
+        {
+            let held = HOLDING[shim::percpu::index()].load(Ordering::Relaxed);
+            assert!(held == outer.id && outer.id < self.id, "heap pair locked out of order ({held} then {})", self.id);
+        }
+        #[cfg(not(target_os = "none"))]
+        let _ = outer;
+        self.lock_unchecked(false)
+    }
+
+    fn lock_unchecked(&self, outermost: bool) -> Locked<'_> {
+        assert!(!shim::percpu::in_interrupt(), "GC heap used in an interrupt handler");
+        #[cfg(not(target_os = "none"))]
+        let _ = outermost;
+        let pin = pin();
+        let new = |guard| Locked {
+            guard,
+            #[cfg(target_os = "none")]
+            outermost,
+            _pin: pin,
+        };
         let mut locked = match self.state.try_lock() {
-            Some(guard) => Locked { guard, _pin: pin },
+            Some(guard) => new(guard),
             None => {
                 let start = now_ns();
-                let guard = self.state.lock();
-                let mut locked = Locked { guard, _pin: pin };
+                let mut locked = new(self.state.lock());
                 locked.stats.lock_wait_ns += now_ns() - start;
                 locked.stats.lock_contended += 1;
                 locked
             }
         };
-        #[cfg(target_os = "none")]
-        HOLDING[shim::percpu::index()].store(self.id, Ordering::Relaxed);
         if self.has_deferred.swap(false, Ordering::Acquire) {
             let released = core::mem::take(&mut *self.deferred.lock());
             drop(released);
@@ -461,6 +535,18 @@ impl State {
     /// Runs `f` in a gc-arena `mutate` and accounts for what it allocated.
     /// Returns `f`'s result and whether an allocation was refused.
     fn scope<'h, T>(&mut self, heap: &'h Arc<Shared>, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> (T, bool) {
+        self.scope_excluding(heap, &Cell::new(Traffic::default()), f)
+    }
+
+    /// [`scope`](Self::scope), not counting the traffic that `f` reports
+    /// in `nested` (a scope of another heap inside `f`, which counts its
+    /// own).
+    fn scope_excluding<'h, T>(
+        &mut self,
+        heap: &'h Arc<Shared>,
+        nested: &Cell<Traffic>,
+        f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T,
+    ) -> (T, bool) {
         let objects_before = self.objects();
         let start = cpu_traffic();
         let room = self.config.limit_bytes.map_or(u64::MAX, |limit| limit.saturating_sub(self.stats.bytes_live()));
@@ -469,7 +555,7 @@ impl State {
             let out = f(&scope);
             (out, scope.failures.get())
         });
-        let used = traffic_since(start);
+        let used = traffic_since(start).since(nested.get());
         census::add(used);
         self.traffic = self.traffic.plus(used);
         let objects = self.objects();

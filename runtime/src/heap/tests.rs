@@ -278,3 +278,26 @@ fn allocation_past_the_limit_fails_cleanly_after_a_full_collection() {
     kept.clear();
     assert!(heap.try_mutate(|s| new_node(s, fresh_id()).map(drop)).is_ok());
 }
+
+#[test]
+fn a_pair_of_scopes_copies_between_heaps_and_counts_each_heap_its_own_bytes() {
+    let _serial = serial();
+    let a = Heap::with_config("a", test_config(Policy::StopTheWorld));
+    let b = Heap::with_config("b", test_config(Policy::StopTheWorld));
+    let source = a.mutate(|s| s.stash::<Rootable![Vec<u64>]>(s.alloc((0..100u64).collect::<Vec<_>>()).unwrap()));
+    let (a_before, b_before) = (a.stats().bytes_allocated, b.stats().bytes_allocated);
+    let double = |scope: &Scope<'_, '_>, original: &[u64]| {
+        scope.stash::<Rootable![Vec<u64>]>(scope.alloc(original.iter().map(|v| v * 2).collect::<Vec<_>>()).unwrap())
+    };
+    // Either order of the arguments (the locks go in heap-id order).
+    let first = b.mutate_pair(&a, |to, from| double(to, &from.fetch(&source)));
+    let second = a.mutate_pair(&b, |from, to| double(to, &from.fetch(&source)));
+    for copy in [first, second] {
+        assert_eq!(b.mutate(|s| s.fetch(&copy).iter().sum::<u64>()), 9900);
+    }
+    assert_eq!(a.stats().bytes_allocated, a_before, "nothing allocated in a");
+    assert!(b.stats().bytes_allocated >= b_before + 800, "the copy's buffer is b's");
+    // One heap twice: the same scope.
+    let same = a.mutate_pair(&a, |x, y| x.fetch(&source).len() + y.fetch(&source).len());
+    assert_eq!(same, 200);
+}

@@ -30,7 +30,7 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         nr::PREAD64 => positioned(ctx, false),
         nr::PWRITE64 => positioned(ctx, true),
         nr::CLOSE => {
-            let fd = ctx.process.files.lock().remove(ctx.int(0))?;
+            let fd = ctx.process.private(|p| p.files.remove(ctx.int(0)))?;
             drop(fd);
             Ok(0)
         }
@@ -51,8 +51,8 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         }
         nr::FCNTL => fcntl(ctx),
         nr::DUP => {
-            let file = file(ctx, 0)?;
-            Ok(ctx.process.files.lock().insert(Fd { file, cloexec: false })? as u64)
+            let fd = Fd { file: file(ctx, 0)?, cloexec: false };
+            Ok(ctx.process.private(|p| p.files.insert(&fd))? as u64)
         }
         nr::DUP2 => {
             let (old, new) = (ctx.int(0), ctx.int(1));
@@ -97,7 +97,7 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         nr::FSYNC | nr::FDATASYNC => file(ctx, 0).map(|_| 0),
         nr::FCHDIR => {
             let dir = file(ctx, 0)?.as_dir().ok_or(ENOTDIR)?;
-            *ctx.process.cwd.lock() = dir;
+            ctx.process.set_cwd(dir);
             Ok(0)
         }
         nr::FCHMOD => file(ctx, 0).map(|_| 0),
@@ -108,17 +108,18 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
 
 /// The file of descriptor argument `i`.
 pub(super) fn file(ctx: &Ctx<'_>, i: usize) -> KResult<Arc<dyn File>> {
-    ctx.process.files.lock().file(ctx.int(i))
+    ctx.process.file(ctx.int(i))
 }
 
 fn dup_to(ctx: &Ctx<'_>, file: Arc<dyn File>, new: i32, cloexec: bool) -> KResult<u64> {
-    let old = ctx.process.files.lock().replace(new, Fd { file, cloexec })?;
+    let fd = Fd { file, cloexec };
+    let old = ctx.process.private(|p| p.files.replace(new, &fd))?;
     drop(old);
     Ok(new as u64)
 }
 
 fn read(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
-    let file = ctx.process.files.lock().file(fd)?;
+    let file = ctx.process.file(fd)?;
     read_into(ctx, &*file, buf, len)
 }
 
@@ -135,7 +136,7 @@ fn read_into(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u6
 }
 
 fn write(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
-    let file = ctx.process.files.lock().file(fd)?;
+    let file = ctx.process.file(fd)?;
     write_from(ctx, &*file, buf, len)
 }
 
@@ -215,15 +216,14 @@ fn positioned(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
 
 fn fcntl(ctx: &Ctx<'_>) -> KResult<u64> {
     let (fd, command, arg) = (ctx.int(0), ctx.arg(1) as u32, ctx.arg(2));
-    let mut files = ctx.process.files.lock();
-    let entry = files.get(fd)?.clone();
+    let entry = ctx.process.private(|p| p.files.get(fd).cloned())?;
     match command {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let fd = Fd { file: entry.file, cloexec: command == F_DUPFD_CLOEXEC };
-            Ok(files.insert_from(arg as usize, fd)? as u64)
+            Ok(ctx.process.private(|p| p.files.insert_from(arg as usize, &fd))? as u64)
         }
         F_GETFD => Ok(entry.cloexec as u64 * FD_CLOEXEC as u64),
-        F_SETFD => files.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0).map(|_| 0),
+        F_SETFD => ctx.process.private(|p| p.files.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0)).map(|_| 0),
         F_GETFL => Ok(entry.file.status_flags() as u64),
         F_SETFL => {
             entry.file.set_status_flags(arg as u32 & (O_APPEND | O_NONBLOCK));
@@ -239,21 +239,25 @@ fn make_pipe(ctx: &Ctx<'_>, flags: u32) -> KResult<u64> {
     }
     let (reader, writer) = pipe::pipe(flags & O_NONBLOCK)?;
     let cloexec = flags & O_CLOEXEC != 0;
-    let mut files = ctx.process.files.lock();
-    let read_fd = files.insert(Fd { file: reader, cloexec })?;
-    let write_fd = match files.insert(Fd { file: writer, cloexec }) {
-        Ok(fd) => fd,
-        Err(error) => {
-            let _ = files.remove(read_fd);
-            return Err(error);
-        }
-    };
-    drop(files);
-    let fds = [read_fd, write_fd];
-    let bytes: Vec<u8> = fds.iter().flat_map(|fd| fd.to_le_bytes()).collect();
+    let (reader, writer) = (Fd { file: reader, cloexec }, Fd { file: writer, cloexec });
+    // The table holds copies: the ends close here, outside the scope, if
+    // anything fails.
+    let (read_fd, write_fd) = ctx
+        .process
+        .private(|p| {
+            let read_fd = p.files.insert(&reader).map_err(|error| (error, None))?;
+            match p.files.insert(&writer) {
+                Ok(write_fd) => Ok((read_fd, write_fd)),
+                Err(error) => Err((error, p.files.remove(read_fd).ok())),
+            }
+        })
+        .map_err(|(error, _removed)| error)?;
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&read_fd.to_le_bytes());
+    bytes[4..].copy_from_slice(&write_fd.to_le_bytes());
     if let Err(error) = uaccess::write(ctx.process, ctx.arg(0), &bytes) {
-        let mut files = ctx.process.files.lock();
-        let _ = (files.remove(read_fd), files.remove(write_fd));
+        let removed = ctx.process.private(|p| (p.files.remove(read_fd), p.files.remove(write_fd)));
+        drop(removed);
         return Err(error);
     }
     Ok(0)

@@ -24,7 +24,7 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
             if flags & MAP_ANONYMOUS == 0 {
                 // File mappings are not implemented; a bad descriptor is
                 // still EBADF first, as on Linux.
-                ctx.process.files.lock().get(ctx.int(4))?;
+                ctx.process.file(ctx.int(4))?;
                 return Err(ENODEV);
             }
             let sharing = flags & (MAP_SHARED | MAP_PRIVATE);

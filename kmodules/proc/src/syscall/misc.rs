@@ -221,7 +221,7 @@ pub(super) fn poll(ctx: &Ctx<'_>, timeout_ms: i64) -> KResult<u64> {
             let events = u16::from_le_bytes([entry[4], entry[5]]);
             let revents = match fd {
                 fd if fd < 0 => 0,
-                fd => match ctx.process.files.lock().file(fd) {
+                fd => match ctx.process.file(fd) {
                     Err(_) => POLLNVAL,
                     Ok(file) => {
                         let mut revents = 0;

@@ -48,11 +48,11 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
             if !dir.is_dir() {
                 return Err(ENOTDIR);
             }
-            *ctx.process.cwd.lock() = dir;
+            ctx.process.set_cwd(dir);
             Ok(0)
         }
         nr::GETCWD => {
-            let mut path = ctx.process.cwd.lock().path();
+            let mut path = ctx.process.cwd().path();
             path.push(0);
             if path.len() > ctx.arg(1) as usize {
                 return Err(ERANGE);
@@ -77,9 +77,9 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
 /// The directory a `*at` call's relative paths start from.
 fn base(ctx: &Ctx<'_>, dirfd: u64) -> KResult<NodeRef> {
     if dirfd as i32 == AT_FDCWD {
-        return Ok(ctx.process.cwd.lock().clone());
+        return Ok(ctx.process.cwd());
     }
-    let file = ctx.process.files.lock().file(dirfd as i32)?;
+    let file = ctx.process.file(dirfd as i32)?;
     file.as_dir().ok_or(ENOTDIR)
 }
 
@@ -95,7 +95,7 @@ fn with_base<T>(
         return Err(ENOENT);
     }
     let base = match path[0] {
-        b'/' => ctx.process.cwd.lock().clone(),
+        b'/' => ctx.process.cwd(),
         _ => base(ctx, dirfd)?,
     };
     f(&base, &path)
@@ -133,18 +133,14 @@ fn umask(ctx: &Ctx<'_>) -> u32 {
 fn open(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, flags: u32, mode: u32) -> KResult<u64> {
     let mode = if flags & O_CREAT != 0 { mode & !umask(ctx) } else { mode };
     let file = with_base(ctx, dirfd, path_arg, |base, path| fs::open(base, path, flags, mode))?;
-    let fd = ctx.process.files.lock().insert(Fd { file, cloexec: flags & O_CLOEXEC != 0 })?;
-    Ok(fd as u64)
+    let fd = Fd { file, cloexec: flags & O_CLOEXEC != 0 };
+    Ok(ctx.process.private(|p| p.files.insert(&fd))? as u64)
 }
 
 fn stat(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, buf_arg: usize, flags: u32) -> KResult<u64> {
     let path = uaccess::read_path(ctx.process, ctx.arg(path_arg))?;
     let stat = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        if dirfd as i32 == AT_FDCWD {
-            ctx.process.cwd.lock().stat()
-        } else {
-            ctx.process.files.lock().file(dirfd as i32)?.stat()?
-        }
+        if dirfd as i32 == AT_FDCWD { ctx.process.cwd().stat() } else { ctx.process.file(dirfd as i32)?.stat()? }
     } else {
         with_base(ctx, dirfd, path_arg, |base, path| fs::stat(base, path, flags & AT_SYMLINK_NOFOLLOW == 0))?
     };

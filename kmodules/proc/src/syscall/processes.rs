@@ -133,7 +133,7 @@ fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// A new thread of the caller's process, starting on `stack` with FS base
 /// `tls` (if `CLONE_SETTLS`).
 fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: u64) -> KResult<u64> {
-    let thread = ctx.process.new_thread(ctx.thread.signals.sibling());
+    let thread = ctx.process.new_thread(ctx.thread.signals.inherit());
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     regs.rsp = stack;
@@ -157,9 +157,8 @@ fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: 
 fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> KResult<u64> {
     let me = ctx.process;
     let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork()?;
-    let files = me.files.lock().clone();
-    let cwd = me.cwd.lock().clone();
-    let (child, child_thread) = process::Process::new(Some(me), vm, files, cwd, ctx.thread.signals.fork());
+    let private = me.private_state().fork()?;
+    let (child, child_thread) = process::Process::new(Some(me), vm, private, ctx.thread.signals.inherit());
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     if stack != 0 {
@@ -194,8 +193,7 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
     if path.is_empty() {
         return Err(abi::errno::ENOENT);
     }
-    let cwd = me.cwd.lock().clone();
-    let image = exec::load(&cwd, &path, argv.clone(), &envp)?;
+    let image = exec::load(&me.cwd(), &path, argv.clone(), &envp)?;
     exec::end_other_threads(ctx.thread);
     exec::commit(ctx.thread, image, ctx.regs, &argv);
     Ok(0)

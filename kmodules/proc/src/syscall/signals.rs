@@ -111,7 +111,7 @@ fn wait_for_signal(thread: &Thread) {
 }
 
 fn sigaction(ctx: &Ctx<'_>) -> KResult<u64> {
-    let (me, signals) = (ctx.process, &ctx.thread.signals);
+    let me = ctx.process;
     let (sig, new, old, size) = (ctx.arg(0) as u32, ctx.arg(1), ctx.arg(2), ctx.arg(3));
     if size != 8 || sig == 0 || sig > NSIG {
         return Err(EINVAL);
@@ -119,13 +119,13 @@ fn sigaction(ctx: &Ctx<'_>) -> KResult<u64> {
     if new != 0 && (sig == SIGKILL || sig == SIGSTOP) {
         return Err(EINVAL);
     }
-    let previous = signals.action(sig);
+    let previous = me.action(sig);
     if new != 0 {
         let mut read = [0u64; 4];
         for (i, word) in read.iter_mut().enumerate() {
             *word = uaccess::read_value(me, new + 8 * i as u64)?;
         }
-        signals.set_action(sig, Action::from_words(read));
+        signal::set_action(ctx.thread, sig, Action::from_words(read));
     }
     if old != 0 {
         for (i, word) in previous.to_words().iter().enumerate() {
