@@ -140,9 +140,8 @@ pub fn end_other_threads(thread: &Thread) {
     for other in &others {
         other.request_exit(0);
     }
-    while thread.process.threads.lock().len() > 1 {
-        runtime::sched::sleep(core::time::Duration::from_millis(1));
-    }
+    let process = &thread.process;
+    process.thread_ended.wait_for(|| (process.threads.lock().len() <= 1).then_some(()));
 }
 
 /// Replaces the process's image with `image`: the new memory is bound to

@@ -59,6 +59,8 @@ pub struct Process {
     life: spin::Mutex<Life>,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
+    /// A thread waits here for the others to end (`execve`).
+    pub thread_ended: WaitQueue,
 }
 
 static TABLE: spin::Mutex<BTreeMap<i32, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
@@ -108,6 +110,7 @@ impl Process {
             threads: spin::Mutex::new(Vec::new()),
             life: spin::Mutex::new(Life::Alive),
             child_events: WaitQueue::new(),
+            thread_ended: WaitQueue::new(),
         });
         table.insert(pid, Arc::downgrade(&process));
         let thread = Thread::new(pid, &process, signals);

@@ -77,6 +77,7 @@ pub fn spawn(thread: Arc<Thread>, regs: UserRegs) -> fs::KResult<()> {
     let started = Arc::clone(&thread);
     if Builder::new().name(name).spawn(move || run(started, regs)).is_err() {
         thread.process.threads.lock().retain(|t| t.tid != thread.tid);
+        thread.process.thread_ended.wake_all();
         process::forget_thread(thread.tid);
         return Err(abi::errno::EAGAIN);
     }
@@ -128,6 +129,7 @@ fn end(thread: &Arc<Thread>) {
         threads.retain(|t| t.tid != thread.tid);
         threads.is_empty()
     };
+    process.thread_ended.wake_all();
     process::leave();
     if last {
         // A process whose last thread called plain `exit` exits with it.
