@@ -69,6 +69,24 @@ static int exit_group_ends_all(void) {
     exit(7);
 }
 
+static void *sleep_forever(void *arg) {
+    (void)arg;
+    for (;;) pause();
+    return NULL;
+}
+
+/* execve from a process with two more threads (one spinning, one asleep):
+ * they end, and the new program runs alone. */
+static int exec_ends_the_other_threads(void) {
+    pthread_t spinner, sleeper;
+    if (pthread_create(&spinner, NULL, spin_forever, NULL) != 0) return 90;
+    if (pthread_create(&sleeper, NULL, sleep_forever, NULL) != 0) return 91;
+    char helper[300];
+    snprintf(helper, sizeof helper, "%s/helpers/child", ut_dir);
+    execve(helper, (char *[]){helper, "exit", "11", NULL}, (char *[]){NULL});
+    return 92;
+}
+
 static void *exit_whole_process(void *arg) {
     (void)arg;
     exit(9); /* exit_group from a thread */
@@ -157,6 +175,8 @@ int main(int argc, char **argv) {
 
     int status = ut_in_child(exit_group_ends_all);
     CHECKF("exit_group_ends_all_threads", WIFEXITED(status) && WEXITSTATUS(status) == 7, "child %s", ut_status(status));
+    status = ut_in_child(exec_ends_the_other_threads);
+    CHECKF("exec_ends_the_other_threads", WIFEXITED(status) && WEXITSTATUS(status) == 11, "child %s", ut_status(status));
     status = ut_in_child(thread_exit_group);
     CHECKF("exit_from_a_thread_ends_the_process", WIFEXITED(status) && WEXITSTATUS(status) == 9, "child %s", ut_status(status));
 
