@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use abi::errno::{EAGAIN, EINTR, EPIPE};
 use abi::flags::open::O_NONBLOCK;
+use fs::File;
 use runtime::heap::census;
 use runtime::sched::{clear_interrupt, interrupter, sleep, spawn};
 use runtime::sync::bounded;
@@ -129,20 +130,25 @@ ktest! {
 }
 
 ktest! {
-    /// A pipe's state is a managed object: its ring is counted as managed
-    /// in the census, and once both ends are closed the collector gives
-    /// the ring back.
+    /// A pipe's state is a managed object: its ring, allocated as data
+    /// arrives, is counted as managed in the census, and once both ends
+    /// are closed the collector gives the ring back.
     fn a_closed_pipe_is_reclaimed_and_its_ring_counted_as_managed() {
         let capacity = PIPE_CAPACITY as u64;
         // The first pipe also creates the shared-object heaps.
         drop(ends::open(0).expect("a first pipe"));
         let before = census::snapshot();
         let (read, write) = ends::open(0).expect("a pipe");
-        let window = census::snapshot().since(before);
-        assert!(window.managed.allocated >= capacity, "ring not counted as managed: {window:?}");
+        let created = census::snapshot().since(before);
         // What stays plain: the two ends and the object holding the handle
         // and wait queues (a few hundred bytes).
-        assert!(window.plain.allocated < 1024, "pipe creation allocated plain memory: {window:?}");
+        assert!(created.plain.allocated < 1024, "pipe creation allocated plain memory: {created:?}");
+        assert!(created.managed.allocated < 1024, "an empty pipe has no ring buffer yet: {created:?}");
+        let data = alloc::vec![7u8; PIPE_CAPACITY];
+        let filling = census::snapshot();
+        assert_eq!(write.write(&data), Ok(PIPE_CAPACITY));
+        let filled = census::snapshot().since(filling);
+        assert!(filled.managed.allocated >= capacity, "ring not counted as managed: {filled:?}");
         let heap = read.pipe.heap();
         heap.collect();
         let live = heap.stats().bytes_live();

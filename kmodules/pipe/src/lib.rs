@@ -3,8 +3,10 @@
 //!
 //! [`pipe`] returns the two ends as open file descriptions
 //! ([`fs::File`]). Both point at one shared pipe object that holds a
-//! handle on the pipe's state in a GC heap — a [`PIPE_CAPACITY`]-byte ring
-//! buffer and the count of open read and write ends — and two wait queues
+//! handle on the pipe's state in a GC heap — a ring buffer of up to
+//! [`PIPE_CAPACITY`] bytes, whose memory is allocated as data arrives (a
+//! page first, as Linux's pipe buffers), and the count of open read and
+//! write ends — and two wait queues
 //! (readers wait for data, writers for space). The state is a managed
 //! object in a heap for shared objects (`runtime::heap::layout`): once
 //! both ends are closed, the collector reclaims it, ring included. The

@@ -52,7 +52,7 @@ impl State {
             return Some(Err(EPIPE));
         }
         match writable_now(buf.len(), buf.len() - done, self.ring.space()) {
-            Some(n) => Some(Ok(self.ring.push(&buf[done..done + n]))),
+            Some(n) => Some(self.ring.push(&buf[done..done + n]).ok_or(ENOMEM)),
             None if nonblock => Some(Err(EAGAIN)),
             None => None,
         }
@@ -95,8 +95,7 @@ impl Pipe {
     pub(crate) fn new() -> KResult<Pipe> {
         let state = layout::shared()
             .try_mutate(|scope| {
-                scope.reserve(PIPE_CAPACITY as u64)?;
-                let ring = Ring::new(PIPE_CAPACITY).ok_or(AllocError)?;
+                let ring = Ring::new(PIPE_CAPACITY);
                 let state = scope.alloc(RefLock::new(State { ring, readers: 1, writers: 1 }))?;
                 Ok(scope.stash::<StateRoot>(state))
             })
@@ -135,7 +134,7 @@ mod tests {
     use crate::ring::PIPE_BUF;
 
     fn state() -> State {
-        State { ring: Ring::new(PIPE_CAPACITY).expect("memory for a ring"), readers: 1, writers: 1 }
+        State { ring: Ring::new(PIPE_CAPACITY), readers: 1, writers: 1 }
     }
 
     fn read(s: &mut State, size: usize, nonblock: bool) -> Option<KResult<vec::Vec<u8>>> {
