@@ -48,7 +48,8 @@ impl Ring {
     }
 
     /// Bytes of buffer memory the ring holds.
-    pub(crate) fn buffer_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn buffer_bytes(&self) -> usize {
         self.buf.len()
     }
 
