@@ -160,6 +160,23 @@ struct CycleTally {
     bytes_freed: u64,
 }
 
+/// A scope of `heap` running `f`, then the policy's turn ([`Heap::mutate`]).
+fn scoped<'h, T>(heap: &'h Arc<Shared>, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> T {
+    let mut state = heap.lock();
+    let (out, outcome) = state.scope(heap, f);
+    heap.collect_after_scope(state, outcome);
+    out
+}
+
+/// What a scope did, for the policy's turn after it.
+#[derive(Clone, Copy)]
+struct Outcome {
+    /// An allocation was refused.
+    alloc_failed: bool,
+    /// New objects were allocated.
+    allocated_objects: bool,
+}
+
 /// What a pause compares against when it ends.
 struct PauseStart {
     ns: u64,
@@ -251,10 +268,7 @@ impl Heap {
     /// returns (except under [`Policy::None`]); see also
     /// [`Heap::try_mutate`].
     pub fn mutate<'h, T>(&'h self, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> T {
-        let mut state = self.shared.lock();
-        let (out, failed) = state.scope(&self.shared, f);
-        self.shared.collect_after_scope(state, failed);
-        out
+        scoped(&self.shared, f)
     }
 
     /// Runs `f` in a scope of this heap and one of `other` at once (the
@@ -277,7 +291,7 @@ impl Heap {
         let mut outer = first.lock();
         let mut inner = second.lock_inside(first);
         let nested = Cell::new(Traffic::default());
-        let ((out, inner_failed), outer_failed) = outer.scope_excluding(first, &nested, |a| {
+        let ((out, inner_outcome), outer_outcome) = outer.scope_excluding(first, &nested, |a| {
             let start = cpu_traffic();
             let result = inner.scope(second, |b| if self_first { f(a, b) } else { f(b, a) });
             nested.set(traffic_since(start));
@@ -285,8 +299,8 @@ impl Heap {
         });
         drop(inner);
         drop(outer);
-        first.collect_after_scope(first.lock(), outer_failed);
-        second.collect_after_scope(second.lock(), inner_failed);
+        first.collect_after_scope(first.lock(), outer_outcome);
+        second.collect_after_scope(second.lock(), inner_outcome);
         out
     }
 
@@ -467,11 +481,16 @@ impl Shared {
     }
 
     /// The policy's turn after a scope closed.
-    fn collect_after_scope<'a>(&'a self, mut state: Locked<'a>, alloc_failed: bool) {
+    fn collect_after_scope<'a>(&'a self, mut state: Locked<'a>, outcome: Outcome) {
         let config = state.config;
         match config.policy {
             Policy::None => {}
-            _ if alloc_failed => state.collect_full(PauseCause::AllocFailure),
+            _ if outcome.alloc_failed => state.collect_full(PauseCause::AllocFailure),
+            // gc-arena's debt grows only with new objects: a scope that made
+            // none leaves it as the last check left it, so the pacing (soft
+            // floating point in this kernel, over a thousand instructions)
+            // has nothing new to decide.
+            Policy::Incremental if !outcome.allocated_objects => {}
             Policy::StopTheWorld => {
                 if config.trigger.due(state.stats.bytes_live_after_cycle, state.stats.bytes_live()) {
                     state.collect_full(PauseCause::Growth);
@@ -533,8 +552,8 @@ impl State {
     }
 
     /// Runs `f` in a gc-arena `mutate` and accounts for what it allocated.
-    /// Returns `f`'s result and whether an allocation was refused.
-    fn scope<'h, T>(&mut self, heap: &'h Arc<Shared>, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> (T, bool) {
+    /// Returns `f`'s result and what the scope did.
+    fn scope<'h, T>(&mut self, heap: &'h Arc<Shared>, f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T) -> (T, Outcome) {
         self.scope_excluding(heap, &Cell::new(Traffic::default()), f)
     }
 
@@ -546,7 +565,7 @@ impl State {
         heap: &'h Arc<Shared>,
         nested: &Cell<Traffic>,
         f: impl for<'gc> FnOnce(&Scope<'h, 'gc>) -> T,
-    ) -> (T, bool) {
+    ) -> (T, Outcome) {
         let objects_before = self.objects();
         let start = cpu_traffic();
         let room = self.config.limit_bytes.map_or(u64::MAX, |limit| limit.saturating_sub(self.stats.bytes_live()));
@@ -565,7 +584,7 @@ impl State {
         stats.bytes_allocated += used.allocated;
         stats.bytes_freed += used.freed;
         stats.alloc_failures += failures;
-        (out, failures > 0)
+        (out, Outcome { alloc_failed: failures > 0, allocated_objects: objects > objects_before })
     }
 
     fn pause_start(&self) -> PauseStart {
@@ -747,8 +766,7 @@ impl<R: for<'a> Rootable<'a> + 'static> Handle<R> {
     /// scoped access for code that holds the handle (the same rules as
     /// [`Heap::mutate`]: `f` must not block or open another scope).
     pub fn with<T>(&self, f: impl for<'gc> FnOnce(&Scope<'_, 'gc>, Gc<'gc, Root<'gc, R>>) -> T) -> T {
-        let heap = Heap { shared: Arc::clone(&self.heap) };
-        heap.mutate(|scope| f(scope, scope.fetch(self)))
+        scoped(&self.heap, |scope| f(scope, scope.fetch(self)))
     }
 
     /// The heap the object lives in.

@@ -39,7 +39,7 @@ pub const USER_BENCHMARKS: &[&str] = &[
     "churn",
 ];
 /// Hardtack's in-kernel benchmarks, in report order.
-pub const KERNEL_BENCHMARKS: &[&str] = &["goroutine_switch", "chan_pingpong"];
+pub const KERNEL_BENCHMARKS: &[&str] = &["goroutine_switch", "chan_pingpong", "heap_scope", "spin_lock"];
 /// The phases of the timer-IRQ latency samples.
 pub const IRQ_PHASES: &[&str] = &["idle", "gc-load"];
 

@@ -413,6 +413,8 @@ fn markdown(meta: &Meta, all: &[Column]) -> String {
     let mut rows = vec![
         ("goroutine switch".to_string(), "kbench.goroutine_switch".to_string()),
         ("channel ping-pong".into(), "kbench.chan_pingpong".into()),
+        ("heap scope (Handle::with)".into(), "kbench.heap_scope".into()),
+        ("spin lock (pinned)".into(), "kbench.spin_lock".into()),
     ];
     for phase in IRQ_PHASES {
         rows.push((format!("IRQ latency {phase}: samples"), format!("irq.{phase}.samples")));
