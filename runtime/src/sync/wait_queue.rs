@@ -131,10 +131,31 @@ impl WaitQueue {
     }
 
     /// Wakes every waiting goroutine, to run in the order they waited;
-    /// returns how many were woken.
+    /// returns how many were woken. The tokens are taken a few at a time
+    /// (waking outside the lock), so the queue keeps its buffer: a queue
+    /// that is woken often does not allocate on every wait. Never
+    /// allocates.
     pub fn wake_all(&self) -> usize {
-        let tokens = core::mem::take(&mut *self.waiters.lock());
-        tokens.iter().filter(|t| t.wake_in_order()).count()
+        const BATCH: usize = 8;
+        let mut left = self.waiters.lock().len();
+        let mut woken = 0;
+        while left > 0 {
+            let mut batch: [Option<WaitToken>; BATCH] = Default::default();
+            let taken = {
+                let mut waiters = self.waiters.lock();
+                let n = left.min(BATCH).min(waiters.len());
+                for slot in &mut batch[..n] {
+                    *slot = waiters.pop_front();
+                }
+                n
+            };
+            if taken == 0 {
+                break;
+            }
+            left -= taken;
+            woken += batch.iter().flatten().filter(|token| token.wake_in_order()).count();
+        }
+        woken
     }
 
     /// Tokens queued (some may be stale).

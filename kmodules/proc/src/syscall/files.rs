@@ -123,16 +123,27 @@ fn read(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
     read_into(ctx, &*file, buf, len)
 }
 
+/// Transfers of at most this many bytes go through a buffer on the stack
+/// (most `read`s and `write`s of a pipe or terminal); larger ones through
+/// one of up to [`CHUNK`] bytes on the heap.
+const STACK_BUFFER: usize = 256;
+
+/// Runs `f` with a zeroed kernel buffer of `len` bytes.
+fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= STACK_BUFFER { f(&mut [0u8; STACK_BUFFER][..len]) } else { f(&mut vec![0u8; len]) }
+}
+
 fn read_into(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
     if file.status_flags() & O_ACCMODE == O_WRONLY {
         return Err(EBADF);
     }
-    let mut kernel = vec![0u8; len.min(CHUNK)];
-    // Check the buffer first, so a bad pointer does not consume input.
-    uaccess::check_writable(ctx.process, buf, kernel.len())?;
-    let n = file.read(&mut kernel)?;
-    uaccess::write(ctx.process, buf, &kernel[..n])?;
-    Ok(n as u64)
+    with_buffer(len.min(CHUNK), |kernel| {
+        // Check the buffer first, so a bad pointer does not consume input.
+        uaccess::check_writable(ctx.process, buf, kernel.len())?;
+        let n = file.read(kernel)?;
+        uaccess::write(ctx.process, buf, &kernel[..n])?;
+        Ok(n as u64)
+    })
 }
 
 fn write(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
@@ -141,26 +152,28 @@ fn write(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
 }
 
 fn write_from(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
-    let mut done = 0;
-    while done < len {
-        let mut kernel = vec![0u8; (len - done).min(CHUNK)];
-        uaccess::read(ctx.process, buf + done as u64, &mut kernel)?;
-        match file.write(&kernel) {
-            Ok(n) => {
-                done += n;
-                if n < kernel.len() {
-                    break;
+    with_buffer(len.min(CHUNK), |buffer| {
+        let mut done = 0;
+        while done < len {
+            let kernel = &mut buffer[..(len - done).min(CHUNK)];
+            uaccess::read(ctx.process, buf + done as u64, kernel)?;
+            match file.write(kernel) {
+                Ok(n) => {
+                    done += n;
+                    if n < kernel.len() {
+                        break;
+                    }
                 }
+                Err(EPIPE) => {
+                    signal::send(ctx.process, abi::flags::signal::SIGPIPE);
+                    return Err(EPIPE);
+                }
+                Err(error) if done == 0 => return Err(error),
+                Err(_) => break,
             }
-            Err(EPIPE) => {
-                signal::send(ctx.process, abi::flags::signal::SIGPIPE);
-                return Err(EPIPE);
-            }
-            Err(error) if done == 0 => return Err(error),
-            Err(_) => break,
         }
-    }
-    Ok(done as u64)
+        Ok(done as u64)
+    })
 }
 
 fn vectored(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
