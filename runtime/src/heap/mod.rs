@@ -33,6 +33,29 @@
 //! assert_eq!(heap.mutate(|scope| *scope.fetch(&number)), 7);
 //! ```
 //!
+//! The same holds for a handle's own scope, [`Handle::with`]: the object
+//! it lends cannot be kept past the closure,
+//!
+//! ```compile_fail
+//! use runtime::heap::{Heap, HeapConfig, Policy, Rootable};
+//! let heap = Heap::with_config("doc", HeapConfig::defaults(Policy::Incremental));
+//! let handle = heap.mutate(|scope| scope.stash::<Rootable![u32]>(scope.alloc(7u32).unwrap()));
+//! let number = handle.with(|_, number| number); // a Gc escapes
+//! runtime::sched::yield_now();
+//! assert_eq!(*number, 7);
+//! ```
+//!
+//! while a value read from it can:
+//!
+//! ```no_run
+//! use runtime::heap::{Heap, HeapConfig, Policy, Rootable};
+//! let heap = Heap::with_config("doc", HeapConfig::defaults(Policy::Incremental));
+//! let handle = heap.mutate(|scope| scope.stash::<Rootable![u32]>(scope.alloc(7u32).unwrap()));
+//! let number = handle.with(|_, number| *number);
+//! runtime::sched::yield_now();
+//! assert_eq!(number, 7);
+//! ```
+//!
 //! Collection happens only between scopes, as the heap's [`Policy`]
 //! decides (a cargo feature picks it for the kernel's heaps): paced
 //! incremental steps, a stop-the-world collection on growth, or never.
