@@ -49,6 +49,11 @@ pub enum Heaps {
 }
 
 impl Heaps {
+    /// The layouts chosen.
+    pub fn chosen(self) -> Vec<Layout> {
+        self.layouts().into_iter().map(|(layout, _)| layout).collect()
+    }
+
     /// The layouts chosen, each with whether it runs the whole matrix of
     /// firmwares and CPU counts.
     fn layouts(self) -> Vec<(Layout, bool)> {
@@ -61,7 +66,7 @@ impl Heaps {
 }
 
 /// One heap layout of the kernel.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// `heaps=per-process` (the kernel's default).
     PerProcess,

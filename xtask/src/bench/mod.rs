@@ -36,6 +36,7 @@ use clap::Args;
 
 use crate::build::{self, Gc, GcChoice, KernelBuild, stdout_of};
 use crate::qemu::{self, Boot, Exit, Machine, Outcome};
+use crate::test::{Heaps, Layout};
 use crate::{MachineArgs, prereq, root};
 use protocol::{Results, USER_BENCHMARKS};
 use report::Meta;
@@ -50,6 +51,9 @@ pub struct BenchArgs {
     /// Hardtack's GC policies to measure.
     #[arg(long, value_enum, default_value_t = GcChoice::All)]
     gc: GcChoice,
+    /// Hardtack's heap layouts to measure (each policy under each).
+    #[arg(long, value_enum, default_value_t = Heaps::All)]
+    heaps: Heaps,
     /// Leave out the Linux baselines (stock and `mitigations=off`).
     #[arg(long)]
     no_linux: bool,
@@ -64,9 +68,10 @@ pub struct BenchArgs {
     jobs: u32,
 }
 
-/// The Hardtack kernel's command line for a benchmark boot at `scale`.
-fn hardtack_cmdline(scale: u32) -> String {
-    format!("kbench kbench.scale={scale} gc.log=262144")
+/// The Hardtack kernel's command line for a benchmark boot at `scale`
+/// with heap layout `layout`.
+fn hardtack_cmdline(scale: u32, layout: Layout) -> String {
+    layout.cmdline(&format!("kbench kbench.scale={scale} gc.log=262144"))
 }
 
 /// Linux's command line: the console on the serial port, no boot chatter,
@@ -86,8 +91,8 @@ pub enum System {
         /// The mitigations are on (the default command line).
         mitigations: bool,
     },
-    /// Hardtack with this GC policy.
-    Hardtack(Gc),
+    /// Hardtack with this GC policy and heap layout.
+    Hardtack(Gc, Layout),
 }
 
 impl System {
@@ -100,17 +105,18 @@ impl System {
         match self {
             System::Linux { mitigations: true } => "linux".into(),
             System::Linux { mitigations: false } => "linux-nomitig".into(),
-            System::Hardtack(gc) => format!("hardtack-{}", policy(gc)),
+            System::Hardtack(gc, layout) => format!("hardtack-{}{}", policy(gc), layout.suffix()),
         }
     }
 
     /// Its column title in the tables and plots: `Linux`,
-    /// `Linux (mitigations=off)`, `gc-incremental`.
+    /// `Linux (mitigations=off)`, `gc-incremental`, `gc-incremental global`.
     pub fn title(self) -> String {
         match self {
             System::Linux { mitigations: true } => "Linux".into(),
             System::Linux { mitigations: false } => "Linux (mitigations=off)".into(),
-            System::Hardtack(gc) => policy(gc),
+            System::Hardtack(gc, Layout::PerProcess) => policy(gc),
+            System::Hardtack(gc, Layout::Global) => format!("{} global", policy(gc)),
         }
     }
 }
@@ -175,7 +181,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let ramdisk = guest::hardtack_initramfs(&programs, scale)?;
     for gc in args.gc.policies() {
         let kernel = build::kernel(&KernelBuild { release: true, ktest: false, gc }, &ramdisk)?;
-        machines.push((System::Hardtack(gc), machine(Boot::Disk(kernel.bios), hardtack_cmdline(scale))));
+        for layout in args.heaps.chosen() {
+            let boot = Boot::Disk(kernel.bios.clone());
+            machines.push((System::Hardtack(gc, layout), machine(boot, hardtack_cmdline(scale, layout))));
+        }
     }
     // Every machine has the same settings; --gc gives at least one policy.
     let first = &machines[0].1;
@@ -271,7 +280,7 @@ fn verdict(system: System, outcome: &Outcome, results: &Results, timeout: Durati
     }
     let ended_well = match system {
         System::Linux { .. } => outcome.exit == Exit::Status(0),
-        System::Hardtack(_) => outcome.success(),
+        System::Hardtack(..) => outcome.success(),
     };
     if outcome.exit == Exit::Timeout {
         failures.push(format!("timed out after {} s", timeout.as_secs()));
@@ -290,7 +299,7 @@ fn verdict(system: System, outcome: &Outcome, results: &Results, timeout: Durati
             missing.push(format!("no result for {name}"));
         }
     }
-    if let System::Hardtack(_) = system {
+    if let System::Hardtack(..) = system {
         if let Some(qemu::InitExit::Exited(status @ 1..)) = outcome.init_exit() {
             warnings.push(format!("hbench exited with status {status}"));
         }
@@ -386,7 +395,7 @@ mod tests {
     #[test]
     fn verdicts() {
         let timeout = Duration::from_secs(60);
-        let hardtack = System::Hardtack(Gc::Stw);
+        let hardtack = System::Hardtack(Gc::Stw, Layout::PerProcess);
         let done = results("bench: null_syscall 1.0 ns 1\nbench-error: churn pipe errno=24\nbench: done\n");
         let (failures, warnings) =
             verdict(hardtack, &outcome(Exit::Status(0), "hardtack: power off\n"), &done, timeout);
@@ -417,9 +426,11 @@ mod tests {
             (linux_cmdline(true), linux_cmdline(false).as_str()),
             ("console=ttyS0 quiet panic=-1".into(), "console=ttyS0 quiet panic=-1 mitigations=off")
         );
-        let stw = System::Hardtack(Gc::Stw);
+        let stw = System::Hardtack(Gc::Stw, Layout::PerProcess);
         assert_eq!((stw.name(), stw.title()), ("hardtack-gc-stw".into(), "gc-stw".into()));
-        assert_eq!(hardtack_cmdline(10), "kbench kbench.scale=10 gc.log=262144");
+        let global = System::Hardtack(Gc::None, Layout::Global);
+        assert_eq!((global.name(), global.title()), ("hardtack-gc-none-global".into(), "gc-none global".into()));
+        assert_eq!(hardtack_cmdline(10, Layout::Global), "heaps=global kbench kbench.scale=10 gc.log=262144");
     }
 
     #[test]

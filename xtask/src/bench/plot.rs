@@ -23,6 +23,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::protocol::{IRQ_PHASES, PauseSource, USER_BENCHMARKS, report_order};
 use super::{BootReport, System};
 use crate::build::Gc;
+use crate::test::Layout;
 
 /// Size of every plot, in pixels.
 const SIZE: (u32, u32) = (960, 540);
@@ -32,12 +33,18 @@ const FLOOR_US: f64 = 0.001;
 /// Dash and gap lengths of a dashed line, in pixels.
 const DASH: (i32, i32) = (6, 4);
 
-/// The colour of a policy's lines and bars.
-fn colour(gc: Gc) -> RGBColor {
-    match gc {
+/// The colour of a policy's lines and bars: lighter for the global heap
+/// layout.
+fn colour(gc: Gc, layout: Layout) -> RGBColor {
+    let RGBColor(r, g, b) = match gc {
         Gc::Incremental => RGBColor(0x1f, 0x77, 0xb4),
         Gc::Stw => RGBColor(0xd6, 0x27, 0x28),
         Gc::None => RGBColor(0x2c, 0xa0, 0x2c),
+    };
+    let lighter = |c: u8| c + (255 - c) / 2;
+    match layout {
+        Layout::PerProcess => RGBColor(r, g, b),
+        Layout::Global => RGBColor(lighter(r), lighter(g), lighter(b)),
     }
 }
 
@@ -52,25 +59,25 @@ struct Cdf {
 
 /// Writes the four plots into `dir`.
 pub fn write(dir: &Path, boots: &[BootReport]) -> Result<()> {
-    let hardtack: Vec<(Gc, &BootReport)> = boots
+    let hardtack: Vec<(RGBColor, &BootReport)> = boots
         .iter()
         .filter_map(|b| match b.system {
-            System::Hardtack(gc) => Some((gc, b)),
+            System::Hardtack(gc, layout) => Some((colour(gc, layout), b)),
             System::Linux { .. } => None,
         })
         .collect();
-    let pauses = hardtack.iter().map(|(gc, boot)| Cdf {
-        label: super::policy(*gc),
-        colour: colour(*gc),
+    let pauses = hardtack.iter().map(|(colour, boot)| Cdf {
+        label: boot.system.title(),
+        colour: *colour,
         dashed: false,
         samples: boot.results.pauses_from(PauseSource::UserChurn).map(|p| p.duration_ns).collect(),
     });
     let title = "GC pause duration during churn (CDF)";
     svg(dir, "gc_pause_cdf.svg", |area| cdf(area, title, "pause (µs, guest time)", pauses.collect()))?;
-    let irq = hardtack.iter().flat_map(|(gc, boot)| {
+    let irq = hardtack.iter().flat_map(|(colour, boot)| {
         IRQ_PHASES.iter().map(|phase| Cdf {
-            label: format!("{} {phase}", super::policy(*gc)),
-            colour: colour(*gc),
+            label: format!("{} {phase}", boot.system.title()),
+            colour: *colour,
             dashed: *phase != "idle",
             samples: boot.results.irq_samples(phase),
         })
@@ -183,7 +190,7 @@ fn ratios(
     area: &DrawingArea<SVGBackend, Shift>,
     baseline: System,
     linux: Option<&BootReport>,
-    hardtack: &[(Gc, &BootReport)],
+    hardtack: &[(RGBColor, &BootReport)],
 ) -> Result<()> {
     let title = baseline.title();
     let Some(linux) = linux else {
@@ -223,8 +230,8 @@ fn ratios(
         .draw()
         .map_err(plot_error)?;
     let width = 0.8 / hardtack.len().max(1) as f64;
-    for (k, (gc, boot)) in hardtack.iter().enumerate() {
-        let style = ShapeStyle::from(colour(*gc)).filled();
+    for (k, (colour, boot)) in hardtack.iter().enumerate() {
+        let style = ShapeStyle::from(*colour).filled();
         let bars: Vec<(f64, f64)> = names
             .iter()
             .enumerate()
@@ -234,7 +241,7 @@ fn ratios(
         chart
             .draw_series(rectangles)
             .map_err(plot_error)?
-            .label(super::policy(*gc))
+            .label(boot.system.title())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], style));
         // The value at the end of each bar, outside it.
         let values = bars.iter().map(|&(x, r)| {
@@ -296,13 +303,13 @@ mod tests {
         let boots = [
             boot(stock, "bench: null_syscall 300 ns 10\nbench: churn 90000 ns 10\n"),
             boot(nomitig, "bench: null_syscall 160 ns 10\n"),
-            boot(System::Hardtack(Gc::Incremental), &hardtack),
-            boot(System::Hardtack(Gc::None), "bench: null_syscall 390 ns 10\n"),
+            boot(System::Hardtack(Gc::Incremental, Layout::PerProcess), &hardtack),
+            boot(System::Hardtack(Gc::None, Layout::Global), "bench: null_syscall 390 ns 10\n"),
         ];
         write(&dir, &boots).unwrap();
         let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap();
         let pauses = read("gc_pause_cdf.svg");
-        assert!(pauses.contains("gc-incremental (199)") && pauses.contains("gc-none (no samples)"));
+        assert!(pauses.contains("gc-incremental (199)") && pauses.contains("gc-none global (no samples)"));
         assert!(read("irq_latency_cdf.svg").contains("gc-incremental gc-load (199)"));
         let ratios = read("ratio_vs_linux.svg");
         assert!(ratios.contains("null_syscall") && ratios.contains("1.33") && ratios.contains("gc-none"));

@@ -17,6 +17,8 @@ use super::protocol::{IRQ_PHASES, KERNEL_BENCHMARKS, PauseSource, Results, USER_
 use super::stats::{self, Summary};
 use super::{BootReport, System};
 use crate::build::Gc;
+#[cfg(test)]
+use crate::test::Layout;
 
 /// The conditions of a run.
 pub struct Meta {
@@ -151,7 +153,7 @@ fn figures(boot: &BootReport, linux: &[&BootReport], gc_none: Option<&Results>) 
     let results = &boot.results;
     let mut figures = Vec::new();
     let mut push = |name: String, value: Option<f64>, unit: Unit| figures.push(Figure { name, value, unit });
-    let hardtack = matches!(boot.system, System::Hardtack(_));
+    let hardtack = matches!(boot.system, System::Hardtack(..));
     let guest_ns = |results: &Results, name: &str| results.user.get(name).map(|m| m.guest_ns);
     for name in report_order(USER_BENCHMARKS, results.user.keys().cloned()) {
         let measurement = results.user.get(&name);
@@ -234,8 +236,18 @@ impl Column<'_> {
 /// A column for each boot, in order.
 fn columns(boots: &[BootReport]) -> Vec<Column<'_>> {
     let linux: Vec<&BootReport> = boots.iter().filter(|b| matches!(b.system, System::Linux { .. })).collect();
-    let gc_none = boots.iter().find(|b| b.system == System::Hardtack(Gc::None)).map(|b| &b.results);
-    boots.iter().map(|boot| Column { boot, figures: figures(boot, &linux, gc_none) }).collect()
+    // Each Hardtack column against gc-none of its own heap layout.
+    let gc_none = |layout| boots.iter().find(|b| b.system == System::Hardtack(Gc::None, layout)).map(|b| &b.results);
+    boots
+        .iter()
+        .map(|boot| {
+            let baseline = match boot.system {
+                System::Hardtack(_, layout) => gc_none(layout),
+                System::Linux { .. } => None,
+            };
+            Column { boot, figures: figures(boot, &linux, baseline) }
+        })
+        .collect()
 }
 
 /// Writes every report into `dir` and returns the Markdown table.
@@ -392,7 +404,7 @@ fn markdown(meta: &Meta, all: &[Column]) -> String {
     let _ = writeln!(md, "- commit {}, {}", meta.commit, meta.run_kind());
     let _ = writeln!(md, "- figures are guest time per operation unless marked wall\n");
     let everyone: Vec<&Column> = all.iter().collect();
-    let hardtack: Vec<&Column> = all.iter().filter(|c| matches!(c.boot.system, System::Hardtack(_))).collect();
+    let hardtack: Vec<&Column> = all.iter().filter(|c| matches!(c.boot.system, System::Hardtack(..))).collect();
 
     md += "## 1. User space: Hardtack vs Linux\n\n";
     md += &user_table(&everyone, &hardtack);
@@ -557,8 +569,14 @@ mod tests {
         vec![
             boot_from_log(stock, "bench: null_syscall 300.0 ns 10\nbench: churn 80000 ns 10\nbench: done\n"),
             boot_from_log(nomitig, "bench: null_syscall 200.0 ns 10\nbench: done\n"),
-            boot_from_log(System::Hardtack(Gc::Incremental), &format!("bench: null_syscall 400.0 ns 10\n{churn}")),
-            boot_from_log(System::Hardtack(Gc::None), &format!("bench: churn 40000 ns 10\ngclog: 0 0\n{gc_load}")),
+            boot_from_log(
+                System::Hardtack(Gc::Incremental, Layout::PerProcess),
+                &format!("bench: null_syscall 400.0 ns 10\n{churn}"),
+            ),
+            boot_from_log(
+                System::Hardtack(Gc::None, Layout::PerProcess),
+                &format!("bench: churn 40000 ns 10\ngclog: 0 0\n{gc_load}"),
+            ),
         ]
     }
 
