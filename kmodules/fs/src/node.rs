@@ -237,9 +237,7 @@ pub(crate) enum Place {
 /// A counted reference to a tmpfs node: a root of the file system's heap.
 #[derive(Clone)]
 pub(crate) struct TmpfsRef {
-    /// The mutex only makes the handle `Sync`; it is taken only inside a
-    /// scope, where the heap lock already serializes its users.
-    handle: Arc<spin::Mutex<Handle<NodeRoot>>>,
+    handle: Arc<Handle<NodeRoot>>,
     ino: u64,
     is_dir: bool,
 }
@@ -265,7 +263,7 @@ impl Stashed {
 
 impl From<Stashed> for TmpfsRef {
     fn from(stashed: Stashed) -> Self {
-        Self { handle: Arc::new(spin::Mutex::new(stashed.handle)), ino: stashed.ino, is_dir: stashed.is_dir }
+        Self { handle: Arc::new(stashed.handle), ino: stashed.ino, is_dir: stashed.is_dir }
     }
 }
 
@@ -278,7 +276,7 @@ impl From<Stashed> for NodeRef {
 impl TmpfsRef {
     /// The node, in a scope of the file system's heap.
     pub(crate) fn get<'gc>(&self, s: &Scope<'_, 'gc>) -> NodePtr<'gc> {
-        s.fetch(&self.handle.lock())
+        s.fetch(&self.handle)
     }
 
     /// The absolute path of a directory, through its parent links (`/` for

@@ -49,7 +49,14 @@ impl HeapConfig {
     /// The active policy's defaults, overridden by the boot command line:
     /// `gc.step=<work>`, `gc.percent=<percent>`, `gc.min=<bytes>`,
     /// `gc.limit=<bytes>`, `gctrace=<0|1|2>`, `gc.background=<0|1>`.
+    /// The command line does not change, so it is read once (a heap is
+    /// made for every process).
     pub fn from_cmdline() -> Self {
+        static PARSED: spin::Once<HeapConfig> = spin::Once::new();
+        *PARSED.call_once(Self::parse_cmdline)
+    }
+
+    fn parse_cmdline() -> Self {
         let mut config = Self::defaults(Policy::ACTIVE);
         if let Some(step) = cmdline::get_u64("gc.step").filter(|&s| s > 0) {
             config.pacer = StepPacer { bound: step as f64, min_step: (step / 8).max(1) as f64 };
