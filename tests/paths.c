@@ -208,5 +208,21 @@ int main(int argc, char **argv) {
     unlink("file2"), unlink("link"), unlink("dangling"), unlink("loop"), unlink("dirlink"), rmdir("sub2");
     chdir("/");
     CHECK_OK("rmdir_emptied_test_dir", rmdir(dir));
+    /* /proc/self names the calling process, in a child too. */
+    char self[32], want[32];
+    n = readlink("/proc/self", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+    snprintf(want, sizeof want, "%d", (int)getpid());
+    CHECKF("proc_self_is_the_caller", n > 0 && !strcmp(self, want), "readlink gave \"%s\", pid %s", self, want);
+    pid_t kid = fork();
+    if (kid == 0) {
+        char mine[32];
+        ssize_t len = readlink("/proc/self", mine, sizeof mine - 1);
+        mine[len > 0 ? len : 0] = 0;
+        _exit(len > 0 && atoi(mine) == getpid() ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(kid, &status, 0);
+    CHECKF("proc_self_in_a_child", WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %s", ut_status(status));
     return ut_done();
 }

@@ -269,27 +269,20 @@ impl Process {
     }
 }
 
-/// The process each user-thread goroutine runs, by goroutine id.
-static BY_GOROUTINE: spin::Mutex<BTreeMap<u64, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
-
-/// Records that the calling goroutine runs `process` (until [`leave`]).
+/// Records that the calling goroutine runs `process` (until [`leave`]), as
+/// its goroutine-local value.
 pub fn enter(process: &Arc<Process>) {
-    if let Some(id) = runtime::sched::current_id() {
-        BY_GOROUTINE.lock().insert(id.0, Arc::downgrade(process));
-    }
+    drop(runtime::sched::set_local(Some(Arc::clone(process) as runtime::sched::Local)));
 }
 
 /// The calling goroutine no longer runs a process.
 pub fn leave() {
-    if let Some(id) = runtime::sched::current_id() {
-        BY_GOROUTINE.lock().remove(&id.0);
-    }
+    drop(runtime::sched::set_local(None));
 }
 
 /// The process the calling goroutine runs, if it is a user thread.
 pub fn current() -> Option<Arc<Process>> {
-    let id = runtime::sched::current_id()?;
-    BY_GOROUTINE.lock().get(&id.0).and_then(Weak::upgrade)
+    runtime::sched::local()?.downcast::<Process>().ok()
 }
 
 /// The live thread with id `tid`.

@@ -365,6 +365,9 @@ pub(crate) fn exit_current() -> ! {
 pub(crate) fn goroutine_main() {
     let body = current().body.lock().take().expect("goroutine started twice");
     body();
+    // Dropped here, in the goroutine, not wherever the dead goroutine is
+    // freed (which may be an interrupt handler).
+    drop(super::local::take());
     exit_current();
 }
 

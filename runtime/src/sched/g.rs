@@ -110,6 +110,9 @@ pub(crate) struct G {
     pub last_cpu: AtomicU32,
     /// Set by an [`Interrupter`](super::Interrupter); see `interrupt.rs`.
     pub interrupted: AtomicBool,
+    /// The goroutine's own value (see `local.rs`); touched only by the
+    /// goroutine itself.
+    pub local: spin::Mutex<Option<super::Local>>,
 }
 
 impl G {
@@ -129,6 +132,7 @@ impl G {
             switches: AtomicU64::new(0),
             last_cpu: AtomicU32::new(0),
             interrupted: AtomicBool::new(false),
+            local: spin::Mutex::new(None),
         }
     }
 

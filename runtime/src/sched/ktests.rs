@@ -485,3 +485,33 @@ ktest! {
         assert!(matches!(Builder::new().cpu(shim::percpu::MAX_CPUS).spawn(|| {}), Err(super::SpawnError::NoSuchCpu(_))));
     }
 }
+
+ktest! {
+    /// A goroutine's local value is its own, and is dropped in the
+    /// goroutine when its body returns.
+    fn goroutine_local_values_are_private_and_dropped_at_the_end() {
+        struct Probe(Arc<AtomicBool>);
+        impl Drop for Probe {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let dropped = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = bounded::<bool>(1);
+        let probe = Arc::new(Probe(Arc::clone(&dropped)));
+        spawn(move || {
+            assert!(super::local().is_none(), "a new goroutine has no value");
+            assert!(super::set_local(Some(probe)).is_none());
+            let mine = super::local().is_some_and(|value| value.downcast::<Probe>().is_ok());
+            tx.send(mine).expect("report");
+        })
+        .expect("spawn");
+        assert_eq!(rx.recv(), Ok(true), "the goroutine reads its own value back");
+        assert!(super::local().is_none(), "another goroutine's value is not ours");
+        let deadline = now_ns() + 5_000_000_000;
+        while !dropped.load(Ordering::SeqCst) {
+            assert!(now_ns() < deadline, "the value was not dropped when its goroutine ended");
+            yield_now();
+        }
+    }
+}
