@@ -295,10 +295,14 @@ pub fn set_oneshot_ns(ns: u64) {
     // The count and the noted deadline must be this CPU's: no migration,
     // and no timer interrupt, in between.
     let _irq = crate::irq::IrqGuard::new();
+    // Stopped first, so an interrupt pending now is the previous
+    // one-shot's (the latency record must not charge it to this one).
+    write(reg::TIMER_INITIAL, 0);
+    let stale_pending = is_pending(TIMER_VECTOR);
     write(reg::LVT_TIMER, TIMER_VECTOR as u32);
     let now = crate::time::now_ns();
     write(reg::TIMER_INITIAL, count);
-    crate::timer_latency::armed(now + (count as u128 * 1_000_000_000 / hz as u128) as u64);
+    crate::timer_latency::armed(now + (count as u128 * 1_000_000_000 / hz as u128) as u64, stale_pending);
 }
 
 /// Stops the timer.

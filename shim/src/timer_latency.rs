@@ -15,28 +15,45 @@ use crate::percpu::{self, MAX_CPUS};
 /// Most samples one measurement keeps; later ones are counted, not kept.
 pub const CAPACITY: usize = 1 << 15;
 
-/// Each CPU's pending timer deadline (ns since boot; 0 when none).
+/// Each CPU's deadline of the next timer interrupt (ns since boot; 0 when
+/// none).
 static DEADLINES: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// A deadline armed while the previous one-shot's interrupt was already
+/// pending: it becomes the CPU's deadline once that interrupt is taken.
+static QUEUED: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static RECORDING: AtomicBool = AtomicBool::new(false);
 /// Samples taken in the current measurement (may exceed [`CAPACITY`]).
 static TAKEN: AtomicUsize = AtomicUsize::new(0);
 static SAMPLES: [AtomicI32; CAPACITY] = [const { AtomicI32::new(0) }; CAPACITY];
 
-/// Notes that this CPU's timer will fire at `deadline_ns`.
-pub(crate) fn armed(deadline_ns: u64) {
-    DEADLINES[percpu::index()].store(deadline_ns, Ordering::Relaxed);
+/// Notes that this CPU's timer will fire at `deadline_ns` (with interrupts
+/// masked). If the previous one-shot had already expired and its interrupt
+/// is pending (`stale_pending`), that interrupt comes first and is measured
+/// against its own deadline; the new one waits its turn. (Measured against
+/// the new deadline, it would look early.)
+pub(crate) fn armed(deadline_ns: u64, stale_pending: bool) {
+    let cpu = percpu::index();
+    if stale_pending {
+        QUEUED[cpu].store(deadline_ns, Ordering::Relaxed);
+    } else {
+        DEADLINES[cpu].store(deadline_ns, Ordering::Relaxed);
+        QUEUED[cpu].store(0, Ordering::Relaxed);
+    }
 }
 
 /// Notes that this CPU's timer was stopped.
 pub(crate) fn disarmed() {
-    DEADLINES[percpu::index()].store(0, Ordering::Relaxed);
+    let cpu = percpu::index();
+    DEADLINES[cpu].store(0, Ordering::Relaxed);
+    QUEUED[cpu].store(0, Ordering::Relaxed);
 }
 
 /// Called at the start of the timer handler: records the latency if a
 /// measurement runs.
 pub(crate) fn fired() {
     let now = crate::time::now_ns();
-    let deadline = DEADLINES[percpu::index()].swap(0, Ordering::Relaxed);
+    let cpu = percpu::index();
+    let deadline = DEADLINES[cpu].swap(QUEUED[cpu].swap(0, Ordering::Relaxed), Ordering::Relaxed);
     if deadline == 0 || !RECORDING.load(Ordering::Relaxed) {
         return;
     }
