@@ -8,6 +8,7 @@
 //! memory (a TTY `ioctl` is the exception: it copies its argument itself).
 
 use abi::errno;
+use abi::flags::open::O_ACCMODE;
 use abi::types::Stat;
 
 pub use abi::errno::KResult;
@@ -54,6 +55,12 @@ pub trait File: Send + Sync {
     /// The status flags (`O_ACCMODE` bits, `O_APPEND`, `O_NONBLOCK`) for
     /// `fcntl(F_GETFL)`.
     fn status_flags(&self) -> u32;
+
+    /// The access mode (`O_RDONLY`, `O_WRONLY` or `O_RDWR`), fixed at
+    /// open.
+    fn access_mode(&self) -> u32 {
+        self.status_flags() & O_ACCMODE
+    }
 
     /// Replaces the changeable status flags (`O_APPEND`, `O_NONBLOCK`):
     /// `fcntl(F_SETFL)`.

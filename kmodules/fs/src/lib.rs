@@ -32,6 +32,7 @@
 extern crate alloc;
 
 pub mod cpio;
+mod description;
 mod devices;
 mod directory;
 mod dirent;
@@ -52,6 +53,7 @@ mod tests;
 
 use abi::errno::{EBUSY, EEXIST};
 
+pub use description::{OpenFile, TmpfsFile};
 pub use devices::{makedev, register_char_device};
 pub use file::{File, KResult};
 pub use node::NodeRef;
@@ -62,7 +64,7 @@ pub use ops::{
 };
 pub use synth::{SynthKind, Synthetic, mount_synthetic};
 
-use node::{Node, Place, Stashed, TmpfsRef, scoped};
+use node::{Node, Place, TmpfsRef, scoped};
 
 /// The root directory, once [`init`] made it.
 static ROOT: spin::Once<TmpfsRef> = spin::Once::new();
@@ -86,11 +88,11 @@ fn root_node() -> &'static TmpfsRef {
 /// A second call is `EBUSY`; a malformed archive is `EINVAL` (what came
 /// before the damage is kept).
 pub fn init(initramfs: &[u8]) -> KResult<()> {
-    let root = scoped(|s| Ok(Stashed::new(s, Node::alloc_dir(s, None, b"", 0o755)?)))?;
+    let root = scoped(|s| Ok(TmpfsRef::new(s, Node::alloc_dir(s, None, b"", 0o755)?)))?;
     let mut fresh = false;
     ROOT.call_once(|| {
         fresh = true;
-        root.into()
+        root
     });
     if !fresh {
         return Err(EBUSY);

@@ -9,7 +9,6 @@
 //! a current directory) reaches it: an unlinked open file keeps working.
 
 use alloc::collections::BTreeMap;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -234,24 +233,23 @@ pub(crate) enum Place {
     Synth(SynthRef),
 }
 
-/// A counted reference to a tmpfs node: a root of the file system's heap.
+/// A counted reference to a tmpfs node: a root of the file system's heap
+/// (clones share it).
 #[derive(Clone)]
 pub(crate) struct TmpfsRef {
-    handle: Arc<Handle<NodeRoot>>,
-    ino: u64,
-    is_dir: bool,
-}
-
-/// A node stashed in a scope, to become a [`NodeRef`] once the scope is
-/// closed (so the `Arc` is not allocated inside the scope, where it would
-/// count as heap memory).
-pub(crate) struct Stashed {
     handle: Handle<NodeRoot>,
     ino: u64,
     is_dir: bool,
 }
 
-impl Stashed {
+impl From<TmpfsRef> for NodeRef {
+    fn from(node: TmpfsRef) -> Self {
+        Self(Place::Tmpfs(node))
+    }
+}
+
+impl TmpfsRef {
+    /// Roots `node`, found in scope `s`.
     pub fn new<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>) -> Self {
         let (ino, is_dir) = {
             let n = node.borrow();
@@ -259,21 +257,7 @@ impl Stashed {
         };
         Self { handle: s.stash::<NodeRoot>(node), ino, is_dir }
     }
-}
 
-impl From<Stashed> for TmpfsRef {
-    fn from(stashed: Stashed) -> Self {
-        Self { handle: Arc::new(stashed.handle), ino: stashed.ino, is_dir: stashed.is_dir }
-    }
-}
-
-impl From<Stashed> for NodeRef {
-    fn from(stashed: Stashed) -> Self {
-        Self(Place::Tmpfs(stashed.into()))
-    }
-}
-
-impl TmpfsRef {
     /// The node, in a scope of the file system's heap.
     pub(crate) fn get<'gc>(&self, s: &Scope<'_, 'gc>) -> NodePtr<'gc> {
         s.fetch(&self.handle)

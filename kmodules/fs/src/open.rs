@@ -1,30 +1,28 @@
 //! `open`: finding or creating the node, checking the flags against it,
 //! and making the open file description.
 
-use alloc::sync::Arc;
-
 use abi::errno::{EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR};
 use abi::flags::open::{O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC};
 use runtime::heap::Scope;
 
-use crate::directory::DirFile;
-use crate::node::{Kind, NodePtr, NodeRef, Place, Stashed, scoped};
+use crate::description::{OpenFile, TmpfsFile};
+use crate::node::{Kind, NodePtr, NodeRef, Place, scoped};
 use crate::ops::{NewNode, create_in};
-use crate::regular::{RegularFile, set_len};
+use crate::regular::set_len;
 use crate::synth::{self, READ_ONLY};
 use crate::walk::{CROSSED, Parent, Walk, land, parent_anywhere, resolve_anywhere, settle};
-use crate::{File, KResult, devices, path};
+use crate::{KResult, devices, path};
 
-/// What `open` found, ready to become an open file outside the scope.
+/// What `open` found: a tmpfs file or directory, already open, or a
+/// device to open outside the scope.
 enum Opened {
-    File(Stashed),
-    Dir(Stashed),
+    Tmpfs(TmpfsFile),
     CharDev(u64),
 }
 
 /// Opens (with `O_CREAT`: possibly creates, with permissions `mode`) the
 /// file `path` names. See the crate documentation for the flags honoured.
-pub fn open(base: &NodeRef, path: &[u8], flags: u32, mode: u32) -> KResult<Arc<dyn File>> {
+pub fn open(base: &NodeRef, path: &[u8], flags: u32, mode: u32) -> KResult<OpenFile> {
     path::check(path)?;
     if flags & O_ACCMODE == O_ACCMODE {
         return Err(EINVAL);
@@ -58,26 +56,22 @@ fn check_and_open<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, flags: u32) -> KR
     if let Some(rdev) = device {
         return Ok(Opened::CharDev(rdev));
     }
-    if is_dir {
-        return Ok(Opened::Dir(Stashed::new(s, node)));
-    }
-    if flags & O_TRUNC != 0 && !read_only {
+    if !is_dir && flags & O_TRUNC != 0 && !read_only {
         set_len(s, node, 0)?;
     }
-    Ok(Opened::File(Stashed::new(s, node)))
+    Ok(Opened::Tmpfs(TmpfsFile::new(s, node, flags)?))
 }
 
 /// The open file description, outside the scope.
-fn into_file(opened: Opened, flags: u32) -> KResult<Arc<dyn File>> {
-    Ok(match opened {
-        Opened::File(node) => Arc::new(RegularFile::new(node.into(), flags)),
-        Opened::Dir(node) => Arc::new(DirFile::new(node.into(), flags)),
-        Opened::CharDev(rdev) => return devices::open(rdev, flags),
-    })
+fn into_file(opened: Opened, flags: u32) -> KResult<OpenFile> {
+    match opened {
+        Opened::Tmpfs(file) => Ok(OpenFile::Tmpfs(file)),
+        Opened::CharDev(rdev) => devices::open(rdev, flags).map(OpenFile::Other),
+    }
 }
 
 /// [`open`] of a path through a synthetic file system, outside scopes.
-fn open_anywhere(base: &NodeRef, path: &[u8], flags: u32, mode: u32) -> KResult<Arc<dyn File>> {
+fn open_anywhere(base: &NodeRef, path: &[u8], flags: u32, mode: u32) -> KResult<OpenFile> {
     let create = flags & O_CREAT != 0;
     let exclusive = create && flags & O_EXCL != 0;
     let follow = flags & O_NOFOLLOW == 0 && !exclusive;
@@ -106,10 +100,10 @@ fn open_anywhere(base: &NodeRef, path: &[u8], flags: u32, mode: u32) -> KResult<
 }
 
 /// Opens a node found outside scopes.
-fn open_node(node: NodeRef, flags: u32) -> KResult<Arc<dyn File>> {
+fn open_node(node: NodeRef, flags: u32) -> KResult<OpenFile> {
     match node.0 {
         Place::Tmpfs(node) => into_file(settle(scoped(|s| check_and_open(s, node.get(s), flags)))?, flags),
-        Place::Synth(node) => synth::open(node, flags),
+        Place::Synth(node) => synth::open(node, flags).map(OpenFile::Other),
     }
 }
 

@@ -14,7 +14,7 @@ use abi::types::Stat;
 use runtime::heap::{Gc, Scope};
 
 use crate::KResult;
-use crate::node::{ENTRY_OVERHEAD, Kind, Node, NodePtr, NodeRef, Place, Stashed, TmpfsRef, scoped};
+use crate::node::{ENTRY_OVERHEAD, Kind, Node, NodePtr, NodeRef, Place, TmpfsRef, scoped};
 use crate::path::{self, MAX_PATH};
 use crate::regular::{copy_out, read_at, set_len};
 use crate::synth::{READ_ONLY, SynthKind, SynthRef};
@@ -96,7 +96,7 @@ fn unlinked<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>) {
 /// The node `path` names (a final symbolic link followed if
 /// `follow_final_symlink`).
 pub fn lookup(base: &NodeRef, path: &[u8], follow_final_symlink: bool) -> KResult<NodeRef> {
-    Ok(match on_node(base, path, follow_final_symlink, |s, node| Ok(Stashed::new(s, node)))? {
+    Ok(match on_node(base, path, follow_final_symlink, |s, node| Ok(TmpfsRef::new(s, node)))? {
         Hit::Tmpfs(node) => node.into(),
         Hit::Synth(node) => node.into(),
     })
@@ -420,12 +420,12 @@ pub fn open_executable(base: &NodeRef, path: &[u8]) -> KResult<ExecFile> {
             Kind::File(data) if node.borrow().meta.perm & 0o111 != 0 => data.len(),
             _ => return Err(EACCES),
         };
-        Ok((Stashed::new(s, node), len))
+        Ok((TmpfsRef::new(s, node), len))
     })?;
     let (node, len) = match hit {
         Hit::Tmpfs(found) => found,
         Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => return Err(EISDIR),
         Hit::Synth(_) => return Err(EACCES),
     };
-    Ok(ExecFile { node: TmpfsRef::from(node), len: len as u64 })
+    Ok(ExecFile { node, len: len as u64 })
 }

@@ -1,17 +1,14 @@
-//! Regular tmpfs files: their contents in the heap, and the open file.
+//! Regular tmpfs files: their contents in the heap.
 //!
 //! Reads and writes copy at most [`CHUNK`] bytes per heap scope, so a big
 //! transfer holds the heap lock only briefly at a time.
 
-use crate::lock::PositionLock;
-use abi::errno::{EBADF, EFBIG, EINVAL, EISDIR, ENOMEM};
+use abi::errno::{EFBIG, EINVAL, EISDIR, ENOMEM};
 use abi::flags::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
-use abi::types::Stat;
 use runtime::heap::Scope;
 
-use crate::node::{Kind, NodePtr, TmpfsRef, heap, scoped};
-use crate::status::StatusFlags;
-use crate::{File, KResult};
+use crate::KResult;
+use crate::node::{Kind, NodePtr, TmpfsRef, heap};
 
 /// Bytes copied per heap scope.
 pub(crate) const CHUNK: usize = 64 << 10;
@@ -80,27 +77,9 @@ pub(crate) fn copy_out(
     Ok(done)
 }
 
-/// Writes `buf` at `offset` (`None`: at the end, each chunk); returns the
-/// bytes written and the offset after them. An error after some bytes
-/// were written ends the write short instead.
-pub(crate) fn write_at(node: &TmpfsRef, offset: Option<u64>, buf: &[u8]) -> KResult<(usize, u64)> {
-    let mut done = 0;
-    let mut end = offset.unwrap_or(0);
-    while done < buf.len() {
-        let chunk = &buf[done..(done + CHUNK).min(buf.len())];
-        let at = offset.map(|o| o + done as u64);
-        match scoped(|s| write_chunk(s, node.get(s), at, chunk)) {
-            Ok(chunk_end) => end = chunk_end,
-            Err(error) if done == 0 => return Err(error),
-            Err(_) => break,
-        }
-        done += chunk.len();
-    }
-    Ok((done, end))
-}
-
-/// One chunk of [`write_at`]; returns the offset after it.
-fn write_chunk<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, at: Option<u64>, chunk: &[u8]) -> KResult<u64> {
+/// Writes `chunk` into file `node` at `at` (`None`: at its end); returns
+/// the offset after it.
+pub(crate) fn write_chunk<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, at: Option<u64>, chunk: &[u8]) -> KResult<u64> {
     let mut n = node.borrow_mut(s.mc());
     let Kind::File(data) = &mut n.kind else { return Err(EINVAL) };
     let start = at.unwrap_or(data.len() as u64);
@@ -118,11 +97,6 @@ fn write_chunk<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, at: Option<u64>, chu
     Ok(end as u64)
 }
 
-/// A file's length.
-fn len(node: &TmpfsRef) -> u64 {
-    heap().mutate(|s| node.get(s).borrow().stat().st_size as u64)
-}
-
 /// New offset of an `lseek`, or `EINVAL` if it is negative or overflows.
 pub(crate) fn seek_target(current: u64, end: u64, offset: i64, whence: u32) -> KResult<u64> {
     let base = match whence {
@@ -132,71 +106,6 @@ pub(crate) fn seek_target(current: u64, end: u64, offset: i64, whence: u32) -> K
         _ => return Err(EINVAL),
     };
     base.checked_add_signed(offset).filter(|&target| target <= i64::MAX as u64).ok_or(EINVAL)
-}
-
-/// An open regular file.
-pub(crate) struct RegularFile {
-    node: TmpfsRef,
-    /// The file offset; a sleeping lock, held across a whole transfer.
-    offset: PositionLock<u64>,
-    flags: StatusFlags,
-}
-
-impl RegularFile {
-    pub fn new(node: TmpfsRef, flags: u32) -> Self {
-        Self { node, offset: PositionLock::new(0), flags: StatusFlags::new(flags) }
-    }
-
-    fn check(allowed: bool) -> KResult<()> {
-        if allowed { Ok(()) } else { Err(EBADF) }
-    }
-}
-
-impl File for RegularFile {
-    fn read(&self, buf: &mut [u8]) -> KResult<usize> {
-        Self::check(self.flags.readable())?;
-        let mut offset = self.offset.lock();
-        let count = read_at(&self.node, *offset, buf);
-        *offset += count as u64;
-        Ok(count)
-    }
-
-    fn write(&self, buf: &[u8]) -> KResult<usize> {
-        Self::check(self.flags.writable())?;
-        let mut offset = self.offset.lock();
-        let at = if self.flags.append() { None } else { Some(*offset) };
-        let (count, end) = write_at(&self.node, at, buf)?;
-        if count > 0 {
-            *offset = end;
-        }
-        Ok(count)
-    }
-
-    fn seek(&self, offset: i64, whence: u32) -> KResult<u64> {
-        let mut current = self.offset.lock();
-        let end = if whence == SEEK_END { len(&self.node) } else { 0 };
-        *current = seek_target(*current, end, offset, whence)?;
-        Ok(*current)
-    }
-
-    fn stat(&self) -> KResult<Stat> {
-        Ok(self.node.stat())
-    }
-
-    fn truncate(&self, len: u64) -> KResult<()> {
-        if !self.flags.writable() {
-            return Err(EINVAL);
-        }
-        scoped(|s| set_len(s, self.node.get(s), len))
-    }
-
-    fn status_flags(&self) -> u32 {
-        self.flags.get()
-    }
-
-    fn set_status_flags(&self, flags: u32) {
-        self.flags.set(flags);
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use abi::types::Stat;
 use crate::directory::Cursor;
 use crate::dirent::{self, DT_DIR, DT_LNK, DT_REG};
 use crate::lock::PositionLock;
-use crate::node::{NodeRef, Place, Stashed, TmpfsRef, heap, now, scoped};
+use crate::node::{NodeRef, Place, TmpfsRef, heap, now, scoped};
 use crate::regular::seek_target;
 use crate::status::StatusFlags;
 use crate::walk::{CROSSED, resolve};
@@ -98,10 +98,9 @@ pub fn mount_synthetic(at: &[u8], fs: Arc<dyn Synthetic>) -> KResult<()> {
             return Err(EBUSY);
         }
         drop(n);
-        Ok(Stashed::new(s, node))
+        Ok(TmpfsRef::new(s, node))
     })
-    .map_err(crossed)?
-    .into();
+    .map_err(crossed)?;
     // Entered in the table before the directory points at it.
     let mount = {
         let mut mounts = MOUNTS.lock();

@@ -46,7 +46,7 @@ fn test_dir(name: &str) -> NodeRef {
     lookup(&root(), &path, true).unwrap()
 }
 
-fn open_in(dir: &NodeRef, path: &[u8], flags: u32) -> KResult<Arc<dyn File>> {
+fn open_in(dir: &NodeRef, path: &[u8], flags: u32) -> KResult<OpenFile> {
     open(dir, path, flags, 0o644)
 }
 

@@ -19,7 +19,7 @@ use abi::errno::{ELOOP, ENOENT, ENOTDIR, Errno};
 use runtime::heap::{Gc, Scope};
 
 use crate::KResult;
-use crate::node::{Kind, NodePtr, NodeRef, Place, Stashed, TmpfsRef, scoped};
+use crate::node::{Kind, NodePtr, NodeRef, Place, TmpfsRef, scoped};
 use crate::path::{self, Split};
 use crate::synth::{SynthKind, SynthRef};
 
@@ -313,7 +313,7 @@ fn step(at: &NodeRef, name: &[u8]) -> KResult<Step> {
 /// root of the synthetic file system mounted there, if any.
 fn tmpfs_step(dir: &TmpfsRef, name: &[u8]) -> KResult<Step> {
     enum Landed {
-        Node(Stashed, Option<Vec<u8>>),
+        Node(TmpfsRef, Option<Vec<u8>>),
         Mount(u32),
         Same,
     }
@@ -336,7 +336,7 @@ fn tmpfs_step(dir: &TmpfsRef, name: &[u8]) -> KResult<Step> {
             _ => None,
         };
         drop(n);
-        Ok(Landed::Node(Stashed::new(s, next), target))
+        Ok(Landed::Node(TmpfsRef::new(s, next), target))
     })?;
     Ok(match landed {
         Landed::Same => Step::At(NodeRef(Place::Tmpfs(dir.clone()))),

@@ -47,7 +47,7 @@ mod ktests;
 
 use alloc::sync::Arc;
 
-use fs::{File, KResult};
+use fs::{File, KResult, OpenFile};
 
 pub use ring::{PIPE_BUF, PIPE_CAPACITY};
 
@@ -55,7 +55,8 @@ pub use ring::{PIPE_BUF, PIPE_CAPACITY};
 /// `flags` may carry `O_NONBLOCK`, which becomes a status flag of both
 /// ends; `O_CLOEXEC` is a descriptor flag and the caller's business (other
 /// bits are ignored).
-pub fn pipe(flags: u32) -> KResult<(Arc<dyn File>, Arc<dyn File>)> {
+pub fn pipe(flags: u32) -> KResult<(OpenFile, OpenFile)> {
     let (read, write) = ends::open(flags)?;
-    Ok((Arc::new(read), Arc::new(write)))
+    let (read, write): (Arc<dyn File>, Arc<dyn File>) = (Arc::new(read), Arc::new(write));
+    Ok((read.into(), write.into()))
 }

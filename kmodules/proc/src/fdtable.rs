@@ -1,11 +1,10 @@
 //! A process's file descriptor table: small integers naming open file
 //! descriptions, each with its close-on-exec flag.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use abi::errno::{EBADF, EMFILE};
-use fs::{File, KResult};
+use fs::{KResult, OpenFile};
 
 /// Most descriptors a process may have open (`RLIMIT_NOFILE`).
 pub const MAX_FDS: usize = 1024;
@@ -14,7 +13,7 @@ pub const MAX_FDS: usize = 1024;
 #[derive(Clone)]
 pub struct Fd {
     /// The open file description (shared with `dup`s and forks).
-    pub file: Arc<dyn File>,
+    pub file: OpenFile,
     /// `FD_CLOEXEC`.
     pub cloexec: bool,
 }
@@ -32,8 +31,8 @@ impl FdTable {
     }
 
     /// The file of descriptor `fd`.
-    pub fn file(&self, fd: i32) -> KResult<Arc<dyn File>> {
-        Ok(Arc::clone(&self.get(fd)?.file))
+    pub fn file(&self, fd: i32) -> KResult<OpenFile> {
+        Ok(self.get(fd)?.file.clone())
     }
 
     /// Sets the close-on-exec flag of `fd`.

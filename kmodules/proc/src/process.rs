@@ -12,7 +12,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use fs::{File, KResult, NodeRef};
+use fs::{KResult, NodeRef, OpenFile};
 use runtime::sync::{Mutex, WaitQueue};
 use vm::Vm;
 
@@ -144,7 +144,7 @@ impl Process {
     }
 
     /// The open file of descriptor `fd`.
-    pub fn file(&self, fd: i32) -> KResult<Arc<dyn File>> {
+    pub fn file(&self, fd: i32) -> KResult<OpenFile> {
         self.private(|p| p.files.file(fd))
     }
 

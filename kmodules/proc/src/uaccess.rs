@@ -6,6 +6,7 @@
 //!
 //! [`Vm`]: vm::Vm
 
+use alloc::vec;
 use alloc::vec::Vec;
 
 use abi::errno::{E2BIG, EFAULT, ENAMETOOLONG};
@@ -53,36 +54,56 @@ pub fn write_value<T: Plain>(process: &Process, addr: u64, value: &T) -> KResult
     write(process, addr, bytes::of(value))
 }
 
-/// Bytes of a string read from user memory at a time (on the stack).
-const CSTRING_CHUNK: usize = 128;
+/// Paths up to this long (NUL included) are read onto the stack, longer
+/// ones into the kernel heap.
+const SHORT_PATH: usize = 256;
+/// Bytes a string's first heap buffer holds (it doubles as needed).
+const FIRST_STRING_BUFFER: usize = 128;
 
-/// Reads a NUL-terminated string of at most `max` bytes (NUL included);
-/// `ENAMETOOLONG` beyond.
+/// Reads the NUL-terminated string at `addr` into `buf`; returns its
+/// length (NUL excluded), or `ENAMETOOLONG` if it does not fit with its
+/// NUL. Reads never cross into a page the string does not reach, so a
+/// string that ends just before an unmapped page is fine.
+fn read_cstring_into(process: &Process, addr: u64, buf: &mut [u8]) -> KResult<usize> {
+    let mut len = 0;
+    while len < buf.len() {
+        let at = addr.checked_add(len as u64).ok_or(EFAULT)?;
+        let chunk = (4096 - (at % 4096) as usize).min(buf.len() - len);
+        let piece = &mut buf[len..len + chunk];
+        read(process, at, piece)?;
+        if let Some(end) = piece.iter().position(|&b| b == 0) {
+            return Ok(len + end);
+        }
+        len += chunk;
+    }
+    Err(ENAMETOOLONG)
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes (NUL included)
+/// into a new buffer; `ENAMETOOLONG` beyond.
 pub fn read_cstring(process: &Process, addr: u64, max: usize) -> KResult<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut at = addr;
-    let mut buf = [0u8; CSTRING_CHUNK];
+    let mut out = vec![0u8; FIRST_STRING_BUFFER.min(max)];
     loop {
-        // Never past the end of the page, so a string that ends just
-        // before an unmapped page is fine.
-        let chunk = (4096 - (at % 4096) as usize).min(max + 1 - out.len()).min(CSTRING_CHUNK);
-        let buf = &mut buf[..chunk];
-        read(process, at, buf)?;
-        if let Some(end) = buf.iter().position(|&b| b == 0) {
-            out.extend_from_slice(&buf[..end]);
-            return Ok(out);
+        match read_cstring_into(process, addr, &mut out) {
+            Ok(len) => {
+                out.truncate(len);
+                return Ok(out);
+            }
+            Err(ENAMETOOLONG) if out.len() < max => out.resize((2 * out.len()).min(max), 0),
+            Err(error) => return Err(error),
         }
-        out.extend_from_slice(buf);
-        if out.len() >= max {
-            return Err(ENAMETOOLONG);
-        }
-        at += chunk as u64;
     }
 }
 
-/// Reads a path argument.
-pub fn read_path(process: &Process, addr: u64) -> KResult<Vec<u8>> {
-    read_cstring(process, addr, PATH_MAX - 1)
+/// Runs `f` with the path argument at `addr` (without its NUL), read onto
+/// the stack when it is short; `ENAMETOOLONG` past [`PATH_MAX`].
+pub fn with_path<T>(process: &Process, addr: u64, f: impl FnOnce(&[u8]) -> KResult<T>) -> KResult<T> {
+    let mut short = [0u8; SHORT_PATH];
+    match read_cstring_into(process, addr, &mut short) {
+        Ok(len) => f(&short[..len]),
+        Err(ENAMETOOLONG) => f(&read_cstring(process, addr, PATH_MAX)?),
+        Err(error) => Err(error),
+    }
 }
 
 /// Reads a NULL-terminated array of string pointers (argv, envp); `E2BIG`

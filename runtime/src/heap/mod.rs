@@ -487,7 +487,7 @@ impl Shared {
 
     /// Drops a handle's root under the lock, or queues it for the next
     /// locker when the lock is busy (possibly by the dropping code itself).
-    fn release(&self, root: Box<dyn Send>) {
+    fn release<T: Send + 'static>(&self, root: T) {
         // Both locks are spin locks a pinned scope may wait on: never be
         // preempted while holding one.
         let _pin = pin();
@@ -497,7 +497,7 @@ impl Shared {
                 drop(guard);
             }
             None => {
-                self.deferred.lock().push(root);
+                self.deferred.lock().push(Box::new(root));
                 self.has_deferred.store(true, Ordering::Release);
             }
         }
@@ -760,7 +760,8 @@ impl<'h, 'gc> Scope<'h, 'gc> {
     /// Keeps `object` alive beyond this scope: the returned handle is a
     /// root until it is dropped.
     pub fn stash<R: for<'a> Rootable<'a> + 'static>(&self, object: Gc<'gc, Root<'gc, R>>) -> Handle<R> {
-        Handle { heap: Arc::clone(self.heap), root: Some(SendRoot(self.roots.stash::<R>(self.mc, object))) }
+        let root = SendRoot(self.roots.stash::<R>(self.mc, object));
+        Handle(Arc::new(Rooted { heap: Arc::clone(self.heap), root: Some(root) }))
     }
 
     /// The object behind `handle`.
@@ -768,17 +769,24 @@ impl<'h, 'gc> Scope<'h, 'gc> {
     /// # Panics
     /// If `handle` belongs to another heap.
     pub fn fetch<R: for<'a> Rootable<'a> + 'static>(&self, handle: &Handle<R>) -> Gc<'gc, Root<'gc, R>> {
-        assert!(Arc::ptr_eq(&handle.heap, self.heap), "GC handle used in a scope of another heap");
-        let root = handle.root.as_ref().expect("a live handle holds its root");
+        assert!(Arc::ptr_eq(&handle.0.heap, self.heap), "GC handle used in a scope of another heap");
+        let root = handle.0.root.as_ref().expect("a live handle holds its root");
         self.roots.fetch(&root.0)
     }
 }
 
 /// A root: keeps one object (and what it reaches) alive across scopes.
-/// May be held across blocking and moved between CPUs; dropping it lets
-/// the object be collected. `R` names the object's type with gc-arena's
-/// `Rootable!` macro, e.g. `Handle<Rootable![RefLock<Node<'_>>]>`.
-pub struct Handle<R: for<'a> Rootable<'a> + 'static> {
+/// May be held across blocking and moved between CPUs; clones share the
+/// one root (cloning takes no lock, so it works inside any scope), and
+/// dropping the last lets the object be collected. `R` names the object's
+/// type with gc-arena's `Rootable!` macro, e.g.
+/// `Handle<Rootable![RefLock<Node<'_>>]>`.
+pub struct Handle<R: for<'a> Rootable<'a> + 'static>(Arc<Rooted<R>>);
+
+/// The root-set entry the clones of a [`Handle`] share. Its `Arc` is
+/// allocated in the scope that stashes the object, so the census counts it
+/// to the heap, like the root-set slot itself.
+struct Rooted<R: for<'a> Rootable<'a> + 'static> {
     heap: Arc<Shared>,
     /// Always `Some` until dropped.
     root: Option<SendRoot<R>>,
@@ -789,19 +797,25 @@ impl<R: for<'a> Rootable<'a> + 'static> Handle<R> {
     /// scoped access for code that holds the handle (the same rules as
     /// [`Heap::mutate`]: `f` must not block or open another scope).
     pub fn with<T>(&self, f: impl for<'gc> FnOnce(&Scope<'_, 'gc>, Gc<'gc, Root<'gc, R>>) -> T) -> T {
-        scoped(&self.heap, |scope| f(scope, scope.fetch(self)))
+        scoped(&self.0.heap, |scope| f(scope, scope.fetch(self)))
     }
 
     /// The heap the object lives in.
     pub fn heap(&self) -> Heap {
-        Heap { shared: Arc::clone(&self.heap) }
+        Heap { shared: Arc::clone(&self.0.heap) }
     }
 }
 
-impl<R: for<'a> Rootable<'a> + 'static> Drop for Handle<R> {
+impl<R: for<'a> Rootable<'a> + 'static> Clone for Handle<R> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<R: for<'a> Rootable<'a> + 'static> Drop for Rooted<R> {
     fn drop(&mut self) {
         if let Some(root) = self.root.take() {
-            self.heap.release(Box::new(root));
+            self.heap.release(root);
         }
     }
 }

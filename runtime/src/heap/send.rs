@@ -10,8 +10,9 @@
 //!   held; no `Rc` it owns (its `Metrics`, its root set's slots) is cloned
 //!   out of it;
 //! - a [`SendRoot`] is never cloned and never dereferenced outside a scope
-//!   (so several CPUs may share a reference to it: each reads it only
-//!   under the lock);
+//!   (so several CPUs may share a reference to it — the clones of a
+//!   `Handle` share one through an `Arc` — each reading it only under the
+//!   lock);
 //!   it is created inside a scope (lock held) and dropped either with the
 //!   heap lock held or queued and dropped later with it held (`Handle`'s
 //!   `Drop`), which are the only times its `Weak` and the slot counts it

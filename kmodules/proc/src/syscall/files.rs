@@ -1,7 +1,6 @@
 //! System calls on file descriptors: I/O, descriptor management, pipes,
 //! polling.
 
-use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -9,10 +8,10 @@ use abi::errno::{EBADF, EINVAL, ENOTDIR, EPIPE};
 use abi::flags::fcntl::*;
 use abi::flags::ioctl::TIOCSCTTY;
 use abi::flags::limits::IOV_MAX;
-use abi::flags::open::{O_ACCMODE, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_WRONLY};
+use abi::flags::open::{O_APPEND, O_CLOEXEC, O_NONBLOCK, O_WRONLY};
 use abi::nr;
 use abi::types::Iovec;
-use fs::{File, KResult};
+use fs::{File, KResult, OpenFile};
 
 use super::Ctx;
 use crate::fdtable::Fd;
@@ -107,11 +106,11 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
 }
 
 /// The file of descriptor argument `i`.
-pub(super) fn file(ctx: &Ctx<'_>, i: usize) -> KResult<Arc<dyn File>> {
+pub(super) fn file(ctx: &Ctx<'_>, i: usize) -> KResult<OpenFile> {
     ctx.process.file(ctx.int(i))
 }
 
-fn dup_to(ctx: &Ctx<'_>, file: Arc<dyn File>, new: i32, cloexec: bool) -> KResult<u64> {
+fn dup_to(ctx: &Ctx<'_>, file: OpenFile, new: i32, cloexec: bool) -> KResult<u64> {
     let fd = Fd { file, cloexec };
     let old = ctx.process.private(|p| p.files.replace(new, &fd))?;
     drop(old);
@@ -134,7 +133,7 @@ fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
 }
 
 fn read_into(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
-    if file.status_flags() & O_ACCMODE == O_WRONLY {
+    if file.access_mode() == O_WRONLY {
         return Err(EBADF);
     }
     with_buffer(len.min(CHUNK), |kernel| {

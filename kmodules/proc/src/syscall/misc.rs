@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use abi::errno::{EFAULT, EINTR, EINVAL, ENOSYS, EPERM};
+use abi::flags::open::O_RDONLY;
 use abi::flags::poll::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use abi::flags::reboot::*;
 use abi::flags::rlimit::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK};
@@ -233,7 +234,7 @@ pub(super) fn poll(ctx: &Ctx<'_>, timeout_ms: i64) -> KResult<u64> {
                         }
                         if file.hung_up() {
                             // A read end reports POLLHUP, a write end POLLERR.
-                            revents |= if file.status_flags() & 3 == 0 { POLLHUP } else { POLLERR };
+                            revents |= if file.access_mode() == O_RDONLY { POLLHUP } else { POLLERR };
                         }
                         revents
                     }

@@ -90,15 +90,18 @@ fn with_base<T>(
     path_arg: usize,
     f: impl FnOnce(&NodeRef, &[u8]) -> KResult<T>,
 ) -> KResult<T> {
-    let path = uaccess::read_path(ctx.process, ctx.arg(path_arg))?;
-    if path.is_empty() {
-        return Err(ENOENT);
-    }
-    let base = match path[0] {
-        b'/' => ctx.process.cwd(),
-        _ => base(ctx, dirfd)?,
+    uaccess::with_path(ctx.process, ctx.arg(path_arg), |path| on_base(ctx, dirfd, path, f))
+}
+
+/// Calls `f` with `path` and its base directory (`dirfd`'s, or the current
+/// one); an empty path is `ENOENT`.
+fn on_base<T>(ctx: &Ctx<'_>, dirfd: u64, path: &[u8], f: impl FnOnce(&NodeRef, &[u8]) -> KResult<T>) -> KResult<T> {
+    let base = match path.first() {
+        None => return Err(ENOENT),
+        Some(b'/') => ctx.process.cwd(),
+        Some(_) => base(ctx, dirfd)?,
     };
-    f(&base, &path)
+    f(&base, path)
 }
 
 fn with_path(
@@ -118,12 +121,14 @@ type TwoPathOp = fn(&NodeRef, &[u8], &NodeRef, &[u8]) -> KResult<()>;
 
 fn two_paths(ctx: &Ctx<'_>, args: [(u64, usize); 2], op: TwoPathOp) -> KResult<u64> {
     let [(old_dir, old_arg), (new_dir, new_arg)] = args;
-    let old = uaccess::read_path(ctx.process, ctx.arg(old_arg))?;
-    let new = uaccess::read_path(ctx.process, ctx.arg(new_arg))?;
-    if old.is_empty() || new.is_empty() {
-        return Err(ENOENT);
-    }
-    op(&base(ctx, old_dir)?, &old, &base(ctx, new_dir)?, &new).map(|()| 0)
+    uaccess::with_path(ctx.process, ctx.arg(old_arg), |old| {
+        uaccess::with_path(ctx.process, ctx.arg(new_arg), |new| {
+            if old.is_empty() || new.is_empty() {
+                return Err(ENOENT);
+            }
+            op(&base(ctx, old_dir)?, old, &base(ctx, new_dir)?, new).map(|()| 0)
+        })
+    })
 }
 
 fn umask(ctx: &Ctx<'_>) -> u32 {
@@ -138,12 +143,16 @@ fn open(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, flags: u32, mode: u32) -> KR
 }
 
 fn stat(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, buf_arg: usize, flags: u32) -> KResult<u64> {
-    let path = uaccess::read_path(ctx.process, ctx.arg(path_arg))?;
-    let stat = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        if dirfd as i32 == AT_FDCWD { ctx.process.cwd().stat() } else { ctx.process.file(dirfd as i32)?.stat()? }
-    } else {
-        with_base(ctx, dirfd, path_arg, |base, path| fs::stat(base, path, flags & AT_SYMLINK_NOFOLLOW == 0))?
-    };
+    let stat = uaccess::with_path(ctx.process, ctx.arg(path_arg), |path| match path.is_empty() {
+        true if flags & AT_EMPTY_PATH != 0 => {
+            if dirfd as i32 == AT_FDCWD {
+                Ok(ctx.process.cwd().stat())
+            } else {
+                ctx.process.file(dirfd as i32)?.stat()
+            }
+        }
+        _ => on_base(ctx, dirfd, path, |base, path| fs::stat(base, path, flags & AT_SYMLINK_NOFOLLOW == 0)),
+    })?;
     uaccess::write_value(ctx.process, ctx.arg(buf_arg), &stat)?;
     Ok(0)
 }
@@ -166,11 +175,12 @@ fn access(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize) -> KResult<u64> {
 }
 
 fn symlink(ctx: &Ctx<'_>, dirfd: u64, link_arg: usize) -> KResult<u64> {
-    let target = uaccess::read_path(ctx.process, ctx.arg(0))?;
-    if target.is_empty() {
-        return Err(ENOENT);
-    }
-    with_path(ctx, dirfd, link_arg, |base, path| fs::symlink(&target, base, path))
+    uaccess::with_path(ctx.process, ctx.arg(0), |target| {
+        if target.is_empty() {
+            return Err(ENOENT);
+        }
+        with_path(ctx, dirfd, link_arg, |base, path| fs::symlink(target, base, path))
+    })
 }
 
 fn readlink(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize) -> KResult<u64> {

@@ -187,13 +187,14 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
 
 fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let me = ctx.process;
-    let path = uaccess::read_path(me, ctx.arg(0))?;
     let argv = uaccess::read_string_array(me, ctx.arg(1))?;
     let envp = uaccess::read_string_array(me, ctx.arg(2))?;
-    if path.is_empty() {
-        return Err(abi::errno::ENOENT);
-    }
-    let image = exec::load(&me.cwd(), &path, argv.clone(), &envp)?;
+    let image = uaccess::with_path(me, ctx.arg(0), |path| {
+        if path.is_empty() {
+            return Err(abi::errno::ENOENT);
+        }
+        exec::load(&me.cwd(), path, argv.clone(), &envp)
+    })?;
     exec::end_other_threads(ctx.thread);
     exec::commit(ctx.thread, image, ctx.regs, &argv);
     Ok(0)
