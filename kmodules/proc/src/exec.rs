@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use abi::errno::{ELOOP, ENOEXEC, ENOMEM};
 use abi::flags::auxv::*;
 use fs::{ExecFile, KResult, NodeRef};
+use runtime::heap::Heap;
 use shim::user::UserRegs;
 use vm::{Prot, STACK_TOP, Vm};
 
@@ -36,8 +37,9 @@ pub struct Image {
     pub regs: UserRegs,
 }
 
-/// Loads `path` (relative to `cwd`) with `argv` and `envp`.
-pub fn load(cwd: &NodeRef, path: &[u8], mut argv: Vec<Vec<u8>>, envp: &[Vec<u8>]) -> KResult<Image> {
+/// Loads `path` (relative to `cwd`) with `argv` and `envp`; its memory's
+/// areas go in `heap` (the process's).
+pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], mut argv: Vec<Vec<u8>>, envp: &[Vec<u8>]) -> KResult<Image> {
     let mut path = path.to_vec();
     for _ in 0..=MAX_INTERPRETERS {
         // Linux refuses to execute a directory with EACCES.
@@ -54,7 +56,7 @@ pub fn load(cwd: &NodeRef, path: &[u8], mut argv: Vec<Vec<u8>>, envp: &[Vec<u8>]
                 argv = new;
                 path = interpreter;
             }
-            None => return load_elf(&file, head, &path, &argv, envp),
+            None => return load_elf(heap, &file, head, &path, &argv, envp),
         }
     }
     Err(ELOOP)
@@ -83,14 +85,21 @@ fn read_head(file: &ExecFile, max: u64) -> KResult<Vec<u8>> {
     Ok(head)
 }
 
-fn load_elf(file: &ExecFile, mut head: Vec<u8>, path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> KResult<Image> {
+fn load_elf(
+    heap: &Heap,
+    file: &ExecFile,
+    mut head: Vec<u8>,
+    path: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> KResult<Image> {
     let headers_end = elf::headers_end(&head)?;
     if headers_end > head.len() as u64 && headers_end <= HEADERS_MAX.min(file.len()) {
         head = read_head(file, headers_end)?;
     }
     let exe = elf::parse(&head, file.len())?;
     drop(head);
-    let mut vm = Vm::new()?;
+    let mut vm = Vm::new(heap)?;
     map_segments(&mut vm, file, &exe)?;
     let auxv = [
         (AT_PHDR, exe.phdr),
@@ -112,6 +121,7 @@ fn load_elf(file: &ExecFile, mut head: Vec<u8>, path: &[u8], argv: &[Vec<u8>], e
     if STACK_TOP - initial.sp > vm::STACK_SIZE / 4 {
         return Err(abi::errno::E2BIG);
     }
+    vm.prefault(initial.sp, initial.bytes.len(), true)?;
     vm.write(initial.sp, &initial.bytes)?;
     let regs = UserRegs { rip: exe.entry, rsp: initial.sp, rflags: 0x202, ..UserRegs::default() };
     Ok(Image { vm, regs })

@@ -17,7 +17,7 @@ use abi::errno::ENOMEM;
 use abi::flags::signal::NSIG;
 use fs::{KResult, NodeRef};
 use gc_arena::Collect;
-use runtime::heap::{AllocError, Handle, RefLock, Rootable, layout};
+use runtime::heap::{AllocError, Handle, Heap, RefLock, Rootable, layout};
 
 use crate::fdtable::{Fd, FdTable};
 use crate::signal::Action;
@@ -90,6 +90,12 @@ impl PrivateState {
             Ok(child.stash::<PrivateRoot>(object))
         });
         Ok(PrivateState { state: state.map_err(|AllocError| ENOMEM)? })
+    }
+
+    /// The process's heap (for its other private objects, such as its
+    /// memory areas).
+    pub fn heap(&self) -> Heap {
+        self.state.heap()
     }
 
     /// Runs `f` on the state, in a scope of its heap (see the module doc

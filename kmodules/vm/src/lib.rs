@@ -19,7 +19,10 @@ extern crate alloc;
 
 pub mod vmas;
 
+use core::cell::RefCell;
+
 use abi::errno::{EFAULT, EINVAL, ENOMEM};
+use runtime::heap::{AllocError, Handle, Heap, Rootable, Scope, Static};
 use shim::mem::aspace::{AddressSpace, USER_END, UserAccess};
 use shim::mem::paging::MapError;
 use x86_64::VirtAddr;
@@ -58,10 +61,21 @@ pub enum Access {
     Exec,
 }
 
+/// The areas' object in the process's heap: plain data behind a cell (no
+/// GC pointers inside), so `Static`.
+type AreasRoot = Rootable![Static<RefCell<VmaSet>>];
+
+/// Room the areas' object and its first map node take in the heap.
+const AREAS_BYTES: u64 = 512;
+
 /// One process's memory: areas, their pages, and the break.
 pub struct Vm {
     space: AddressSpace,
-    areas: VmaSet,
+    /// The areas, an object of the process's heap. Page tables are never
+    /// changed inside its scopes (a change may wait for other CPUs to
+    /// flush their TLBs): each operation reads or edits the areas in a
+    /// scope, then maps or unmaps pages outside it.
+    areas: Handle<AreasRoot>,
     /// Start of the heap area (end of the program image).
     brk_base: u64,
     /// Current break (`brk_base..brk` is the heap area, page-rounded).
@@ -92,14 +106,29 @@ fn allows(prot: Prot, access: Access) -> bool {
     }
 }
 
+/// Puts `areas` in a new object of the scope's heap.
+fn stash_areas(s: &Scope<'_, '_>, areas: VmaSet) -> Result<Handle<AreasRoot>, AllocError> {
+    Ok(s.stash::<AreasRoot>(s.alloc(Static(RefCell::new(areas)))?))
+}
+
 impl Vm {
-    /// An empty address space with the stack area.
-    pub fn new() -> KResult<Vm> {
+    /// An empty address space with the stack area, its areas in `heap`
+    /// (the process's).
+    pub fn new(heap: &Heap) -> KResult<Vm> {
         let space = AddressSpace::new().map_err(no_memory)?;
-        let mut areas = VmaSet::default();
         let rw = Prot { read: true, write: true, exec: false };
-        areas.insert(Vma { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, prot: rw });
-        Ok(Vm { space, areas, brk_base: 0, brk: 0 })
+        let areas = heap.try_mutate(|s| {
+            s.reserve(AREAS_BYTES)?;
+            let mut areas = VmaSet::default();
+            areas.insert(Vma { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, prot: rw });
+            stash_areas(s, areas)
+        });
+        Ok(Vm { space, areas: areas.map_err(|AllocError| ENOMEM)?, brk_base: 0, brk: 0 })
+    }
+
+    /// Runs `f` on the areas, in a scope of their heap.
+    fn areas<T>(&self, f: impl FnOnce(&mut VmaSet) -> T) -> T {
+        self.areas.with(|_, areas| f(&mut areas.0.borrow_mut()))
     }
 
     /// The hardware address space (to bind the process's threads to).
@@ -116,47 +145,53 @@ impl Vm {
         if start < MMAP_MIN || end > MMAP_TOP {
             return Err(EINVAL);
         }
-        let mut at = start;
-        while at < end {
-            match self.areas.find(at).copied() {
-                Some(old) => {
-                    let merged =
-                        Prot { read: true, write: old.prot.write || prot.write, exec: old.prot.exec || prot.exec };
-                    let piece_end = old.end.min(end);
-                    self.areas.protect(at, piece_end, merged);
-                    at = piece_end;
-                }
-                None => {
-                    let next = self.areas.iter().map(|v| v.start).find(|&s| s > at).unwrap_or(end).min(end);
-                    self.areas.insert(Vma { start: at, end: next, prot });
-                    at = next;
+        self.areas(|areas| {
+            let mut at = start;
+            while at < end {
+                match areas.find(at).copied() {
+                    Some(old) => {
+                        let merged =
+                            Prot { read: true, write: old.prot.write || prot.write, exec: old.prot.exec || prot.exec };
+                        let piece_end = old.end.min(end);
+                        areas.protect(at, piece_end, merged);
+                        at = piece_end;
+                    }
+                    None => {
+                        let next = areas.iter().map(|v| v.start).find(|&s| s > at).unwrap_or(end).min(end);
+                        areas.insert(Vma { start: at, end: next, prot });
+                        at = next;
+                    }
                 }
             }
-        }
-        self.populate(start, end)?;
+        });
+        self.populate(start, end, |prot| !prot.is_none())?;
         self.brk_base = self.brk_base.max(end);
         self.brk = self.brk_base;
         Ok(())
     }
 
-    /// Writes `bytes` at `addr` whatever the pages' rights (the loader).
+    /// Writes `bytes` at `addr` whatever the pages' rights (the loader),
+    /// into pages already present ([`Vm::map_segment`] and
+    /// [`Vm::prefault`] make them so): it opens no heap scope, so it may
+    /// run inside one (a file's bytes copied straight from its heap).
     pub fn write(&mut self, addr: u64, bytes: &[u8]) -> KResult<()> {
-        let end = addr.checked_add(bytes.len() as u64).ok_or(EFAULT)?;
-        self.populate(addr & !(PAGE - 1), page_up(end).ok_or(EFAULT)?)?;
         self.space.write_bytes(addr, bytes).map_err(no_memory)
     }
 
-    /// Maps every missing page of `[start, end)` (page-aligned; inside
-    /// areas) with its area's rights.
-    fn populate(&mut self, start: u64, end: u64) -> KResult<()> {
+    /// Maps every missing page of `[start, end)` (page-aligned) with its
+    /// area's rights; `EFAULT` where no area is or `allowed` refuses the
+    /// area's protection. One scope per area.
+    fn populate(&mut self, start: u64, end: u64, allowed: impl Fn(Prot) -> bool) -> KResult<()> {
         let mut page = start;
         while page < end {
-            let vma = *self.areas.find(page).ok_or(EFAULT)?;
-            if vma.prot.is_none() {
+            let vma = self.areas(|areas| areas.find(page).copied()).ok_or(EFAULT)?;
+            if !allowed(vma.prot) {
                 return Err(EFAULT);
             }
-            self.map_page(page, vma.prot)?;
-            page += PAGE;
+            while page < vma.end.min(end) {
+                self.map_page(page, vma.prot)?;
+                page += PAGE;
+            }
         }
         Ok(())
     }
@@ -172,7 +207,7 @@ impl Vm {
     /// populated yet (now mapped: retry the instruction), `Err` if the
     /// access is not allowed there (SIGSEGV) or memory ran out.
     pub fn fault(&mut self, addr: u64, access: Access) -> KResult<()> {
-        let vma = *self.areas.find(addr).ok_or(EFAULT)?;
+        let vma = self.areas(|areas| areas.find(addr).copied()).ok_or(EFAULT)?;
         if !allows(vma.prot, access) || (access == Access::Exec && vma.prot.write) {
             return Err(EFAULT);
         }
@@ -192,16 +227,8 @@ impl Vm {
             return Ok(());
         }
         let end = addr.checked_add(len as u64).filter(|&e| e <= USER_END).ok_or(EFAULT)?;
-        let mut page = addr & !(PAGE - 1);
-        while page < end {
-            let vma = *self.areas.find(page).ok_or(EFAULT)?;
-            if !allows(vma.prot, if write { Access::Write } else { Access::Read }) {
-                return Err(EFAULT);
-            }
-            self.map_page(page, vma.prot)?;
-            page += PAGE;
-        }
-        Ok(())
+        let access = if write { Access::Write } else { Access::Read };
+        self.populate(addr & !(PAGE - 1), page_up(end).ok_or(EFAULT)?, |prot| allows(prot, access))
     }
 
     /// `brk`: moves the break to `new` if it is valid and returns the
@@ -212,14 +239,17 @@ impl Vm {
         }
         let (old_end, new_end) = (page_up(self.brk).unwrap_or(0), page_up(new).unwrap_or(0));
         if new_end > old_end {
-            if self.areas.overlaps(old_end, new_end) {
+            let grown = self.areas(|areas| {
+                if areas.overlaps(old_end, new_end) {
+                    return false;
+                }
+                let rw = Prot { read: true, write: true, exec: false };
+                areas.insert(Vma { start: old_end, end: new_end, prot: rw });
+                true
+            });
+            if !grown {
                 return self.brk;
             }
-            self.areas.insert(Vma {
-                start: old_end,
-                end: new_end,
-                prot: Prot { read: true, write: true, exec: false },
-            });
         } else if new_end < old_end {
             self.unmap_range(new_end, old_end);
         }
@@ -231,22 +261,25 @@ impl Vm {
     /// there with `fixed`, replacing what was there) or wherever it fits.
     pub fn mmap_anonymous(&mut self, hint: u64, len: u64, prot: Prot, fixed: bool) -> KResult<u64> {
         let len = page_up(len).filter(|&l| l > 0).ok_or(EINVAL)?;
-        let start = if fixed {
+        if fixed {
             if !hint.is_multiple_of(PAGE) || hint < MMAP_MIN || hint.checked_add(len).is_none_or(|e| e > USER_END) {
                 return Err(EINVAL);
             }
             self.unmap_range(hint, hint + len);
-            hint
-        } else {
-            let hinted =
-                hint >= MMAP_MIN && hint.is_multiple_of(PAGE) && hint.checked_add(len).is_some_and(|e| e <= MMAP_TOP);
-            match hinted && !self.areas.overlaps(hint, hint + len) {
+            self.areas(|areas| areas.insert(Vma { start: hint, end: hint + len, prot }));
+            return Ok(hint);
+        }
+        let hinted =
+            hint >= MMAP_MIN && hint.is_multiple_of(PAGE) && hint.checked_add(len).is_some_and(|e| e <= MMAP_TOP);
+        let floor = self.brk.max(MMAP_MIN) + (1 << 30);
+        self.areas(|areas| {
+            let start = match hinted && !areas.overlaps(hint, hint + len) {
                 true => hint,
-                false => self.areas.find_free_below(len, MMAP_TOP, self.brk.max(MMAP_MIN) + (1 << 30)).ok_or(ENOMEM)?,
-            }
-        };
-        self.areas.insert(Vma { start, end: start + len, prot });
-        Ok(start)
+                false => areas.find_free_below(len, MMAP_TOP, floor).ok_or(ENOMEM)?,
+            };
+            areas.insert(Vma { start, end: start + len, prot });
+            Ok(start)
+        })
     }
 
     /// `munmap`.
@@ -265,7 +298,9 @@ impl Vm {
         if !addr.is_multiple_of(PAGE) {
             return Err(EINVAL);
         }
-        self.areas.protect(addr, end, prot).ok_or(ENOMEM)?;
+        if !self.areas(|areas| areas.protect(addr, end, prot)) {
+            return Err(ENOMEM);
+        }
         let mut page = addr;
         while page < end {
             let present = self.space.translate(VirtAddr::new(page)).is_some();
@@ -281,8 +316,10 @@ impl Vm {
         Ok(())
     }
 
+    /// Removes the areas of `[start, end)` and their pages, one area per
+    /// scope.
     fn unmap_range(&mut self, start: u64, end: u64) {
-        for vma in self.areas.remove(start, end) {
+        while let Some(vma) = self.areas(|areas| areas.take_first(start, end)) {
             let mut page = vma.start;
             while page < vma.end {
                 let _ = self.space.unmap(VirtAddr::new(page));
@@ -291,38 +328,57 @@ impl Vm {
         }
     }
 
+    /// Runs `f` on each area in address order, one scope per area (`f`
+    /// runs outside them), until `f` fails.
+    fn for_each_area(&mut self, mut f: impl FnMut(&mut Self, Vma) -> KResult<()>) -> KResult<()> {
+        let mut at = 0;
+        while let Some(vma) = self.areas(|areas| areas.next_from(at)) {
+            f(self, vma)?;
+            at = vma.end;
+        }
+        Ok(())
+    }
+
     /// Memory use (walks the page tables: for `/proc`, not hot paths).
     pub fn usage(&mut self) -> Usage {
         let mut usage = Usage { mapped_bytes: 0, resident_bytes: 0 };
-        for vma in self.areas.clone().iter() {
+        let _ = self.for_each_area(|vm, vma| {
             usage.mapped_bytes += vma.end - vma.start;
             let mut page = vma.start;
             while page < vma.end {
-                if self.space.translate(VirtAddr::new(page)).is_some() {
+                if vm.space.translate(VirtAddr::new(page)).is_some() {
                     usage.resident_bytes += PAGE;
                 }
                 page += PAGE;
             }
-        }
+            Ok(())
+        });
         usage
     }
 
-    /// A copy of this memory for a child process: same areas and break,
-    /// every present page copied.
-    pub fn fork(&mut self) -> KResult<Vm> {
-        let mut child = Vm { space: AddressSpace::new().map_err(no_memory)?, areas: self.areas.clone(), ..*self };
-        for vma in self.areas.clone().iter() {
+    /// A copy of this memory for a child process, its areas in `heap`
+    /// (the child's): same areas and break, every present page copied.
+    pub fn fork(&mut self, heap: &Heap) -> KResult<Vm> {
+        let areas = heap.mutate_pair(&self.areas.heap(), |child, parent| {
+            child.reserve(AREAS_BYTES)?;
+            let copy = parent.fetch(&self.areas).0.borrow().clone();
+            stash_areas(child, copy)
+        });
+        let space = AddressSpace::new().map_err(no_memory)?;
+        let mut child = Vm { space, areas: areas.map_err(|AllocError| ENOMEM)?, ..*self };
+        self.for_each_area(|parent, vma| {
             let mut page = vma.start;
             while page < vma.end {
-                if self.space.translate(VirtAddr::new(page)).is_some() {
+                if parent.space.translate(VirtAddr::new(page)).is_some() {
                     child
                         .space
-                        .map_copy_of(&mut self.space, VirtAddr::new(page), page_access(vma.prot))
+                        .map_copy_of(&mut parent.space, VirtAddr::new(page), page_access(vma.prot))
                         .map_err(no_memory)?;
                 }
                 page += PAGE;
             }
-        }
+            Ok(())
+        })?;
         Ok(child)
     }
 }

@@ -3,7 +3,6 @@
 //! the pages themselves are the address space's business (`crate::Vm`).
 
 use alloc::collections::BTreeMap;
-use alloc::vec::Vec;
 
 /// Page size.
 pub const PAGE: u64 = 4096;
@@ -66,29 +65,38 @@ impl VmaSet {
         self.areas.insert(vma.start, vma);
     }
 
-    /// Removes `[start, end)` from every area, splitting the ones that
-    /// straddle its edges; returns the removed pieces.
-    pub fn remove(&mut self, start: u64, end: u64) -> Vec<Vma> {
+    /// Removes the lowest piece of an area inside `[start, end)`, splitting
+    /// an area that straddles an edge; returns it (`None`: nothing is
+    /// left there). Repeated, it removes the whole range.
+    pub fn take_first(&mut self, start: u64, end: u64) -> Option<Vma> {
         self.split_at(start);
         self.split_at(end);
-        let keys: Vec<u64> = self.areas.range(start..end).map(|(&k, _)| k).collect();
-        keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect()
+        let (&key, _) = self.areas.range(start..end).next()?;
+        self.areas.remove(&key)
+    }
+
+    /// The lowest area that ends above `addr` (to walk the areas one at a
+    /// time).
+    pub fn next_from(&self, addr: u64) -> Option<Vma> {
+        if let Some(vma) = self.find(addr) {
+            return Some(*vma);
+        }
+        self.areas.range(addr..).next().map(|(_, vma)| *vma)
     }
 
     /// Sets the protection of `[start, end)`, which must be fully covered
-    /// by areas; returns the pieces with their old protection, or `None`
-    /// (nothing changed) if part of the range is unmapped.
-    pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> Option<Vec<Vma>> {
+    /// by areas; returns false (nothing changed) if part of the range is
+    /// unmapped.
+    pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> bool {
         if !self.covers(start, end) {
-            return None;
+            return false;
         }
         self.split_at(start);
         self.split_at(end);
-        let old: Vec<Vma> = self.areas.range(start..end).map(|(_, v)| *v).collect();
         for vma in self.areas.range_mut(start..end).map(|(_, v)| v) {
             vma.prot = prot;
         }
-        Some(old)
+        true
     }
 
     /// Whether areas cover every address of `[start, end)`.
@@ -163,20 +171,30 @@ mod tests {
     }
 
     #[test]
-    fn remove_splits_areas_at_the_edges() {
+    fn removal_splits_areas_at_the_edges() {
         let mut set = set(&[(0x1000, 0x5000), (0x6000, 0x8000)]);
-        let removed = set.remove(0x2000, 0x7000);
-        assert_eq!(removed.iter().map(|v| (v.start, v.end)).collect::<Vec<_>>(), [(0x2000, 0x5000), (0x6000, 0x7000)]);
+        let removed: Vec<_> =
+            core::iter::from_fn(|| set.take_first(0x2000, 0x7000)).map(|v| (v.start, v.end)).collect();
+        assert_eq!(removed, [(0x2000, 0x5000), (0x6000, 0x7000)]);
         assert_eq!(ranges(&set), [(0x1000, 0x2000), (0x7000, 0x8000)]);
+    }
+
+    #[test]
+    fn next_from_walks_the_areas() {
+        let set = set(&[(0x1000, 0x3000), (0x5000, 0x6000)]);
+        assert_eq!(set.next_from(0).map(|v| v.start), Some(0x1000));
+        assert_eq!(set.next_from(0x2000).map(|v| v.start), Some(0x1000), "the area containing it");
+        assert_eq!(set.next_from(0x3000).map(|v| v.start), Some(0x5000));
+        assert_eq!(set.next_from(0x6000), None);
     }
 
     #[test]
     fn protect_changes_only_the_range_and_needs_full_coverage() {
         let mut set = set(&[(0x1000, 0x4000), (0x5000, 0x6000)]);
-        assert!(set.protect(0x3000, 0x6000, R).is_none(), "a hole at 0x4000");
+        assert!(!set.protect(0x3000, 0x6000, R), "a hole at 0x4000");
         assert_eq!(ranges(&set), [(0x1000, 0x4000), (0x5000, 0x6000)], "unchanged after a refusal");
-        let old = set.protect(0x2000, 0x3000, R).unwrap();
-        assert_eq!(old, [Vma { start: 0x2000, end: 0x3000, prot: RW }]);
+        assert!(set.protect(0x2000, 0x3000, R));
+        assert_eq!(ranges(&set), [(0x1000, 0x2000), (0x2000, 0x3000), (0x3000, 0x4000), (0x5000, 0x6000)]);
         assert_eq!(set.find(0x2000).unwrap().prot, R);
         assert_eq!(set.find(0x1000).unwrap().prot, RW);
         assert_eq!(set.find(0x3000).unwrap().prot, RW);

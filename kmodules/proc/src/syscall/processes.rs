@@ -156,8 +156,8 @@ fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: 
 /// (if not 0).
 fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> KResult<u64> {
     let me = ctx.process;
-    let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork()?;
     let private = me.private_state().fork()?;
+    let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork(&private.heap())?;
     let (child, child_thread) = process::Process::new(Some(me), vm, private, ctx.thread.signals.inherit());
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
@@ -193,7 +193,7 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
         if path.is_empty() {
             return Err(abi::errno::ENOENT);
         }
-        exec::load(&me.cwd(), path, argv.clone(), &envp)
+        exec::load(&me.private_state().heap(), &me.cwd(), path, argv.clone(), &envp)
     })?;
     exec::end_other_threads(ctx.thread);
     exec::commit(ctx.thread, image, ctx.regs, &argv);
