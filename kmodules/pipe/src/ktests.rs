@@ -1,6 +1,5 @@
 //! In-kernel tests of the blocking paths (they need the scheduler).
 
-use alloc::sync::Arc;
 use alloc::vec;
 use core::time::Duration;
 
@@ -89,7 +88,7 @@ ktest! {
         assert_eq!(write.write(b"x"), Err(EAGAIN));
         // Blocking again: the write waits for the reader below.
         write.set_status_flags(0);
-        let reader = Arc::clone(&read);
+        let reader = read.clone();
         spawn(move || {
             sleep(Duration::from_millis(5));
             reader.read(&mut vec![0; PIPE_CAPACITY]).expect("drain");
@@ -104,7 +103,7 @@ ktest! {
         let (read, write) = pipe(0).expect("a pipe");
         let (tx, rx) = bounded(1);
         let (result_tx, result_rx) = bounded(1);
-        let write_end = Arc::clone(&write);
+        let write_end = write.clone();
         spawn(move || {
             tx.send(interrupter()).expect("hand over the interrupter");
             // Nothing to read: interrupted before any byte moved.
