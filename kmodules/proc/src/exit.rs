@@ -7,17 +7,29 @@ use alloc::sync::Arc;
 use crate::process::{INIT_PID, Life, Process};
 
 /// Frees what an exiting process holds and leaves the zombie; called by
-/// its thread's goroutine once it left the process's address space (or by
-/// `fork` for a child whose goroutine could not start).
+/// its thread's goroutine once it left the process's address space.
 pub fn finish(process: &Arc<Process>) {
-    let files = process.private_state().take_files();
-    drop(files);
-    let vm = process.vm.lock().take();
-    drop(vm);
+    release(process);
     process.become_zombie();
     if process.pid == INIT_PID {
         init_ended(process);
     }
+}
+
+/// Undoes a `fork` whose child could not start: frees what the child
+/// holds and takes it out of the process tree, leaving no zombie.
+pub fn abandon(child: &Process) {
+    release(child);
+    crate::process::forget_thread(child.pid);
+    drop(child.leave_tree());
+}
+
+/// Closes a process's files and frees its memory.
+fn release(process: &Process) {
+    let files = process.private_state().take_files();
+    drop(files);
+    let vm = process.vm.lock().take();
+    drop(vm);
 }
 
 /// What runs before the power-off.

@@ -12,6 +12,7 @@ extern crate alloc;
 mod elf;
 mod exec;
 mod exit;
+mod family;
 mod fdtable;
 mod futex;
 mod private;
@@ -57,7 +58,7 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     let envp = [b"HOME=/".to_vec(), b"TERM=vt100".to_vec(), b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec()];
     let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
     let image = exec::load(&private.heap(), &fs::root(), path, argv.clone(), &envp)?;
-    let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0));
+    let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0))?;
     tty::set_foreground(init.pgid());
     thread::spawn(thread, image.regs)
 }

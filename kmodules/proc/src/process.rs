@@ -7,15 +7,16 @@
 //! zombie holding only its wait status until its parent reaps it with
 //! `wait4`; its children go to init (pid 1).
 
-use alloc::collections::BTreeMap;
-use alloc::sync::{Arc, Weak};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use fs::{KResult, NodeRef, OpenFile};
+use runtime::heap::Handle;
 use runtime::sync::{Mutex, WaitQueue};
 use vm::Vm;
 
+use crate::family::{self, Member, MemberRoot, Reaped};
 use crate::private::{Private, PrivateState};
 use crate::signal::{Action, Signals};
 use crate::thread::Thread;
@@ -34,18 +35,13 @@ pub enum Life {
     Zombie(i32),
 }
 
-/// A process.
+/// A process: what its threads share, and the handle of its place in the
+/// process tree (`family.rs`).
 pub struct Process {
-    /// Process id (also its thread's id).
+    /// Process id (also its first thread's id).
     pub pid: i32,
-    /// Process group.
-    pub pgid: AtomicI32,
-    /// Session.
-    pub sid: AtomicI32,
-    /// The parent (init after the parent died).
-    parent: spin::Mutex<Weak<Process>>,
-    /// Children not yet reaped.
-    children: spin::Mutex<Vec<Arc<Process>>>,
+    /// Its ids, life, parent and children: in the `proc` heap.
+    member: Handle<MemberRoot>,
     /// Memory; `None` once the process has exited.
     pub vm: Mutex<Option<Vm>>,
     /// Files, working directory, signal actions, command line: in the
@@ -55,80 +51,53 @@ pub struct Process {
     pub umask: AtomicU32,
     /// Its threads (the first one's id is the pid).
     pub threads: spin::Mutex<Vec<Arc<Thread>>>,
-    /// Life-cycle state.
-    life: spin::Mutex<Life>,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
     /// A thread waits here for the others to end (`execve`).
     pub thread_ended: WaitQueue,
 }
 
-static TABLE: spin::Mutex<BTreeMap<i32, Weak<Process>>> = spin::Mutex::new(BTreeMap::new());
-/// Threads by id (ids come from the same space as pids).
-static THREADS: spin::Mutex<BTreeMap<i32, Weak<Thread>>> = spin::Mutex::new(BTreeMap::new());
-static NEXT_PID: AtomicI32 = AtomicI32::new(INIT_PID);
-
-/// Largest pid before wrap-around (Linux's default `pid_max`).
-const PID_MAX: i32 = 32768;
-
-fn allocate_pid(table: &BTreeMap<i32, Weak<Process>>) -> i32 {
-    let threads = THREADS.lock();
-    loop {
-        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
-        if pid >= PID_MAX {
-            NEXT_PID.store(2, Ordering::Relaxed);
-            continue;
-        }
-        if !table.contains_key(&pid) && !threads.contains_key(&pid) {
-            return pid;
-        }
-    }
-}
-
 impl Process {
-    /// A new process with the given resources, registered in the table,
-    /// and its first thread (not started), with `signals`; `parent` is
-    /// `None` for init.
+    /// A new process with the given resources, in the process tree (a
+    /// child of `parent`, or init if `None`), and its first thread (not
+    /// started), with `signals`; `EAGAIN` if no pid is free.
     pub fn new(
         parent: Option<&Arc<Process>>,
         vm: Vm,
         private_state: PrivateState,
         signals: Signals,
-    ) -> (Arc<Process>, Arc<Thread>) {
-        let mut table = TABLE.lock();
-        let pid = allocate_pid(&table);
-        let (pgid, sid) = parent.map_or((pid, pid), |p| (p.pgid(), p.sid.load(Ordering::Relaxed)));
+    ) -> KResult<(Arc<Process>, Arc<Thread>)> {
+        let (pid, member) = family::join(parent.map(|p| &p.member))?;
         let process = Arc::new(Process {
             pid,
-            pgid: AtomicI32::new(pgid),
-            sid: AtomicI32::new(sid),
-            parent: spin::Mutex::new(parent.map_or_else(Weak::new, Arc::downgrade)),
-            children: spin::Mutex::new(Vec::new()),
+            member,
             vm: Mutex::new(Some(vm)),
             private_state,
             umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
             threads: spin::Mutex::new(Vec::new()),
-            life: spin::Mutex::new(Life::Alive),
             child_events: WaitQueue::new(),
             thread_ended: WaitQueue::new(),
         });
-        table.insert(pid, Arc::downgrade(&process));
         let thread = Thread::new(pid, &process, signals);
-        THREADS.lock().insert(pid, Arc::downgrade(&thread));
-        drop(table);
-        if let Some(parent) = parent {
-            parent.children.lock().push(Arc::clone(&process));
-        }
-        (process, thread)
+        family::adopt(&process.member, &process, &thread);
+        Ok((process, thread))
     }
 
     /// A new thread of this process (not started), with `signals`.
-    pub fn new_thread(self: &Arc<Self>, signals: Signals) -> Arc<Thread> {
-        let table = TABLE.lock();
-        let tid = allocate_pid(&table);
-        let thread = Thread::new(tid, self, signals);
-        THREADS.lock().insert(tid, Arc::downgrade(&thread));
-        thread
+    pub fn new_thread(self: &Arc<Self>, signals: Signals) -> KResult<Arc<Thread>> {
+        let thread = Thread::new(family::thread_id()?, self, signals);
+        family::add_thread(&thread);
+        Ok(thread)
+    }
+
+    /// Runs `f` on the process's member of the tree, in a scope of its heap.
+    fn member<T>(&self, f: impl FnOnce(&Member<'_>) -> T) -> T {
+        self.member.with(|_, member| f(&member.borrow()))
+    }
+
+    /// Changes the process's member of the tree, in a scope of its heap.
+    fn change_member<T>(&self, f: impl FnOnce(&mut Member<'_>) -> T) -> T {
+        self.member.with(|s, member| f(&mut member.borrow_mut(s.mc())))
     }
 
     /// Runs `f` on the process's private state, in a scope of its heap:
@@ -176,22 +145,39 @@ impl Process {
 
     /// The process group id.
     pub fn pgid(&self) -> i32 {
-        self.pgid.load(Ordering::Relaxed)
+        self.member(|m| m.pgid)
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> i32 {
+        self.member(|m| m.sid)
+    }
+
+    /// Moves the process to process group `pgid`.
+    pub fn set_pgid(&self, pgid: i32) {
+        self.change_member(|m| m.pgid = pgid);
+    }
+
+    /// `setsid`: a new session and group led by the process, unless it
+    /// already leads a group (`EPERM`).
+    pub fn new_session(&self) -> KResult<()> {
+        self.change_member(|m| {
+            if m.pgid == m.pid {
+                return Err(abi::errno::EPERM);
+            }
+            (m.sid, m.pgid) = (m.pid, m.pid);
+            Ok(())
+        })
     }
 
     /// The parent's pid (0 for init).
     pub fn ppid(&self) -> i32 {
-        self.parent.lock().upgrade().map_or(0, |p| p.pid)
-    }
-
-    /// The parent, if alive.
-    pub fn parent(&self) -> Option<Arc<Process>> {
-        self.parent.lock().upgrade()
+        self.member(|m| m.parent.map_or(0, |p| p.borrow().pid))
     }
 
     /// Life-cycle state.
     pub fn life(&self) -> Life {
-        *self.life.lock()
+        self.member(|m| m.life)
     }
 
     /// Cuts every thread's current blocking wait short.
@@ -204,14 +190,17 @@ impl Process {
     /// Asks the process to exit with `status` (a wait status); the first
     /// request wins. Returns whether this call decided it.
     pub fn request_exit(&self, status: i32) -> bool {
-        let mut life = self.life.lock();
-        if *life != Life::Alive {
-            return false;
+        let decided = self.change_member(|m| {
+            let alive = m.life == Life::Alive;
+            if alive {
+                m.life = Life::Exiting(status);
+            }
+            alive
+        });
+        if decided {
+            self.interrupt();
         }
-        *life = Life::Exiting(status);
-        drop(life);
-        self.interrupt();
-        true
+        decided
     }
 
     /// Whether an exit was requested.
@@ -221,51 +210,40 @@ impl Process {
 
     /// Becomes a zombie (called by the thread after freeing everything):
     /// children go to init, the parent gets SIGCHLD and a wake-up.
-    pub fn become_zombie(self: &Arc<Self>) {
+    pub fn become_zombie(&self) {
         let status = match self.life() {
             Life::Exiting(status) => status,
             other => panic!("process {} became a zombie from {other:?}", self.pid),
         };
-        let orphans = core::mem::take(&mut *self.children.lock());
-        if !orphans.is_empty() {
-            let init = lookup(INIT_PID).filter(|init| init.pid != self.pid);
-            if let Some(init) = init {
-                for orphan in &orphans {
-                    *orphan.parent.lock() = Arc::downgrade(&init);
-                }
-                init.children.lock().extend(orphans);
-                init.child_events.wake_all();
-            }
+        let (parent, adopter) = family::bury(&self.member, status);
+        if let Some(init) = adopter {
+            init.child_events.wake_all();
         }
-        *self.life.lock() = Life::Zombie(status);
-        if let Some(parent) = self.parent() {
+        if let Some(parent) = parent {
             crate::signal::send(&parent, abi::flags::signal::SIGCHLD);
             parent.child_events.wake_all();
         }
+    }
+
+    /// Takes the process out of the tree without a trace (a child `fork`
+    /// could not start); returns the tree's reference to it, for the
+    /// caller to drop.
+    pub fn leave_tree(&self) -> Option<Arc<Process>> {
+        family::leave(&self.member)
     }
 
     /// Finds a reapable child matching `target` (wait4's pid argument):
     /// `Ok(Some((pid, status)))` reaped, `Ok(None)` matching children are
     /// all alive, `Err(())` no child matches at all (ECHILD).
     pub fn reap(&self, target: i32) -> Result<Option<(i32, i32)>, ()> {
-        let mut children = self.children.lock();
-        let matches = |child: &Arc<Process>| match target {
-            -1 => true,
-            0 => child.pgid() == self.pgid(),
-            t if t > 0 => child.pid == t,
-            t => child.pgid() == -t,
-        };
-        if !children.iter().any(matches) {
-            return Err(());
+        match family::reap(&self.member, target) {
+            Reaped::NoChild => Err(()),
+            Reaped::NoneDead => Ok(None),
+            Reaped::Child(pid, status, process) => {
+                drop(process);
+                Ok(Some((pid, status)))
+            }
         }
-        let Some(index) = children.iter().position(|c| matches(c) && matches!(c.life(), Life::Zombie(_))) else {
-            return Ok(None);
-        };
-        let child = children.swap_remove(index);
-        drop(children);
-        TABLE.lock().remove(&child.pid);
-        let Life::Zombie(status) = child.life() else { unreachable!("checked above") };
-        Ok(Some((child.pid, status)))
     }
 }
 
@@ -287,20 +265,25 @@ pub fn current() -> Option<Arc<Process>> {
 
 /// The live thread with id `tid`.
 pub fn thread(tid: i32) -> Option<Arc<Thread>> {
-    THREADS.lock().get(&tid).and_then(Weak::upgrade)
+    family::with_table(|_, table| table.thread(tid))
 }
 
 /// Forgets a thread that has ended.
 pub fn forget_thread(tid: i32) {
-    THREADS.lock().remove(&tid);
+    family::forget_thread(tid);
 }
 
 /// The live (or zombie) process with id `pid`.
 pub fn lookup(pid: i32) -> Option<Arc<Process>> {
-    TABLE.lock().get(&pid).and_then(Weak::upgrade)
+    family::with_table(|_, table| table.member(pid).and_then(|m| m.borrow().process.clone()))
 }
 
-/// Every process, in pid order (for `kill(-1)`, process groups and `ps`).
+/// Every process, in pid order (for `kill(-1)` and `ps`).
 pub fn all() -> Vec<Arc<Process>> {
-    TABLE.lock().values().filter_map(Weak::upgrade).collect()
+    family::processes(|_| true)
+}
+
+/// The processes of group `pgid`.
+pub fn group(pgid: i32) -> Vec<Arc<Process>> {
+    family::processes(|m| m.pgid == pgid)
 }

@@ -7,7 +7,6 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::Ordering;
 
 use fs::{SynthKind, Synthetic};
 
@@ -243,7 +242,7 @@ fn stat(process: &Process) -> String {
         state(process),
         process.ppid(),
         process.pgid(),
-        process.sid.load(Ordering::Relaxed),
+        process.sid(),
         tail.join(" ")
     )
 }

@@ -2,8 +2,6 @@
 //! process or a thread), `execve`, exit and wait, ids and groups, the
 //! thread pointer, futexes.
 
-use core::sync::atomic::Ordering;
-
 use abi::errno::{ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
 use abi::flags::arch_prctl::{ARCH_GET_FS, ARCH_SET_FS};
 use abi::flags::clone::*;
@@ -43,15 +41,8 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         nr::SETPGID => setpgid(me, ctx.int(0), ctx.int(1)),
         nr::GETPGID => Ok(target(me, ctx.int(0))?.pgid() as u64),
         nr::GETPGRP => Ok(me.pgid() as u64),
-        nr::GETSID => Ok(target(me, ctx.int(0))?.sid.load(Ordering::Relaxed) as u64),
-        nr::SETSID => {
-            if me.pgid() == me.pid {
-                return Err(EPERM);
-            }
-            me.sid.store(me.pid, Ordering::Relaxed);
-            me.pgid.store(me.pid, Ordering::Relaxed);
-            Ok(me.pid as u64)
-        }
+        nr::GETSID => Ok(target(me, ctx.int(0))?.sid() as u64),
+        nr::SETSID => me.new_session().map(|()| me.pid as u64),
         nr::ARCH_PRCTL => match ctx.arg(0) {
             ARCH_SET_FS if ctx.arg(1) < USER_END => {
                 ctx.regs.fs_base = ctx.arg(1);
@@ -82,7 +73,7 @@ fn setpgid(me: &alloc::sync::Arc<Process>, pid: i32, pgid: i32) -> KResult<u64> 
     if who.pid != me.pid && who.ppid() != me.pid {
         return Err(ESRCH);
     }
-    who.pgid.store(if pgid == 0 { who.pid } else { pgid }, Ordering::Relaxed);
+    who.set_pgid(if pgid == 0 { who.pid } else { pgid });
     Ok(0)
 }
 
@@ -133,15 +124,18 @@ fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// A new thread of the caller's process, starting on `stack` with FS base
 /// `tls` (if `CLONE_SETTLS`).
 fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: u64) -> KResult<u64> {
-    let thread = ctx.process.new_thread(ctx.thread.signals.inherit());
+    let thread = ctx.process.new_thread(ctx.thread.signals.inherit())?;
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     regs.rsp = stack;
     if flags & CLONE_SETTLS != 0 {
         regs.fs_base = tls;
     }
-    if flags & CLONE_CHILD_SETTID != 0 {
-        uaccess::write_value(ctx.process, child_tid, &thread.tid)?;
+    if flags & CLONE_CHILD_SETTID != 0
+        && let Err(error) = uaccess::write_value(ctx.process, child_tid, &thread.tid)
+    {
+        process::forget_thread(thread.tid);
+        return Err(error);
     }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         *thread.clear_child_tid.lock() = child_tid;
@@ -158,7 +152,7 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
     let me = ctx.process;
     let private = me.private_state().fork()?;
     let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork(&private.heap())?;
-    let (child, child_thread) = process::Process::new(Some(me), vm, private, ctx.thread.signals.inherit());
+    let (child, child_thread) = process::Process::new(Some(me), vm, private, ctx.thread.signals.inherit())?;
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     if stack != 0 {
@@ -167,22 +161,24 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
     if tls != 0 {
         regs.fs_base = tls;
     }
-    if flags & CLONE_CHILD_SETTID != 0 {
-        let mut vm = child.vm.lock();
-        let bytes = child.pid.to_le_bytes();
-        vm.as_mut().ok_or(ENOMEM)?.prefault(child_tid, 4, true)?;
-        vm.as_mut().ok_or(ENOMEM)?.write(child_tid, &bytes)?;
-    }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         *child_thread.clear_child_tid.lock() = child_tid;
     }
-    let pid = child.pid;
-    if let Err(error) = thread::spawn(child_thread, regs) {
-        child.request_exit(0);
-        crate::exit::finish(&child);
+    let settid = || {
+        let mut vm = child.vm.lock();
+        let vm = vm.as_mut().ok_or(ENOMEM)?;
+        vm.prefault(child_tid, 4, true)?;
+        vm.write(child_tid, &child.pid.to_le_bytes())
+    };
+    let started = match flags & CLONE_CHILD_SETTID {
+        0 => Ok(()),
+        _ => settid(),
+    };
+    if let Err(error) = started.and_then(|()| thread::spawn(child_thread, regs)) {
+        crate::exit::abandon(&child);
         return Err(error);
     }
-    Ok(pid as u64)
+    Ok(child.pid as u64)
 }
 
 fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {

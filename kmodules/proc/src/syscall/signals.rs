@@ -176,5 +176,5 @@ fn tkill(me: &Arc<Process>, tgid: Option<i32>, tid: i32, sig: u32) -> KResult<u6
 
 /// The live members of process group `pgid`.
 pub fn group(pgid: i32) -> alloc::vec::Vec<Arc<Process>> {
-    process::all().into_iter().filter(|p| p.pgid() == pgid).collect()
+    process::group(pgid)
 }

@@ -1,0 +1,252 @@
+//! The process tree and the id space, as managed objects of the `proc`
+//! heap (under `heaps=global`, the kernel heap).
+//!
+//! Each process has a [`Member`]: its ids, where it is in its life, its
+//! parent and children (`Gc` pointers both ways: the cycles are the
+//! collector's business) and, until it is reaped, its [`Process`]. The
+//! [`Table`] maps process ids to members and thread ids to threads; it is
+//! the heap's one long-lived root. A process holds a handle to its member.
+//! What the tree decides (a new id, a reparenting, a reap) happens in one
+//! scope of the heap, so it is atomic; anything that blocks, signals or
+//! drops a process happens after the scope (dropping a process may close
+//! its files, which opens other heaps' scopes).
+
+use alloc::collections::BTreeMap;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+
+use abi::errno::{EAGAIN, ENOMEM};
+use fs::KResult;
+use gc_arena::Collect;
+use runtime::heap::{Gc, GcRefLock, Handle, Heap, RefLock, Rootable, Scope, layout};
+
+use crate::process::{INIT_PID, Life, Process};
+use crate::thread::Thread;
+
+/// Largest pid before wrap-around (Linux's default `pid_max`).
+const PID_MAX: i32 = 32768;
+
+/// A process's place in the tree.
+#[derive(Collect)]
+#[collect(no_drop)]
+pub(crate) struct Member<'gc> {
+    pub pid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    #[collect(require_static)]
+    pub life: Life,
+    /// `None` for init (orphans go to init).
+    pub parent: Option<MemberPtr<'gc>>,
+    /// Children not yet reaped.
+    pub children: Vec<MemberPtr<'gc>>,
+    /// The process, from its creation until it is reaped. (A member in the
+    /// table always holds its process, so the collector never drops one.)
+    #[collect(require_static)]
+    pub process: Option<Arc<Process>>,
+}
+
+/// A member in a scope.
+pub(crate) type MemberPtr<'gc> = GcRefLock<'gc, Member<'gc>>;
+/// The rootable form of a member, for the process's handle.
+pub(crate) type MemberRoot = Rootable![RefLock<Member<'_>>];
+
+/// Every process and thread id in use.
+#[derive(Collect, Default)]
+#[collect(no_drop)]
+pub(crate) struct Table<'gc> {
+    processes: BTreeMap<i32, MemberPtr<'gc>>,
+    /// Live threads (ids come from the same space as pids).
+    #[collect(require_static)]
+    threads: BTreeMap<i32, Weak<Thread>>,
+    #[collect(require_static)]
+    next_id: i32,
+}
+
+type TableRoot = Rootable![RefLock<Table<'_>>];
+
+/// Room a member and its table entry take in the heap.
+const MEMBER_BYTES: u64 = 256;
+
+static HEAP: spin::Once<Heap> = spin::Once::new();
+static TABLE: spin::Once<Handle<TableRoot>> = spin::Once::new();
+
+fn heap() -> &'static Heap {
+    HEAP.call_once(|| layout::subsystem("proc"))
+}
+
+/// Runs `f` with the table, in a scope of the heap.
+pub(crate) fn with_table<T>(f: impl for<'gc> FnOnce(&Scope<'_, 'gc>, &mut Table<'gc>) -> T) -> T {
+    let table = TABLE.call_once(|| {
+        heap().mutate(|s| {
+            let table = s.alloc(RefLock::new(Table { next_id: INIT_PID, ..Table::default() }));
+            s.stash::<TableRoot>(table.expect("room for the process table at boot"))
+        })
+    });
+    table.with(|s, table| f(s, &mut table.borrow_mut(s.mc())))
+}
+
+impl<'gc> Table<'gc> {
+    /// A free id for a process or thread, or `EAGAIN` if all are taken.
+    fn allocate_id(&mut self) -> KResult<i32> {
+        for _ in 0..PID_MAX {
+            let id = self.next_id;
+            self.next_id = if id + 1 >= PID_MAX { 2 } else { id + 1 };
+            if !self.processes.contains_key(&id) && !self.threads.contains_key(&id) {
+                return Ok(id);
+            }
+        }
+        Err(EAGAIN)
+    }
+
+    /// The member with pid `pid`.
+    pub fn member(&self, pid: i32) -> Option<MemberPtr<'gc>> {
+        self.processes.get(&pid).copied()
+    }
+
+    /// Every member, in pid order.
+    pub fn members(&self) -> impl Iterator<Item = MemberPtr<'gc>> + '_ {
+        self.processes.values().copied()
+    }
+
+    /// The live thread with id `tid`.
+    pub fn thread(&self, tid: i32) -> Option<Arc<Thread>> {
+        self.threads.get(&tid).and_then(Weak::upgrade)
+    }
+}
+
+/// A new member (alive, in `parent`'s group and session, or a group and
+/// session of its own for init) with a fresh pid, in the table and its
+/// parent's children; returns its pid and handle. Its process is added
+/// with [`adopt`] once it exists.
+pub(crate) fn join(parent: Option<&Handle<MemberRoot>>) -> KResult<(i32, Handle<MemberRoot>)> {
+    with_table(|s, table| {
+        s.reserve(MEMBER_BYTES).map_err(|_| ENOMEM)?;
+        let pid = table.allocate_id()?;
+        let parent = parent.map(|p| s.fetch(p));
+        let (pgid, sid) = parent.map_or((pid, pid), |p| (p.borrow().pgid, p.borrow().sid));
+        let member = Member { pid, pgid, sid, life: Life::Alive, parent, children: Vec::new(), process: None };
+        let member = s.alloc(RefLock::new(member)).map_err(|_| ENOMEM)?;
+        if let Some(parent) = parent {
+            parent.borrow_mut(s.mc()).children.push(member);
+        }
+        table.processes.insert(pid, member);
+        Ok((pid, s.stash::<MemberRoot>(member)))
+    })
+}
+
+/// Gives member `member` its process and registers its first thread.
+pub(crate) fn adopt(member: &Handle<MemberRoot>, process: &Arc<Process>, thread: &Arc<Thread>) {
+    with_table(|s, table| {
+        let member = s.fetch(member);
+        member.borrow_mut(s.mc()).process = Some(Arc::clone(process));
+        table.threads.insert(thread.tid, Arc::downgrade(thread));
+    });
+}
+
+/// A fresh id for a new thread.
+pub(crate) fn thread_id() -> KResult<i32> {
+    with_table(|_, table| table.allocate_id())
+}
+
+/// Registers a live thread (its id from [`thread_id`]).
+pub(crate) fn add_thread(thread: &Arc<Thread>) {
+    with_table(|_, table| table.threads.insert(thread.tid, Arc::downgrade(thread)));
+}
+
+/// Forgets a thread that has ended.
+pub(crate) fn forget_thread(tid: i32) {
+    // The weak reference is dropped in the scope: that frees at most the
+    // thread's empty allocation, never runs the thread's destructor.
+    with_table(|_, table| table.threads.remove(&tid));
+}
+
+/// The processes of the members `f` picks, in pid order. The list is
+/// allocated outside the heap's scope (it is the caller's), so it holds
+/// at most the processes there were just before.
+pub(crate) fn processes(f: impl for<'gc> Fn(&Member<'gc>) -> bool) -> Vec<Arc<Process>> {
+    let mut list = Vec::with_capacity(with_table(|_, table| table.processes.len()));
+    with_table(|_, table| {
+        for member in table.members() {
+            let member = member.borrow();
+            if list.len() < list.capacity() && f(&member) {
+                list.extend(member.process.clone());
+            }
+        }
+    });
+    list
+}
+
+/// Makes member `member` a zombie with wait status `status`: its children
+/// go to init. Returns its parent's process and init's (if it took
+/// children), to signal and wake outside the scope.
+pub(crate) fn bury(member: &Handle<MemberRoot>, status: i32) -> (Option<Arc<Process>>, Option<Arc<Process>>) {
+    with_table(|s, table| {
+        let me = s.fetch(member);
+        let orphans = core::mem::take(&mut me.borrow_mut(s.mc()).children);
+        let init = table.member(INIT_PID).filter(|&init| !Gc::ptr_eq(init, me));
+        let mut adopter = None;
+        if let Some(init) = init.filter(|_| !orphans.is_empty()) {
+            for orphan in &orphans {
+                orphan.borrow_mut(s.mc()).parent = Some(init);
+            }
+            init.borrow_mut(s.mc()).children.extend(orphans);
+            adopter = init.borrow().process.clone();
+        }
+        let mut me = me.borrow_mut(s.mc());
+        me.life = Life::Zombie(status);
+        (me.parent.and_then(|p| p.borrow().process.clone()), adopter)
+    })
+}
+
+/// Takes member `member` out of its parent's children and the table;
+/// returns its process, to drop outside the scope.
+pub(crate) fn leave(member: &Handle<MemberRoot>) -> Option<Arc<Process>> {
+    with_table(|s, table| {
+        let me = s.fetch(member);
+        if let Some(parent) = me.borrow().parent {
+            parent.borrow_mut(s.mc()).children.retain(|&child| !Gc::ptr_eq(child, me));
+        }
+        let mut me = me.borrow_mut(s.mc());
+        table.processes.remove(&me.pid);
+        me.process.take()
+    })
+}
+
+/// What [`reap`] found.
+pub(crate) enum Reaped {
+    /// No child matches (`ECHILD`).
+    NoChild,
+    /// Matching children are all alive.
+    NoneDead,
+    /// The child's pid and wait status, and its process, to drop outside
+    /// the scope.
+    Child(i32, i32, Option<Arc<Process>>),
+}
+
+/// Reaps a zombie child of `member` matching `target` (wait4's pid
+/// argument): it leaves the tree and the table.
+pub(crate) fn reap(member: &Handle<MemberRoot>, target: i32) -> Reaped {
+    with_table(|s, table| {
+        let me = s.fetch(member);
+        let my_pgid = me.borrow().pgid;
+        let matches = |child: &MemberPtr<'_>| {
+            let child = child.borrow();
+            match target {
+                -1 => true,
+                0 => child.pgid == my_pgid,
+                t if t > 0 => child.pid == t,
+                t => Some(child.pgid) == t.checked_neg(),
+            }
+        };
+        if !me.borrow().children.iter().any(matches) {
+            return Reaped::NoChild;
+        }
+        let dead = |c: &MemberPtr<'_>| matches(c) && matches!(c.borrow().life, Life::Zombie(_));
+        let Some(index) = me.borrow().children.iter().position(dead) else { return Reaped::NoneDead };
+        let child = me.borrow_mut(s.mc()).children.swap_remove(index);
+        let mut child = child.borrow_mut(s.mc());
+        table.processes.remove(&child.pid);
+        let Life::Zombie(status) = child.life else { return Reaped::NoneDead };
+        Reaped::Child(child.pid, status, child.process.take())
+    })
+}
