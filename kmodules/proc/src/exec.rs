@@ -169,7 +169,8 @@ pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, argv: &[Vec<u8
         p.files.take_cloexec()
     });
     drop(closing);
-    thread.signals.forget_frames();
+    // The handler frames are gone with the old image.
+    thread.state.with(|kept| kept.saved_fpu.clear());
     *regs = image.regs;
 }
 

@@ -23,6 +23,7 @@ mod signal;
 mod stack;
 mod syscall;
 mod thread;
+mod thread_state;
 mod uaccess;
 
 use alloc::sync::Arc;
@@ -58,9 +59,9 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     let envp = [b"HOME=/".to_vec(), b"TERM=vt100".to_vec(), b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec()];
     let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
     let image = exec::load(&private.heap(), &fs::root(), path, argv.clone(), &envp)?;
-    let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0))?;
+    let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0), image.regs)?;
     tty::set_foreground(init.pgid());
-    thread::spawn(thread, image.regs)
+    thread::spawn(thread)
 }
 
 /// The TTY's hook: a signal for the foreground process group.

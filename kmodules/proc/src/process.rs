@@ -14,12 +14,14 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use fs::{KResult, NodeRef, OpenFile};
 use runtime::heap::Handle;
 use runtime::sync::{Mutex, WaitQueue};
+use shim::user::UserRegs;
 use vm::Vm;
 
 use crate::family::{self, Member, MemberRoot, Reaped};
 use crate::private::{Private, PrivateState};
 use crate::signal::{Action, Signals};
 use crate::thread::Thread;
+use crate::thread_state::ThreadState;
 
 /// Process id of init.
 pub const INIT_PID: i32 = 1;
@@ -60,13 +62,16 @@ pub struct Process {
 impl Process {
     /// A new process with the given resources, in the process tree (a
     /// child of `parent`, or init if `None`), and its first thread (not
-    /// started), with `signals`; `EAGAIN` if no pid is free.
+    /// started), with `signals`, to start at `regs`; `EAGAIN` if no pid is
+    /// free.
     pub fn new(
         parent: Option<&Arc<Process>>,
         vm: Vm,
         private_state: PrivateState,
         signals: Signals,
+        regs: UserRegs,
     ) -> KResult<(Arc<Process>, Arc<Thread>)> {
+        let state = ThreadState::new(&private_state.heap(), regs)?;
         let (pid, member) = family::join(parent.map(|p| &p.member))?;
         let process = Arc::new(Process {
             pid,
@@ -78,14 +83,16 @@ impl Process {
             child_events: WaitQueue::new(),
             thread_ended: WaitQueue::new(),
         });
-        let thread = Thread::new(pid, &process, signals);
+        let thread = Thread::new(pid, &process, signals, state);
         family::adopt(&process.member, &process, &thread);
         Ok((process, thread))
     }
 
-    /// A new thread of this process (not started), with `signals`.
-    pub fn new_thread(self: &Arc<Self>, signals: Signals) -> KResult<Arc<Thread>> {
-        let thread = Thread::new(family::thread_id()?, self, signals);
+    /// A new thread of this process (not started), with `signals`, to
+    /// start at `regs`.
+    pub fn new_thread(self: &Arc<Self>, signals: Signals, regs: UserRegs) -> KResult<Arc<Thread>> {
+        let state = ThreadState::new(&self.private_state.heap(), regs)?;
+        let thread = Thread::new(family::thread_id()?, self, signals, state);
         family::add_thread(&thread);
         Ok(thread)
     }

@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::flags::signal::*;
 use fs::KResult;
-use shim::user::{FpuState, UserRegs};
+use shim::user::UserRegs;
 
 use crate::process::Process;
 use crate::thread::Thread;
@@ -82,17 +82,11 @@ fn default_action(sig: u32) -> Default {
 pub struct Signals {
     pending: AtomicU64,
     mask: AtomicU64,
-    /// The process that sent each pending signal (0: the kernel), for
-    /// `siginfo.si_pid`.
-    senders: [core::sync::atomic::AtomicI32; NSIG as usize],
     /// Signals `rt_sigtimedwait` is waiting for (blocked ones included).
     awaited: AtomicU64,
     /// The mask `rt_sigsuspend` replaced, restored once a signal has been
     /// dealt with (through the handler frame if one runs).
     suspended_mask: spin::Mutex<Option<SigSet>>,
-    /// FPU states saved by handler frames, innermost last (the general
-    /// registers are in the user-stack frame; see `deliver`).
-    saved_fpu: spin::Mutex<Vec<FpuState>>,
 }
 
 /// Deepest handler nesting (saved FPU states) before the process is
@@ -107,8 +101,6 @@ impl Signals {
             mask: AtomicU64::new(mask & !UNCATCHABLE),
             suspended_mask: spin::Mutex::new(None),
             awaited: AtomicU64::new(0),
-            senders: [const { core::sync::atomic::AtomicI32::new(0) }; NSIG as usize],
-            saved_fpu: spin::Mutex::new(Vec::new()),
         }
     }
 
@@ -148,11 +140,6 @@ impl Signals {
     /// Whether a pending signal is not blocked.
     pub fn deliverable(&self) -> bool {
         self.pending() & !self.mask() != 0
-    }
-
-    /// At `execve`: the handler frames are gone with the old image.
-    pub fn forget_frames(&self) {
-        self.saved_fpu.lock().clear();
     }
 }
 
@@ -206,7 +193,7 @@ pub fn send_to_thread(thread: &Thread, sig: u32, sender: i32) {
     if !blocked && (ignores(sig, thread.process.action(sig)) || unkillable_init(thread, sig)) {
         return;
     }
-    signals.senders[sig as usize - 1].store(sender, Ordering::Relaxed);
+    thread.state.with(|kept| kept.senders[sig as usize - 1] = sender);
     post(thread, sig);
 }
 
@@ -379,10 +366,6 @@ fn sigcontext_words(regs: &UserRegs) -> [u64; 18] {
 /// registers at the handler.
 fn push_frame(thread: &Thread, regs: &mut UserRegs, sig: u32, action: Action) -> KResult<()> {
     let (signals, process) = (&thread.signals, &*thread.process);
-    let mut saved = signals.saved_fpu.lock();
-    if saved.len() >= MAX_NESTING {
-        return Err(abi::errno::EFAULT);
-    }
     let size = 8 + UCONTEXT_LEN + SIGINFO_LEN;
     // The handler starts as if called: (rsp + 8) is 16-byte aligned.
     let frame = ((regs.rsp - RED_ZONE - size) & !15) - 8;
@@ -401,11 +384,11 @@ fn push_frame(thread: &Thread, regs: &mut UserRegs, sig: u32, action: Action) ->
     let mut info = [0u8; SIGINFO_LEN as usize];
     info[0..4].copy_from_slice(&sig.to_le_bytes());
     // si_code SI_USER (0); si_pid at 16, si_uid (root) at 20.
-    let sender = signals.senders[sig as usize - 1].load(Ordering::Relaxed);
+    let sender = thread.state.with(|kept| kept.senders[sig as usize - 1]);
     info[16..20].copy_from_slice(&sender.to_le_bytes());
     bytes.extend_from_slice(&info);
     uaccess::write(process, frame, &bytes)?;
-    saved.push(regs.fpu.clone());
+    thread.state.push_fpu(&regs.fpu, MAX_NESTING)?;
     regs.rsp = frame;
     regs.rip = action.handler;
     regs.rdi = sig as u64;
@@ -426,7 +409,7 @@ pub fn sigreturn(thread: &Thread, regs: &mut UserRegs) -> KResult<()> {
     }
     let mask: u64 = uaccess::read_value(process, ucontext + UC_SIGMASK)?;
     let [r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, rflags] = words;
-    let fpu = thread.signals.saved_fpu.lock().pop().unwrap_or_default();
+    let fpu = thread.state.with(|kept| kept.saved_fpu.pop()).unwrap_or_default();
     *regs = UserRegs {
         r8,
         r9,

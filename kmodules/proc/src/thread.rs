@@ -9,12 +9,13 @@ use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use abi::flags::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
 use runtime::sched::{self, Builder, Interrupter};
-use shim::user::{self, Exit, UserRegs};
+use shim::user::{self, Exit};
 use vm::Access;
 
 use crate::process::{self, Process};
 use crate::signal::{self, Signals};
 use crate::syscall;
+use crate::thread_state::ThreadState;
 
 /// A user thread.
 pub struct Thread {
@@ -24,6 +25,8 @@ pub struct Thread {
     pub process: Arc<Process>,
     /// Its pending signals and mask (the actions are the process's).
     pub signals: Signals,
+    /// The rest of its state, in the process's heap.
+    pub state: ThreadState,
     /// Interrupts its blocking waits (set when its goroutine starts).
     interrupter: spin::Once<Interrupter>,
     /// `set_tid_address`/`CLONE_CHILD_CLEARTID`: zeroed and futex-woken
@@ -37,11 +40,12 @@ pub struct Thread {
 
 impl Thread {
     /// A thread of `process` with id `tid` (not started).
-    pub(crate) fn new(tid: i32, process: &Arc<Process>, signals: Signals) -> Arc<Thread> {
+    pub(crate) fn new(tid: i32, process: &Arc<Process>, signals: Signals, state: ThreadState) -> Arc<Thread> {
         Arc::new(Thread {
             tid,
             process: Arc::clone(process),
             signals,
+            state,
             interrupter: spin::Once::new(),
             clear_child_tid: spin::Mutex::new(0),
             exit_requested: AtomicBool::new(false),
@@ -70,12 +74,13 @@ impl Thread {
     }
 }
 
-/// Starts the goroutine running `thread` from `regs`.
-pub fn spawn(thread: Arc<Thread>, regs: UserRegs) -> fs::KResult<()> {
+/// Starts the goroutine running `thread` from the registers its state
+/// holds.
+pub fn spawn(thread: Arc<Thread>) -> fs::KResult<()> {
     let name = format!("pid {}", thread.tid);
     thread.process.threads.lock().push(Arc::clone(&thread));
     let started = Arc::clone(&thread);
-    if Builder::new().name(name).spawn(move || run(started, regs)).is_err() {
+    if Builder::new().name(name).spawn(move || run(started)).is_err() {
         thread.process.threads.lock().retain(|t| t.tid != thread.tid);
         thread.process.thread_ended.wake_all();
         process::forget_thread(thread.tid);
@@ -84,8 +89,9 @@ pub fn spawn(thread: Arc<Thread>, regs: UserRegs) -> fs::KResult<()> {
     Ok(())
 }
 
-fn run(thread: Arc<Thread>, mut regs: UserRegs) {
+fn run(thread: Arc<Thread>) {
     thread.interrupter.call_once(sched::interrupter);
+    let mut regs = thread.state.with(|kept| kept.start.take()).unwrap_or_default();
     let process = Arc::clone(&thread.process);
     process::enter(&process);
     if let Some(vm) = process.vm.lock().as_ref() {

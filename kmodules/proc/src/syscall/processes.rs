@@ -124,13 +124,13 @@ fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// A new thread of the caller's process, starting on `stack` with FS base
 /// `tls` (if `CLONE_SETTLS`).
 fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: u64) -> KResult<u64> {
-    let thread = ctx.process.new_thread(ctx.thread.signals.inherit())?;
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     regs.rsp = stack;
     if flags & CLONE_SETTLS != 0 {
         regs.fs_base = tls;
     }
+    let thread = ctx.process.new_thread(ctx.thread.signals.inherit(), regs)?;
     if flags & CLONE_CHILD_SETTID != 0
         && let Err(error) = uaccess::write_value(ctx.process, child_tid, &thread.tid)
     {
@@ -141,7 +141,7 @@ fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: 
         *thread.clear_child_tid.lock() = child_tid;
     }
     let tid = thread.tid;
-    thread::spawn(thread, regs)?;
+    thread::spawn(thread)?;
     Ok(tid as u64)
 }
 
@@ -152,7 +152,6 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
     let me = ctx.process;
     let private = me.private_state().fork()?;
     let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork(&private.heap())?;
-    let (child, child_thread) = process::Process::new(Some(me), vm, private, ctx.thread.signals.inherit())?;
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     if stack != 0 {
@@ -161,6 +160,7 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
     if tls != 0 {
         regs.fs_base = tls;
     }
+    let (child, child_thread) = process::Process::new(Some(me), vm, private, ctx.thread.signals.inherit(), regs)?;
     if flags & CLONE_CHILD_CLEARTID != 0 {
         *child_thread.clear_child_tid.lock() = child_tid;
     }
@@ -174,7 +174,7 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
         0 => Ok(()),
         _ => settid(),
     };
-    if let Err(error) = started.and_then(|()| thread::spawn(child_thread, regs)) {
+    if let Err(error) = started.and_then(|()| thread::spawn(child_thread)) {
         crate::exit::abandon(&child);
         return Err(error);
     }
