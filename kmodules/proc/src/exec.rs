@@ -13,6 +13,7 @@ use shim::user::UserRegs;
 use vm::{Prot, STACK_TOP, Vm};
 
 use crate::elf::{self, Executable};
+use crate::exec_args::{ExecArgs, Strings};
 use crate::stack::{self, StackSpec};
 use crate::thread::Thread;
 use crate::{random, signal};
@@ -37,27 +38,31 @@ pub struct Image {
     pub regs: UserRegs,
 }
 
-/// Loads `path` (relative to `cwd`) with `argv` and `envp`; its memory's
-/// areas go in `heap` (the process's).
-pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], mut argv: Vec<Vec<u8>>, envp: &[Vec<u8>]) -> KResult<Image> {
-    let mut path = path.to_vec();
+/// Loads `path` (relative to `cwd`) with the strings of `args` (which a
+/// `#!` line rewrites for its interpreter); its memory's areas go in
+/// `heap` (the process's).
+pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], args: &ExecArgs) -> KResult<Image> {
+    let mut interpreter: Option<Vec<u8>> = None;
     for _ in 0..=MAX_INTERPRETERS {
+        let current = interpreter.as_deref().unwrap_or(path);
         // Linux refuses to execute a directory with EACCES.
-        let file = fs::open_executable(cwd, &path)
+        let file = fs::open_executable(cwd, current)
             .map_err(|e| if e == abi::errno::EISDIR { abi::errno::EACCES } else { e })?;
-        let head = read_head(&file, HEAD_BYTES)?;
-        match shebang(&head) {
-            Some((interpreter, argument)) => {
-                // argv becomes: interpreter [argument] path argv[1..]
-                let mut new = vec![interpreter.clone()];
-                new.extend(argument);
-                new.push(path.clone());
-                new.extend(argv.into_iter().skip(1));
-                argv = new;
-                path = interpreter;
-            }
-            None => return load_elf(heap, &file, head, &path, &argv, envp),
-        }
+        let mut head = [0u8; HEAD_BYTES as usize];
+        let read = file.read_at(0, &mut head[..file.len().min(HEAD_BYTES) as usize]);
+        let head = &head[..read];
+        let Some((next, argument)) = shebang(head) else {
+            return load_elf(heap, &file, head, current, args);
+        };
+        // argv becomes: interpreter [argument] path argv[1..]
+        args.with(|strings| {
+            let mut front = vec![next.clone()];
+            front.extend(argument);
+            front.push(current.to_vec());
+            let argv = &mut strings.argv;
+            argv.splice(..argv.len().min(1), front);
+        });
+        interpreter = Some(next);
     }
     Err(ELOOP)
 }
@@ -85,20 +90,16 @@ fn read_head(file: &ExecFile, max: u64) -> KResult<Vec<u8>> {
     Ok(head)
 }
 
-fn load_elf(
-    heap: &Heap,
-    file: &ExecFile,
-    mut head: Vec<u8>,
-    path: &[u8],
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-) -> KResult<Image> {
-    let headers_end = elf::headers_end(&head)?;
-    if headers_end > head.len() as u64 && headers_end <= HEADERS_MAX.min(file.len()) {
-        head = read_head(file, headers_end)?;
-    }
-    let exe = elf::parse(&head, file.len())?;
-    drop(head);
+fn load_elf(heap: &Heap, file: &ExecFile, head: &[u8], path: &[u8], args: &ExecArgs) -> KResult<Image> {
+    let headers_end = elf::headers_end(head)?;
+    let long_head;
+    let head = if headers_end > head.len() as u64 && headers_end <= HEADERS_MAX.min(file.len()) {
+        long_head = read_head(file, headers_end)?;
+        &long_head[..]
+    } else {
+        head
+    };
+    let exe = elf::parse(head, file.len())?;
     let mut vm = Vm::new(heap)?;
     map_segments(&mut vm, file, &exe)?;
     let auxv = [
@@ -116,15 +117,21 @@ fn load_elf(
     ];
     let mut randomness = [0u8; 16];
     random::fill(&mut randomness);
-    let spec = StackSpec { argv, envp, auxv: &auxv, random: randomness, execfn: path };
-    let initial = stack::build(&spec, STACK_TOP);
-    if STACK_TOP - initial.sp > vm::STACK_SIZE / 4 {
+    // The stack is built from the strings in their heap, and written into
+    // the new memory there: its pages are made present first.
+    let sp = args.with(|strings| stack::start(&stack_spec(strings, &auxv, randomness, path), STACK_TOP));
+    if STACK_TOP - sp > vm::STACK_SIZE / 4 {
         return Err(abi::errno::E2BIG);
     }
-    vm.prefault(initial.sp, initial.bytes.len(), true)?;
-    vm.write(initial.sp, &initial.bytes)?;
-    let regs = UserRegs { rip: exe.entry, rsp: initial.sp, rflags: 0x202, ..UserRegs::default() };
+    vm.prefault(sp, (STACK_TOP - sp) as usize, true)?;
+    args.with(|strings| vm.write(sp, &stack::build(&stack_spec(strings, &auxv, randomness, path), STACK_TOP)))?;
+    let regs = UserRegs { rip: exe.entry, rsp: sp, rflags: 0x202, ..UserRegs::default() };
     Ok(Image { vm, regs })
+}
+
+/// What goes on a new program's stack.
+fn stack_spec<'a>(strings: &'a Strings, auxv: &'a [(u64, u64)], random: [u8; 16], execfn: &'a [u8]) -> StackSpec<'a> {
+    StackSpec { argv: &strings.argv, envp: &strings.envp, auxv, random, execfn }
 }
 
 /// Maps each segment and copies its file bytes in, straight from the file
@@ -157,12 +164,12 @@ pub fn end_other_threads(thread: &Thread) {
 /// Replaces the process's image with `image`: the new memory is bound to
 /// the calling thread before the old one is freed; close-on-exec files
 /// close and caught signals reset.
-pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, argv: &[Vec<u8>]) {
+pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, args: &ExecArgs) {
     let process = &*thread.process;
     shim::task::set_address_space(Some(image.vm.space()));
     let old = process.vm.lock().replace(image.vm);
     drop(old);
-    let cmdline = argv.join(&0u8);
+    let cmdline = args.with(|strings| strings.argv.join(&0u8));
     let closing = process.private(|p| {
         signal::reset_handlers(&mut p.actions);
         p.cmdline = cmdline;

@@ -11,6 +11,7 @@ extern crate alloc;
 
 mod elf;
 mod exec;
+mod exec_args;
 mod exit;
 mod family;
 mod fdtable;
@@ -27,11 +28,11 @@ mod thread_state;
 mod uaccess;
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 
 use abi::flags::open::O_RDWR;
 use fs::KResult;
 
+use exec_args::ExecArgs;
 use fdtable::{Fd, FdTable};
 use private::{Private, PrivateState};
 use process::Process;
@@ -55,10 +56,10 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     for _ in 0..3 {
         files.insert(&console)?;
     }
-    let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    let envp = [b"HOME=/".to_vec(), b"TERM=vt100".to_vec(), b"PATH=/bin:/sbin:/usr/bin:/usr/sbin".to_vec()];
+    let envp: [&[u8]; 3] = [b"HOME=/", b"TERM=vt100", b"PATH=/bin:/sbin:/usr/bin:/usr/sbin"];
     let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
-    let image = exec::load(&private.heap(), &fs::root(), path, argv.clone(), &envp)?;
+    let args = ExecArgs::from_kernel(&private.heap(), argv, &envp)?;
+    let image = exec::load(&private.heap(), &fs::root(), path, &args)?;
     let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0), image.regs)?;
     tty::set_foreground(init.pgid());
     thread::spawn(thread)

@@ -30,29 +30,39 @@ pub struct StackSpec<'a> {
     pub execfn: &'a [u8],
 }
 
-/// A built stack: `bytes` go at `sp`, up to the top it was built for.
-pub struct InitialStack {
-    /// The initial stack pointer (where `argc` is).
-    pub sp: u64,
-    /// The memory from `sp` to the top.
-    pub bytes: Vec<u8>,
-}
-
-/// Builds the initial stack ending at `top` (exclusive).
-pub fn build(spec: &StackSpec<'_>, top: u64) -> InitialStack {
-    // The string area, filled downward from the top: execfn, then the
-    // environment and the arguments (last first), then 16 random bytes.
+/// Bytes of the string area: execfn, the environment and the arguments
+/// (with their NULs), and 16 random bytes.
+fn strings_len(spec: &StackSpec<'_>) -> usize {
     let sized = |s: &[u8]| s.len() + 1;
-    let total = sized(spec.execfn)
+    sized(spec.execfn)
         + spec.envp.iter().map(|e| sized(e)).sum::<usize>()
         + spec.argv.iter().map(|a| sized(a)).sum::<usize>()
-        + spec.random.len();
+        + spec.random.len()
+}
+
+/// Words below the strings: argc, argv and envp with their NULLs, and the
+/// auxiliary vector with `AT_RANDOM`, `AT_EXECFN` and `AT_NULL`.
+fn words_len(spec: &StackSpec<'_>) -> usize {
+    1 + spec.argv.len() + 1 + spec.envp.len() + 1 + 2 * spec.auxv.len() + 6
+}
+
+/// The initial stack pointer of the stack [`build`] makes for `top`.
+pub fn start(spec: &StackSpec<'_>, top: u64) -> u64 {
+    (top - strings_len(spec) as u64 - 8 * words_len(spec) as u64) & !15
+}
+
+/// Builds the initial stack ending at `top` (exclusive): the bytes from
+/// [`start`] to `top`.
+pub fn build(spec: &StackSpec<'_>, top: u64) -> Vec<u8> {
+    // The string area, filled downward from the top: execfn, then the
+    // environment and the arguments (last first), then 16 random bytes.
+    let total = strings_len(spec);
     let mut strings = vec![0u8; total];
-    let mut start = total;
+    let mut free = total;
     let mut place = |bytes: &[u8], nul: bool| -> u64 {
-        start -= bytes.len() + usize::from(nul);
-        strings[start..start + bytes.len()].copy_from_slice(bytes);
-        top - (total - start) as u64
+        free -= bytes.len() + usize::from(nul);
+        strings[free..free + bytes.len()].copy_from_slice(bytes);
+        top - (total - free) as u64
     };
     let execfn = place(spec.execfn, true);
     let env_ptrs: Vec<u64> = spec.envp.iter().rev().map(|e| place(e, true)).collect();
@@ -69,20 +79,27 @@ pub fn build(spec: &StackSpec<'_>, top: u64) -> InitialStack {
     }
     words.extend([AT_RANDOM, random, AT_EXECFN, execfn, AT_NULL, 0]);
 
+    debug_assert_eq!(words.len(), words_len(spec));
     let strings_start = top - strings.len() as u64;
-    let sp = (strings_start - 8 * words.len() as u64) & !15;
+    let sp = start(spec, top);
     let mut bytes = vec![0u8; (top - sp) as usize];
     for (i, word) in words.iter().enumerate() {
         bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
     }
     let at = (strings_start - sp) as usize;
     bytes[at..].copy_from_slice(&strings);
-    InitialStack { sp, bytes }
+    bytes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A built stack and where it starts.
+    struct InitialStack {
+        sp: u64,
+        bytes: Vec<u8>,
+    }
 
     fn word(stack: &InitialStack, addr: u64) -> u64 {
         let at = (addr - stack.sp) as usize;
@@ -102,7 +119,7 @@ mod tests {
         let spec =
             StackSpec { argv: &argv, envp: &envp, auxv: &[(6, 4096), (9, 0x401000)], random, execfn: b"/bin/sh" };
         let top = 0x7fff_ffff_f000;
-        let stack = build(&spec, top);
+        let stack = InitialStack { sp: start(&spec, top), bytes: build(&spec, top) };
         assert_eq!(stack.sp % 16, 0, "16-byte aligned");
         assert_eq!(stack.sp + stack.bytes.len() as u64, top);
         let mut at = stack.sp;

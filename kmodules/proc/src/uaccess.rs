@@ -6,10 +6,9 @@
 //!
 //! [`Vm`]: vm::Vm
 
-use alloc::vec;
 use alloc::vec::Vec;
 
-use abi::errno::{E2BIG, EFAULT, ENAMETOOLONG};
+use abi::errno::{EFAULT, ENAMETOOLONG};
 use fs::KResult;
 use shim::mem::bytes::{self, Plain};
 use shim::mem::usercopy::{copy_from_user, copy_to_user};
@@ -18,8 +17,6 @@ use crate::process::Process;
 
 /// Longest path accepted (Linux's `PATH_MAX`, including the NUL).
 pub use abi::flags::limits::PATH_MAX;
-/// Most bytes of arguments and environment for `execve`.
-pub const ARG_MAX: usize = 128 << 10;
 
 fn prefault(process: &Process, addr: u64, len: usize, write: bool) -> KResult<()> {
     process.vm.lock().as_mut().ok_or(EFAULT)?.prefault(addr, len, write)
@@ -57,8 +54,6 @@ pub fn write_value<T: Plain>(process: &Process, addr: u64, value: &T) -> KResult
 /// Paths up to this long (NUL included) are read onto the stack, longer
 /// ones into the kernel heap.
 const SHORT_PATH: usize = 256;
-/// Bytes a string's first heap buffer holds (it doubles as needed).
-const FIRST_STRING_BUFFER: usize = 128;
 
 /// Reads the NUL-terminated string at `addr` into `buf`; returns its
 /// length (NUL excluded), or `ENAMETOOLONG` if it does not fit with its
@@ -79,17 +74,30 @@ fn read_cstring_into(process: &Process, addr: u64, buf: &mut [u8]) -> KResult<us
     Err(ENAMETOOLONG)
 }
 
-/// Reads a NUL-terminated string of at most `max` bytes (NUL included)
-/// into a new buffer; `ENAMETOOLONG` beyond.
-pub fn read_cstring(process: &Process, addr: u64, max: usize) -> KResult<Vec<u8>> {
-    let mut out = vec![0u8; FIRST_STRING_BUFFER.min(max)];
+/// Reads the NUL-terminated string at `addr` a piece of at most
+/// [`SHORT_PATH`] bytes at a time, handing each piece (without the NUL) to
+/// `sink`; returns its length, or `ENAMETOOLONG` if it is longer than
+/// `max` bytes with its NUL.
+pub fn read_cstring_pieces(
+    process: &Process,
+    addr: u64,
+    max: usize,
+    mut sink: impl FnMut(&[u8]) -> KResult<()>,
+) -> KResult<usize> {
+    let mut piece = [0u8; SHORT_PATH];
+    let mut done = 0;
     loop {
-        match read_cstring_into(process, addr, &mut out) {
+        let at = addr.checked_add(done as u64).ok_or(EFAULT)?;
+        let room = piece.len().min(max - done);
+        match read_cstring_into(process, at, &mut piece[..room]) {
             Ok(len) => {
-                out.truncate(len);
-                return Ok(out);
+                sink(&piece[..len])?;
+                return Ok(done + len);
             }
-            Err(ENAMETOOLONG) if out.len() < max => out.resize((2 * out.len()).min(max), 0),
+            Err(ENAMETOOLONG) if done + room < max => {
+                sink(&piece[..room])?;
+                done += room;
+            }
             Err(error) => return Err(error),
         }
     }
@@ -101,30 +109,14 @@ pub fn with_path<T>(process: &Process, addr: u64, f: impl FnOnce(&[u8]) -> KResu
     let mut short = [0u8; SHORT_PATH];
     match read_cstring_into(process, addr, &mut short) {
         Ok(len) => f(&short[..len]),
-        Err(ENAMETOOLONG) => f(&read_cstring(process, addr, PATH_MAX)?),
+        Err(ENAMETOOLONG) => {
+            let mut long = Vec::new();
+            read_cstring_pieces(process, addr, PATH_MAX, |piece| {
+                long.extend_from_slice(piece);
+                Ok(())
+            })?;
+            f(&long)
+        }
         Err(error) => Err(error),
     }
-}
-
-/// Reads a NULL-terminated array of string pointers (argv, envp); `E2BIG`
-/// past [`ARG_MAX`] bytes in total. A null array is empty.
-pub fn read_string_array(process: &Process, addr: u64) -> KResult<Vec<Vec<u8>>> {
-    let mut strings = Vec::new();
-    if addr == 0 {
-        return Ok(strings);
-    }
-    let mut total = 0;
-    for index in 0.. {
-        let pointer: u64 = read_value(process, addr + 8 * index)?;
-        if pointer == 0 {
-            break;
-        }
-        let string = read_cstring(process, pointer, ARG_MAX).map_err(|e| if e == ENAMETOOLONG { E2BIG } else { e })?;
-        total += string.len() + 1 + 8;
-        if total > ARG_MAX {
-            return Err(E2BIG);
-        }
-        strings.push(string);
-    }
-    Ok(strings)
 }

@@ -12,6 +12,7 @@ use fs::KResult;
 use shim::mem::aspace::USER_END;
 
 use super::Ctx;
+use crate::exec_args::ExecArgs;
 use crate::process::{self, Process};
 use crate::{exec, thread, uaccess};
 
@@ -183,16 +184,16 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
 
 fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let me = ctx.process;
-    let argv = uaccess::read_string_array(me, ctx.arg(1))?;
-    let envp = uaccess::read_string_array(me, ctx.arg(2))?;
+    let heap = me.private_state().heap();
+    let args = ExecArgs::read(&heap, me, ctx.arg(1), ctx.arg(2))?;
     let image = uaccess::with_path(me, ctx.arg(0), |path| {
         if path.is_empty() {
             return Err(abi::errno::ENOENT);
         }
-        exec::load(&me.private_state().heap(), &me.cwd(), path, argv.clone(), &envp)
+        exec::load(&heap, &me.cwd(), path, &args)
     })?;
     exec::end_other_threads(ctx.thread);
-    exec::commit(ctx.thread, image, ctx.regs, &argv);
+    exec::commit(ctx.thread, image, ctx.regs, &args);
     Ok(0)
 }
 
