@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+mod bounce;
 mod elf;
 mod exec;
 mod exec_args;

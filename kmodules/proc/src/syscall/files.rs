@@ -1,7 +1,6 @@
 //! System calls on file descriptors: I/O, descriptor management, pipes,
 //! polling.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use abi::errno::{EBADF, EINVAL, ENOTDIR, EPIPE};
@@ -15,7 +14,7 @@ use fs::{File, KResult, OpenFile};
 
 use super::Ctx;
 use crate::fdtable::Fd;
-use crate::{signal, uaccess};
+use crate::{bounce, signal, uaccess};
 
 /// Largest piece of a read or write moved through a kernel buffer at once.
 const CHUNK: usize = 64 << 10;
@@ -73,10 +72,11 @@ pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
         nr::PIPE2 => make_pipe(ctx, ctx.arg(1) as u32),
         nr::GETDENTS64 => {
             let file = file(ctx, 0)?;
-            let mut buf = vec![0u8; (ctx.arg(2) as usize).min(CHUNK)];
-            let n = file.getdents64(&mut buf)?;
-            uaccess::write(ctx.process, ctx.arg(1), &buf[..n])?;
-            Ok(n as u64)
+            bounce::with((ctx.arg(2) as usize).min(CHUNK), |buf| {
+                let n = file.getdents64(buf)?;
+                uaccess::write(ctx.process, ctx.arg(1), &buf[..n])?;
+                Ok(n as u64)
+            })
         }
         nr::POLL => super::misc::poll(ctx, ctx.arg(2) as i32 as i64),
         nr::PPOLL => {
@@ -122,21 +122,11 @@ fn read(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
     read_into(ctx, &*file, buf, len)
 }
 
-/// Transfers of at most this many bytes go through a buffer on the stack
-/// (most `read`s and `write`s of a pipe or terminal); larger ones through
-/// one of up to [`CHUNK`] bytes on the heap.
-const STACK_BUFFER: usize = 256;
-
-/// Runs `f` with a zeroed kernel buffer of `len` bytes.
-fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    if len <= STACK_BUFFER { f(&mut [0u8; STACK_BUFFER][..len]) } else { f(&mut vec![0u8; len]) }
-}
-
 fn read_into(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
     if file.access_mode() == O_WRONLY {
         return Err(EBADF);
     }
-    with_buffer(len.min(CHUNK), |kernel| {
+    bounce::with(len.min(CHUNK), |kernel| {
         // Check the buffer first, so a bad pointer does not consume input.
         uaccess::check_writable(ctx.process, buf, kernel.len())?;
         let n = file.read(kernel)?;
@@ -151,7 +141,7 @@ fn write(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
 }
 
 fn write_from(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
-    with_buffer(len.min(CHUNK), |buffer| {
+    bounce::with(len.min(CHUNK), |buffer| {
         let mut done = 0;
         while done < len {
             let kernel = &mut buffer[..(len - done).min(CHUNK)];
@@ -289,29 +279,32 @@ fn sendfile(ctx: &Ctx<'_>) -> KResult<u64> {
             Some(saved)
         }
     };
-    let mut buf = vec![0u8; count.min(CHUNK)];
-    let mut done = 0;
-    while done < count {
-        let want = (count - done).min(buf.len());
-        let n = match input.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(error) if done == 0 => return Err(error),
-            Err(_) => break,
-        };
-        match output.write(&buf[..n]) {
-            Ok(written) => done += written,
-            Err(EPIPE) => {
-                signal::send(ctx.process, abi::flags::signal::SIGPIPE);
-                return Err(EPIPE);
+    let copied = bounce::with(count.min(CHUNK), |buf| {
+        let mut done = 0;
+        while done < count {
+            let want = (count - done).min(buf.len());
+            let n = match input.read(&mut buf[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(error) if done == 0 => return Err(error),
+                Err(_) => break,
+            };
+            match output.write(&buf[..n]) {
+                Ok(written) => done += written,
+                Err(EPIPE) => {
+                    signal::send(ctx.process, abi::flags::signal::SIGPIPE);
+                    return Err(EPIPE);
+                }
+                Err(error) if done == 0 => return Err(error),
+                Err(_) => break,
             }
-            Err(error) if done == 0 => return Err(error),
-            Err(_) => break,
+            if n < want {
+                break;
+            }
         }
-        if n < want {
-            break;
-        }
-    }
+        Ok(done)
+    });
+    let done = copied?;
     if let Some(saved) = saved {
         let end = input.seek(0, abi::flags::seek::SEEK_CUR)?;
         input.seek(saved as i64, abi::flags::seek::SEEK_SET)?;
