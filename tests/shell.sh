@@ -9,6 +9,11 @@ bad() { failed=$((failed + 1)); echo "utest: FAIL $prog.$1: $2"; }
 # check NAME GOT WANT
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi; }
 
+# census FIELD: a figure of the kernel heap's census (0 without one).
+census() { awk -v f="$1" '$1 == f { print $2; found = 1 } END { if (!found) print 0 }' /proc/hardtack/alloc 2>/dev/null || echo 0; }
+managed_before=$(census managed_bytes_allocated)
+plain_before=$(census plain_bytes_allocated)
+
 dir=/tmp/shell.$$
 mkdir -p "$dir" && cd "$dir" || { bad setup "cannot make $dir"; echo "utest: DONE $prog $passed $failed"; exit 1; }
 
@@ -108,6 +113,16 @@ check ls_sorted "$(ls | tr '\n' ' ')" "bgfile err.txt fruits link moved "
 cd /
 rm -rf "$dir"
 check cleanup "$(test -e "$dir" && echo left || echo gone)" gone
+
+# The kernel heap bytes this session allocated are almost all managed (in
+# GC heaps): the managed kernel's target is 90 %.
+managed=$(($(census managed_bytes_allocated) - managed_before))
+plain=$(($(census plain_bytes_allocated) - plain_before))
+if [ -e /proc/hardtack/alloc ]; then
+    share=$((managed * 1000 / (managed + plain + 1)))
+    if [ "$share" -ge 900 ]; then ok managed_share; else bad managed_share "$share permille of $((managed + plain)) bytes"; fi
+    echo "shell: census managed $managed plain $plain"
+fi
 
 echo "utest: DONE $prog $passed $failed"
 [ "$failed" -eq 0 ]

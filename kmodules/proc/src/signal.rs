@@ -12,7 +12,6 @@
 //! about to return to user mode. Job-control stops are not implemented:
 //! the stop signals' default action is to ignore them.
 
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::flags::signal::*;
@@ -335,6 +334,9 @@ const UC_SIGMASK: u64 = UC_MCONTEXT + SIGCONTEXT_LEN;
 const UCONTEXT_LEN: u64 = UC_SIGMASK + 8;
 /// Bytes of `siginfo_t`.
 const SIGINFO_LEN: u64 = 128;
+/// Bytes of the frame: the return address, `struct ucontext` and
+/// `siginfo_t`.
+const FRAME_LEN: usize = (8 + UCONTEXT_LEN + SIGINFO_LEN) as usize;
 /// The x86_64 red zone below the stack pointer that a frame must skip.
 const RED_ZONE: u64 = 128;
 
@@ -366,27 +368,24 @@ fn sigcontext_words(regs: &UserRegs) -> [u64; 18] {
 /// registers at the handler.
 fn push_frame(thread: &Thread, regs: &mut UserRegs, sig: u32, action: Action) -> KResult<()> {
     let (signals, process) = (&thread.signals, &*thread.process);
-    let size = 8 + UCONTEXT_LEN + SIGINFO_LEN;
     // The handler starts as if called: (rsp + 8) is 16-byte aligned.
-    let frame = ((regs.rsp - RED_ZONE - size) & !15) - 8;
+    let frame = ((regs.rsp - RED_ZONE - FRAME_LEN as u64) & !15) - 8;
     let ucontext = frame + 8;
     let siginfo = ucontext + UCONTEXT_LEN;
-    let mut bytes = Vec::with_capacity(size as usize);
-    bytes.extend_from_slice(&action.restorer.to_le_bytes());
-    bytes.extend_from_slice(&[0u8; UC_MCONTEXT as usize]); // flags, link, stack
-    for word in sigcontext_words(regs) {
-        bytes.extend_from_slice(&word.to_le_bytes());
-    }
+    // Return address; ucontext: flags, link, stack (zero), sigcontext;
     // cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate (kept by the
-    // kernel), reserved: zero.
-    bytes.resize((8 + UC_SIGMASK) as usize, 0);
-    bytes.extend_from_slice(&signals.mask_to_save().to_le_bytes());
-    let mut info = [0u8; SIGINFO_LEN as usize];
-    info[0..4].copy_from_slice(&sig.to_le_bytes());
-    // si_code SI_USER (0); si_pid at 16, si_uid (root) at 20.
+    // kernel), reserved: zero; the mask; then siginfo.
+    let mut bytes = [0u8; FRAME_LEN];
+    let mut put = |at: u64, value: &[u8]| bytes[at as usize..at as usize + value.len()].copy_from_slice(value);
+    put(0, &action.restorer.to_le_bytes());
+    for (i, word) in sigcontext_words(regs).iter().enumerate() {
+        put(8 + UC_MCONTEXT + 8 * i as u64, &word.to_le_bytes());
+    }
+    put(8 + UC_SIGMASK, &signals.mask_to_save().to_le_bytes());
+    // si_signo; si_code SI_USER (0); si_pid at 16, si_uid (root) at 20.
     let sender = thread.state.with(|kept| kept.senders[sig as usize - 1]);
-    info[16..20].copy_from_slice(&sender.to_le_bytes());
-    bytes.extend_from_slice(&info);
+    put(8 + UCONTEXT_LEN, &sig.to_le_bytes());
+    put(8 + UCONTEXT_LEN + 16, &sender.to_le_bytes());
     uaccess::write(process, frame, &bytes)?;
     thread.state.push_fpu(&regs.fpu, MAX_NESTING)?;
     regs.rsp = frame;

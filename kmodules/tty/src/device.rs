@@ -4,7 +4,6 @@
 //! [`TtyFile`] (its own status flags) on the single [`TTY`].
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use abi::errno::{EAGAIN, EFAULT, EINTR, EINVAL, ENOTTY, ESRCH};
@@ -29,6 +28,22 @@ use crate::termios::{
 /// Output goes to the console in pieces of this many input bytes, so the
 /// console lock (which masks interrupts) is never held long.
 const WRITE_CHUNK: usize = 256;
+
+/// Processed output of one chunk, on the stack (every byte becomes at
+/// most two).
+struct Output {
+    bytes: [u8; 2 * WRITE_CHUNK],
+    len: usize,
+}
+
+impl Extend<u8> for Output {
+    fn extend<I: IntoIterator<Item = u8>>(&mut self, bytes: I) {
+        for b in bytes {
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+    }
+}
 
 /// The status flags `fcntl(F_SETFL)` may change.
 const CHANGEABLE: u32 = O_APPEND | O_NONBLOCK;
@@ -159,11 +174,10 @@ impl File for TtyFile {
     /// Writes everything, output-processed (`ONLCR`), to the console.
     fn write(&self, buf: &[u8]) -> KResult<usize> {
         let termios = TTY.with(|s| s.ldisc.termios());
-        let mut out = Vec::with_capacity(2 * WRITE_CHUNK);
         for chunk in buf.chunks(WRITE_CHUNK) {
-            out.clear();
+            let mut out = Output { bytes: [0; 2 * WRITE_CHUNK], len: 0 };
             process_output(&termios, chunk, &mut out);
-            shim::console::write_bytes(&out);
+            shim::console::write_bytes(&out.bytes[..out.len]);
         }
         Ok(buf.len())
     }

@@ -320,17 +320,17 @@ impl LineDiscipline {
 
 /// Appends `bytes` to `out` as the terminal should receive them: with
 /// `OPOST`, `ONLCR` turns NL into CR NL and `OCRNL` CR into NL.
-pub(crate) fn process_output(termios: &Termios, bytes: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn process_output(termios: &Termios, bytes: &[u8], out: &mut impl Extend<u8>) {
     let oflag = termios.c_oflag;
     if oflag & OPOST == 0 {
-        out.extend_from_slice(bytes);
+        out.extend(bytes.iter().copied());
         return;
     }
     for &b in bytes {
         match b {
-            b'\n' if oflag & ONLCR != 0 => out.extend_from_slice(b"\r\n"),
-            b'\r' if oflag & OCRNL != 0 => out.push(b'\n'),
-            _ => out.push(b),
+            b'\n' if oflag & ONLCR != 0 => out.extend(*b"\r\n"),
+            b'\r' if oflag & OCRNL != 0 => out.extend([b'\n']),
+            _ => out.extend([b]),
         }
     }
 }
