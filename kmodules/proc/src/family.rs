@@ -117,12 +117,17 @@ impl<'gc> Table<'gc> {
 /// A new member (alive, in `parent`'s group and session, or a group and
 /// session of its own for init) with a fresh pid, in the table and its
 /// parent's children; returns its pid and handle. Its process is added
-/// with [`adopt`] once it exists.
+/// with [`adopt`] once it exists. A parent on its way out (another of its
+/// threads exited the process) gets `EAGAIN`: its children have gone, or
+/// are about to go, to init.
 pub(crate) fn join(parent: Option<&Handle<MemberRoot>>) -> KResult<(i32, Handle<MemberRoot>)> {
     with_table(|s, table| {
         s.reserve(MEMBER_BYTES).map_err(|_| ENOMEM)?;
         let pid = table.allocate_id()?;
         let parent = parent.map(|p| s.fetch(p));
+        if parent.is_some_and(|p| p.borrow().life != Life::Alive) {
+            return Err(EAGAIN);
+        }
         let (pgid, sid) = parent.map_or((pid, pid), |p| (p.borrow().pgid, p.borrow().sid));
         let member = Member { pid, pgid, sid, life: Life::Alive, parent, children: Vec::new(), process: None };
         let member = s.alloc(RefLock::new(member)).map_err(|_| ENOMEM)?;
