@@ -153,12 +153,12 @@ fn map_segments(vm: &mut Vm, file: &ExecFile, exe: &Executable) -> KResult<()> {
 /// Before an `execve` replaces the image: the process's other threads end
 /// (as on Linux); returns once they are gone.
 pub fn end_other_threads(thread: &Thread) {
-    let others: Vec<_> = thread.process.threads.lock().iter().filter(|t| t.tid != thread.tid).cloned().collect();
+    let others: Vec<_> = thread.process.threads().into_iter().filter(|t| t.tid != thread.tid).collect();
     for other in &others {
         other.request_exit(0);
     }
     let process = &thread.process;
-    process.thread_ended.wait_for(|| (process.threads.lock().len() <= 1).then_some(()));
+    process.thread_ended.wait_for(|| (process.thread_count() <= 1).then_some(()));
 }
 
 /// Replaces the process's image with `image`: the new memory is bound to

@@ -2,10 +2,12 @@
 //! heap (under `heaps=global`, the kernel heap).
 //!
 //! Each process has a [`Member`]: its ids, where it is in its life, its
-//! parent and children (`Gc` pointers both ways: the cycles are the
+//! parent and children, its threads' [`ThreadMember`]s (`Gc` pointers
+//! both ways, parent and child, process and thread: the cycles are the
 //! collector's business) and, until it is reaped, its [`Process`]. The
-//! [`Table`] maps process ids to members and thread ids to threads; it is
-//! the heap's one long-lived root. A process holds a handle to its member.
+//! [`Table`] maps process ids to members and thread ids to thread members;
+//! it is the heap's one long-lived root. A process holds a handle to its
+//! member.
 //! What the tree decides (a new id, a reparenting, a reap) happens in one
 //! scope of the heap, so it is atomic; anything that blocks, signals or
 //! drops a process happens after the scope (dropping a process may close
@@ -14,6 +16,7 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use abi::errno::{EAGAIN, ENOMEM};
 use fs::KResult;
@@ -39,14 +42,30 @@ pub(crate) struct Member<'gc> {
     pub parent: Option<MemberPtr<'gc>>,
     /// Children not yet reaped.
     pub children: Vec<MemberPtr<'gc>>,
+    /// Its threads that have not ended.
+    threads: Vec<ThreadPtr<'gc>>,
     /// The process, from its creation until it is reaped. (A member in the
     /// table always holds its process, so the collector never drops one.)
     #[collect(require_static)]
     pub process: Option<Arc<Process>>,
 }
 
+/// A thread's place in its process.
+#[derive(Collect)]
+#[collect(no_drop)]
+pub(crate) struct ThreadMember<'gc> {
+    tid: i32,
+    process: MemberPtr<'gc>,
+    /// The thread, once it exists (a weak reference: the thread's goroutine
+    /// owns it).
+    #[collect(require_static)]
+    thread: RefCell<Weak<Thread>>,
+}
+
 /// A member in a scope.
 pub(crate) type MemberPtr<'gc> = GcRefLock<'gc, Member<'gc>>;
+/// A thread member in a scope.
+type ThreadPtr<'gc> = Gc<'gc, ThreadMember<'gc>>;
 /// The rootable form of a member, for the process's handle.
 pub(crate) type MemberRoot = Rootable![RefLock<Member<'_>>];
 
@@ -55,9 +74,8 @@ pub(crate) type MemberRoot = Rootable![RefLock<Member<'_>>];
 #[collect(no_drop)]
 pub(crate) struct Table<'gc> {
     processes: BTreeMap<i32, MemberPtr<'gc>>,
-    /// Live threads (ids come from the same space as pids).
-    #[collect(require_static)]
-    threads: BTreeMap<i32, Weak<Thread>>,
+    /// Threads that have not ended (ids come from the same space as pids).
+    threads: BTreeMap<i32, ThreadPtr<'gc>>,
     #[collect(require_static)]
     next_id: i32,
 }
@@ -110,7 +128,7 @@ impl<'gc> Table<'gc> {
 
     /// The live thread with id `tid`.
     pub fn thread(&self, tid: i32) -> Option<Arc<Thread>> {
-        self.threads.get(&tid).and_then(Weak::upgrade)
+        self.threads.get(&tid).and_then(|t| t.thread.borrow().upgrade())
     }
 }
 
@@ -129,7 +147,16 @@ pub(crate) fn join(parent: Option<&Handle<MemberRoot>>) -> KResult<(i32, Handle<
             return Err(EAGAIN);
         }
         let (pgid, sid) = parent.map_or((pid, pid), |p| (p.borrow().pgid, p.borrow().sid));
-        let member = Member { pid, pgid, sid, life: Life::Alive, parent, children: Vec::new(), process: None };
+        let member = Member {
+            pid,
+            pgid,
+            sid,
+            life: Life::Alive,
+            parent,
+            children: Vec::new(),
+            threads: Vec::new(),
+            process: None,
+        };
         let member = s.alloc(RefLock::new(member)).map_err(|_| ENOMEM)?;
         if let Some(parent) = parent {
             parent.borrow_mut(s.mc()).children.push(member);
@@ -139,30 +166,81 @@ pub(crate) fn join(parent: Option<&Handle<MemberRoot>>) -> KResult<(i32, Handle<
     })
 }
 
-/// Gives member `member` its process and registers its first thread.
+/// Gives member `member` its process and its first thread (enlisted with
+/// the pid).
 pub(crate) fn adopt(member: &Handle<MemberRoot>, process: &Arc<Process>, thread: &Arc<Thread>) {
     with_table(|s, table| {
-        let member = s.fetch(member);
-        member.borrow_mut(s.mc()).process = Some(Arc::clone(process));
-        table.threads.insert(thread.tid, Arc::downgrade(thread));
+        s.fetch(member).borrow_mut(s.mc()).process = Some(Arc::clone(process));
+        attach_in(table, thread);
     });
 }
 
-/// A fresh id for a new thread.
-pub(crate) fn thread_id() -> KResult<i32> {
-    with_table(|_, table| table.allocate_id())
+/// A new thread member of member `member` with id `tid` (`None`: a fresh
+/// id), its thread attached later with [`attach`]; returns the id.
+/// `EAGAIN` if no id is free or a new thread's process is on its way out.
+pub(crate) fn enlist(member: &Handle<MemberRoot>, tid: Option<i32>) -> KResult<i32> {
+    with_table(|s, table| {
+        s.reserve(MEMBER_BYTES).map_err(|_| ENOMEM)?;
+        let process = s.fetch(member);
+        if tid.is_none() && process.borrow().life != Life::Alive {
+            return Err(EAGAIN);
+        }
+        let tid = match tid {
+            Some(tid) => tid,
+            None => table.allocate_id()?,
+        };
+        let thread = ThreadMember { tid, process, thread: RefCell::new(Weak::new()) };
+        let thread = s.alloc(thread).map_err(|_| ENOMEM)?;
+        process.borrow_mut(s.mc()).threads.push(thread);
+        table.threads.insert(tid, thread);
+        Ok(tid)
+    })
 }
 
-/// Registers a live thread (its id from [`thread_id`]).
-pub(crate) fn add_thread(thread: &Arc<Thread>) {
-    with_table(|_, table| table.threads.insert(thread.tid, Arc::downgrade(thread)));
+/// Attaches `thread` to the member [`enlist`] made for its id.
+pub(crate) fn attach(thread: &Arc<Thread>) {
+    with_table(|_, table| attach_in(table, thread));
 }
 
-/// Forgets a thread that has ended.
-pub(crate) fn forget_thread(tid: i32) {
-    // The weak reference is dropped in the scope: that frees at most the
-    // thread's empty allocation, never runs the thread's destructor.
-    with_table(|_, table| table.threads.remove(&tid));
+fn attach_in(table: &Table<'_>, thread: &Arc<Thread>) {
+    if let Some(member) = table.threads.get(&thread.tid) {
+        // The empty weak reference it replaces owns no allocation.
+        *member.thread.borrow_mut() = Arc::downgrade(thread);
+    }
+}
+
+/// Forgets a thread that has ended (or never started); returns how many
+/// threads its process has left.
+pub(crate) fn forget_thread(tid: i32) -> usize {
+    let (left, weak) = with_table(|s, table| {
+        let Some(thread) = table.threads.remove(&tid) else { return (0, Weak::new()) };
+        let mut process = thread.process.borrow_mut(s.mc());
+        process.threads.retain(|&t| !Gc::ptr_eq(t, thread));
+        (process.threads.len(), thread.thread.replace(Weak::new()))
+    });
+    // Dropped here, not by the collector: the last weak reference frees the
+    // thread's allocation, which is plain memory.
+    drop(weak);
+    left
+}
+
+/// The threads of member `member` that have not ended, in creation order.
+/// (The list is allocated outside the scope, like [`processes`].)
+pub(crate) fn threads(member: &Handle<MemberRoot>) -> Vec<Arc<Thread>> {
+    let mut list = Vec::with_capacity(thread_count(member));
+    member.with(|_, member| {
+        for thread in &member.borrow().threads {
+            if list.len() < list.capacity() {
+                list.extend(thread.thread.borrow().upgrade());
+            }
+        }
+    });
+    list
+}
+
+/// How many threads of member `member` have not ended.
+pub(crate) fn thread_count(member: &Handle<MemberRoot>) -> usize {
+    member.with(|_, member| member.borrow().threads.len())
 }
 
 /// The processes of the members `f` picks, in pid order. The list is

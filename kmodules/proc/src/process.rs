@@ -51,8 +51,6 @@ pub struct Process {
     private_state: PrivateState,
     /// File creation mask.
     pub umask: AtomicU32,
-    /// Its threads (the first one's id is the pid).
-    pub threads: spin::Mutex<Vec<Arc<Thread>>>,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
     /// A thread waits here for the others to end (`execve`).
@@ -73,13 +71,16 @@ impl Process {
     ) -> KResult<(Arc<Process>, Arc<Thread>)> {
         let state = ThreadState::new(&private_state.heap(), regs)?;
         let (pid, member) = family::join(parent.map(|p| &p.member))?;
+        if let Err(error) = family::enlist(&member, Some(pid)) {
+            drop(family::leave(&member));
+            return Err(error);
+        }
         let process = Arc::new(Process {
             pid,
             member,
             vm: Mutex::new(Some(vm)),
             private_state,
             umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
-            threads: spin::Mutex::new(Vec::new()),
             child_events: WaitQueue::new(),
             thread_ended: WaitQueue::new(),
         });
@@ -92,8 +93,8 @@ impl Process {
     /// start at `regs`.
     pub fn new_thread(self: &Arc<Self>, signals: Signals, regs: UserRegs) -> KResult<Arc<Thread>> {
         let state = ThreadState::new(&self.private_state.heap(), regs)?;
-        let thread = Thread::new(family::thread_id()?, self, signals, state);
-        family::add_thread(&thread);
+        let thread = Thread::new(family::enlist(&self.member, None)?, self, signals, state);
+        family::attach(&thread);
         Ok(thread)
     }
 
@@ -182,6 +183,16 @@ impl Process {
         self.member(|m| m.parent.map_or(0, |p| p.borrow().pid))
     }
 
+    /// Its threads that have not ended (the first one's id is the pid).
+    pub fn threads(&self) -> Vec<Arc<Thread>> {
+        family::threads(&self.member)
+    }
+
+    /// How many threads it has that have not ended.
+    pub fn thread_count(&self) -> usize {
+        family::thread_count(&self.member)
+    }
+
     /// Life-cycle state.
     pub fn life(&self) -> Life {
         self.member(|m| m.life)
@@ -189,7 +200,7 @@ impl Process {
 
     /// Cuts every thread's current blocking wait short.
     pub fn interrupt(&self) {
-        for thread in self.threads.lock().iter() {
+        for thread in self.threads() {
             thread.interrupt();
         }
     }
@@ -275,9 +286,10 @@ pub fn thread(tid: i32) -> Option<Arc<Thread>> {
     family::with_table(|_, table| table.thread(tid))
 }
 
-/// Forgets a thread that has ended.
-pub fn forget_thread(tid: i32) {
-    family::forget_thread(tid);
+/// Forgets a thread that has ended (or never started); returns how many
+/// threads its process has left.
+pub fn forget_thread(tid: i32) -> usize {
+    family::forget_thread(tid)
 }
 
 /// The live (or zombie) process with id `pid`.

@@ -233,7 +233,7 @@ fn stat(process: &Process) -> String {
     fields[21] = 0; // starttime
     fields[22] = vsize_kib * 1024;
     fields[23] = rss_kib / 4;
-    fields[19] = 1; // num_threads
+    fields[19] = process.thread_count() as u64; // num_threads
     let tail: Vec<String> = fields[9..].iter().map(|v| format!("{v}")).collect();
     format!(
         "{} ({}) {} {} {} {} 0 -1 0 {}\n",
@@ -251,10 +251,11 @@ fn status(process: &Process) -> String {
     let (vsize_kib, rss_kib) = memory_kib(process);
     format!(
         "Name:\t{}\nState:\t{}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n\
-         VmSize:\t{vsize_kib:8} kB\nVmRSS:\t{rss_kib:8} kB\nThreads:\t1\n",
+         VmSize:\t{vsize_kib:8} kB\nVmRSS:\t{rss_kib:8} kB\nThreads:\t{}\n",
         comm(process),
         state(process),
         process.ppid(),
+        process.thread_count(),
         pid = process.pid,
     )
 }

@@ -176,7 +176,7 @@ pub fn send(process: &Process, sig: u32) {
 
 /// [`send`] by process `sender` (`kill`), recorded for `si_pid`.
 pub fn send_from(process: &Process, sig: u32, sender: i32) {
-    let threads = process.threads.lock().clone();
+    let threads = process.threads();
     let target = threads.iter().find(|t| t.signals.mask() & bit(sig) == 0).or(threads.first());
     if let Some(thread) = target {
         send_to_thread(thread, sig, sender);

@@ -78,12 +78,10 @@ impl Thread {
 /// holds.
 pub fn spawn(thread: Arc<Thread>) -> fs::KResult<()> {
     let name = format!("pid {}", thread.tid);
-    thread.process.threads.lock().push(Arc::clone(&thread));
     let started = Arc::clone(&thread);
     if Builder::new().name(name).spawn(move || run(started)).is_err() {
-        thread.process.threads.lock().retain(|t| t.tid != thread.tid);
-        thread.process.thread_ended.wake_all();
         process::forget_thread(thread.tid);
+        thread.process.thread_ended.wake_all();
         return Err(abi::errno::EAGAIN);
     }
     Ok(())
@@ -129,12 +127,7 @@ fn end(thread: &Arc<Thread>) {
         crate::futex::wake(process, clear, 1);
     }
     shim::task::set_address_space(None);
-    process::forget_thread(thread.tid);
-    let last = {
-        let mut threads = process.threads.lock();
-        threads.retain(|t| t.tid != thread.tid);
-        threads.is_empty()
-    };
+    let last = process::forget_thread(thread.tid) == 0;
     process.thread_ended.wake_all();
     process::leave();
     if last {
