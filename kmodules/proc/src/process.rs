@@ -9,7 +9,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use fs::{KResult, NodeRef, OpenFile};
 use runtime::heap::Handle;
@@ -51,6 +51,9 @@ pub struct Process {
     private_state: PrivateState,
     /// File creation mask.
     pub umask: AtomicU32,
+    /// Whether the member's life has left `Alive` (set with it, in its
+    /// scope): read on every return to user mode, without a scope.
+    exiting: AtomicBool,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
     /// A thread waits here for the others to end (`execve`).
@@ -81,6 +84,7 @@ impl Process {
             vm: Mutex::new(Some(vm)),
             private_state,
             umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
+            exiting: AtomicBool::new(false),
             child_events: WaitQueue::new(),
             thread_ended: WaitQueue::new(),
         });
@@ -212,6 +216,7 @@ impl Process {
             let alive = m.life == Life::Alive;
             if alive {
                 m.life = Life::Exiting(status);
+                self.exiting.store(true, Ordering::Relaxed);
             }
             alive
         });
@@ -223,7 +228,7 @@ impl Process {
 
     /// Whether an exit was requested.
     pub fn exiting(&self) -> bool {
-        self.life() != Life::Alive
+        self.exiting.load(Ordering::Relaxed)
     }
 
     /// Becomes a zombie (called by the thread after freeing everything):
