@@ -164,7 +164,7 @@ impl Vm {
                 }
             }
         });
-        self.populate(start, end, |prot| !prot.is_none())?;
+        self.populate(start, end, false, |prot| !prot.is_none())?;
         self.brk_base = self.brk_base.max(end);
         self.brk = self.brk_base;
         Ok(())
@@ -180,10 +180,17 @@ impl Vm {
 
     /// Maps every missing page of `[start, end)` (page-aligned) with its
     /// area's rights; `EFAULT` where no area is or `allowed` refuses the
-    /// area's protection. One scope per area.
-    fn populate(&mut self, start: u64, end: u64, allowed: impl Fn(Prot) -> bool) -> KResult<()> {
+    /// area's protection. A page already present (writable, for `write`)
+    /// needs no area: the page tables cache what the areas allow, so a
+    /// kernel copy to memory in use opens no scope; otherwise one scope
+    /// per area.
+    fn populate(&mut self, start: u64, end: u64, write: bool, allowed: impl Fn(Prot) -> bool) -> KResult<()> {
         let mut page = start;
         while page < end {
+            if self.space.translate(VirtAddr::new(page)).is_some_and(|(_, access)| access.write || !write) {
+                page += PAGE;
+                continue;
+            }
             let vma = self.areas(|areas| areas.find(page).copied()).ok_or(EFAULT)?;
             if !allowed(vma.prot) {
                 return Err(EFAULT);
@@ -228,7 +235,7 @@ impl Vm {
         }
         let end = addr.checked_add(len as u64).filter(|&e| e <= USER_END).ok_or(EFAULT)?;
         let access = if write { Access::Write } else { Access::Read };
-        self.populate(addr & !(PAGE - 1), page_up(end).ok_or(EFAULT)?, |prot| allows(prot, access))
+        self.populate(addr & !(PAGE - 1), page_up(end).ok_or(EFAULT)?, write, |prot| allows(prot, access))
     }
 
     /// `brk`: moves the break to `new` if it is valid and returns the
