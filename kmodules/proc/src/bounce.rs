@@ -1,8 +1,9 @@
 //! Kernel buffers that system calls copy user data through (a file's
 //! `read` fills one, then it is copied to user memory): at most
-//! [`STACK_BUFFER`] bytes on the stack, larger ones from a small pool, so
-//! a `read` or `write` allocates nothing once the pool holds a buffer of
-//! its size. The pooled buffers are plain kernel heap memory (data, not
+//! [`STACK_BUFFER`] bytes on the stack, larger ones from a small pool,
+//! filled at boot with [`PRIMED`] buffers of the largest transfer, so a
+//! `read` or `write` allocates nothing unless more than that many run at
+//! once. The pooled buffers are plain kernel heap memory (data, not
 //! kernel objects: docs/gc.md lists them), taken and returned around one
 //! transfer; a buffer's old contents are never shown, since callers copy
 //! out only what the file wrote.
@@ -18,9 +19,22 @@ const MIN_POOLED: usize = 4096;
 /// Buffers the pool keeps; more are freed when they come back.
 const POOLED: usize = 8;
 
+/// Largest buffer (the system calls' chunk).
+pub const LARGEST: usize = 64 << 10;
+/// Buffers of [`LARGEST`] bytes the pool starts with.
+const PRIMED: usize = 4;
+
 static POOL: spin::Mutex<Vec<Vec<u8>>> = spin::Mutex::new(Vec::new());
 
-/// Runs `f` with a kernel buffer of `len` bytes.
+/// Fills the pool (at boot).
+pub fn prime() {
+    let buffers: Vec<Vec<u8>> = (0..PRIMED).map(|_| vec![0u8; LARGEST]).collect();
+    let mut pool = POOL.lock();
+    pool.reserve_exact(POOLED);
+    pool.extend(buffers);
+}
+
+/// Runs `f` with a kernel buffer of `len` bytes (at most [`LARGEST`]).
 pub fn with<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     if len <= STACK_BUFFER {
         return f(&mut [0u8; STACK_BUFFER][..len]);
@@ -50,7 +64,6 @@ fn take(len: usize) -> Vec<u8> {
 fn give_back(buffer: Vec<u8>) {
     let mut pool = POOL.lock();
     if pool.len() < POOLED {
-        pool.reserve_exact(POOLED);
         pool.push(buffer);
         return;
     }

@@ -51,6 +51,7 @@ pub fn mount_proc() -> KResult<()> {
 /// machine powers off when init ends (see [`before_power_off`]).
 pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     tty::set_signal_hook(signal_group);
+    bounce::prime();
     let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;
     let mut files = FdTable::default();
     let console = Fd { file: console, cloexec: false };

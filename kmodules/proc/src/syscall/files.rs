@@ -17,7 +17,7 @@ use crate::fdtable::Fd;
 use crate::{bounce, signal, uaccess};
 
 /// Largest piece of a read or write moved through a kernel buffer at once.
-const CHUNK: usize = 64 << 10;
+const CHUNK: usize = bounce::LARGEST;
 
 pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
     match number {
