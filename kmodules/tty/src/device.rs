@@ -4,6 +4,7 @@
 //! [`TtyFile`] (its own status flags) on the single [`TTY`].
 
 use alloc::sync::Arc;
+use core::cell::RefCell;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use abi::errno::{EAGAIN, EFAULT, EINTR, EINVAL, ENOTTY, ESRCH};
@@ -16,6 +17,7 @@ use abi::flags::open::{O_ACCMODE, O_APPEND, O_NONBLOCK};
 use abi::flags::signal::SIGWINCH;
 use abi::types::{Stat, Winsize};
 use fs::{File, KResult};
+use runtime::heap::{Handle, Rootable, Static, layout};
 use runtime::sync::WaitQueue;
 use shim::mem::usercopy::{copy_from_user, copy_to_user};
 
@@ -53,7 +55,9 @@ type SignalHook = fn(i32, u32);
 
 /// A terminal.
 pub(crate) struct Tty {
-    state: spin::Mutex<State>,
+    /// The line discipline and window size: an object of the `tty` heap
+    /// (global: the kernel heap), made at first use.
+    state: spin::Once<Handle<StateRoot>>,
     /// Readers waiting for input.
     readers: WaitQueue,
     /// The foreground process group (0: none).
@@ -62,7 +66,7 @@ pub(crate) struct Tty {
     signal_hook: spin::Mutex<Option<SignalHook>>,
 }
 
-/// What the terminal's lock protects.
+/// The terminal's state (plain data: no GC pointers inside).
 pub(crate) struct State {
     pub(crate) ldisc: LineDiscipline,
     winsize: Winsize,
@@ -70,7 +74,7 @@ pub(crate) struct State {
 
 /// The serial console's terminal.
 pub(crate) static TTY: Tty = Tty {
-    state: spin::Mutex::new(State { ldisc: LineDiscipline::new(), winsize: DEFAULT_WINSIZE }),
+    state: spin::Once::new(),
     readers: WaitQueue::new(),
     foreground: AtomicI32::new(0),
     signal_hook: spin::Mutex::new(None),
@@ -84,10 +88,19 @@ fn locked<T, R>(lock: &spin::Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
     f(&mut lock.lock())
 }
 
+type StateRoot = Rootable![Static<RefCell<State>>];
+
 impl Tty {
-    /// Runs `f` on the locked state (see [`locked`]).
+    /// Runs `f` on the state, in a scope of its heap (`f` must not block
+    /// or open another scope).
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        locked(&self.state, f)
+        let state = self.state.call_once(|| {
+            layout::subsystem("tty").mutate(|s| {
+                let state = State { ldisc: LineDiscipline::new(), winsize: DEFAULT_WINSIZE };
+                s.stash::<StateRoot>(s.alloc(Static(RefCell::new(state))).expect("room for the terminal at boot"))
+            })
+        });
+        state.with(|_, state| f(&mut state.0.borrow_mut()))
     }
 
     /// Feeds received bytes through the line discipline and acts on the
