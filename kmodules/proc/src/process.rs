@@ -1,11 +1,15 @@
 //! Processes: identity, family, resources, and the exit/wait life cycle.
 //!
-//! A process is what its threads share: memory, its private state (files,
-//! working directory, signal actions, command line: a managed object in the
-//! process's own heap, `private.rs`), family and exit status (each thread
-//! is a goroutine, `thread.rs`). A process that exits becomes a
-//! zombie holding only its wait status until its parent reaps it with
-//! `wait4`; its children go to init (pid 1).
+//! A process is what its threads share: memory (its areas a managed
+//! object of the process's own heap), its private state (files, working
+//! directory, signal actions, command line: another object there,
+//! `private.rs`), and its place in the process tree — ids, life, parent,
+//! children, threads: a member object of the `proc` heap, `family.rs`.
+//! The `Process` itself is the plain anchor that holds handles to these,
+//! the address space and the wait queues (each thread is a goroutine,
+//! `thread.rs`). A process that exits becomes a zombie holding only its
+//! wait status until its parent reaps it with `wait4`; its children go to
+//! init (pid 1).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
