@@ -135,6 +135,19 @@ static int default_terminate_child(void) {
     return 0;
 }
 
+/* A handled signal arrives while the stack pointer is 8: there is no room
+ * for the handler's frame, so the process dies of SIGSEGV (the kernel must
+ * not compute the frame's address below 0). */
+static int no_room_for_frame_child(void) {
+    install(SIGUSR1, on_signal, 0);
+    long me = getpid();
+    __asm__ volatile("mov %0, %%rdi\n\tmov %1, %%rsi\n\tmov %2, %%eax\n\tmov $8, %%rsp\n\tsyscall\n1:\tjmp 1b"
+                     :
+                     : "r"(me), "r"((long)SIGUSR1), "i"(SYS_kill)
+                     : "rdi", "rsi", "rax", "rcx", "r11", "memory");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     ut_init(argv[0]);
@@ -201,6 +214,8 @@ int main(int argc, char **argv) {
     CHECK_CHILD("default_ignored_signals_survive", default_ignored_child, WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK_CHILD("default_sigusr1_terminates", default_terminate_child, WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
     CHECK_CHILD("sa_resethand", resethand_child, WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
+    CHECK_CHILD("no_room_for_a_handler_frame_is_sigsegv", no_room_for_frame_child,
+                WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
 
     /* SA_RESTART restarts a blocking read; without it, EINTR. */
     int p[2];

@@ -368,8 +368,10 @@ fn sigcontext_words(regs: &UserRegs) -> [u64; 18] {
 /// registers at the handler.
 fn push_frame(thread: &Thread, regs: &mut UserRegs, sig: u32, action: Action) -> KResult<()> {
     let (signals, process) = (&thread.signals, &*thread.process);
-    // The handler starts as if called: (rsp + 8) is 16-byte aligned.
-    let frame = ((regs.rsp - RED_ZONE - FRAME_LEN as u64) & !15) - 8;
+    // The handler starts as if called: (rsp + 8) is 16-byte aligned. A
+    // stack pointer too low for the frame is the process's fault.
+    let top = regs.rsp.checked_sub(RED_ZONE + FRAME_LEN as u64).filter(|&top| top >= 16).ok_or(abi::errno::EFAULT)?;
+    let frame = (top & !15) - 8;
     let ucontext = frame + 8;
     let siginfo = ucontext + UCONTEXT_LEN;
     // Return address; ucontext: flags, link, stack (zero), sigcontext;
