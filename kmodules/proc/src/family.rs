@@ -333,3 +333,49 @@ pub(crate) fn reap(member: &Handle<MemberRoot>, target: i32) -> Reaped {
         Reaped::Child(child.pid, status, child.process.take())
     })
 }
+
+#[cfg(feature = "ktest")]
+mod ktests {
+    use runtime::heap::Heap;
+    use shim::ktest;
+
+    use super::*;
+
+    /// A zombie's member with no process: what the tree holds once a
+    /// process is gone.
+    fn member<'gc>(s: &Scope<'_, 'gc>, pid: i32, parent: Option<MemberPtr<'gc>>) -> MemberPtr<'gc> {
+        let member = Member {
+            pid,
+            pgid: pid,
+            sid: pid,
+            life: Life::Zombie(0),
+            parent,
+            children: Vec::new(),
+            threads: Vec::new(),
+            process: None,
+        };
+        s.alloc(RefLock::new(member)).expect("room for a member")
+    }
+
+    ktest! {
+        fn process_thread_and_parent_child_cycles_are_the_collectors() {
+            let heap = Heap::new("ktest-family");
+            heap.collect();
+            let empty = heap.stats().objects_live;
+            let root = heap.mutate(|s| {
+                let parent = member(s, 1, None);
+                let thread = ThreadMember { tid: 1, process: parent, thread: RefCell::new(Weak::new()) };
+                let thread = s.alloc(thread).expect("room for a thread member");
+                parent.borrow_mut(s.mc()).threads.push(thread);
+                let child = member(s, 2, Some(parent));
+                parent.borrow_mut(s.mc()).children.push(child);
+                s.stash::<MemberRoot>(parent)
+            });
+            heap.collect();
+            assert_eq!(heap.stats().objects_live, empty + 3, "a rooted process keeps its thread and its child");
+            drop(root);
+            heap.collect();
+            assert_eq!(heap.stats().objects_live, empty, "unrooted, both cycles are reclaimed");
+        }
+    }
+}
