@@ -4,7 +4,7 @@
 //! - `heaps=per-process` (the default): each process's private objects
 //!   live in a heap of its own, released whole when the process is gone;
 //!   each kernel subsystem with kernel-wide objects has a heap of its own
-//!   (`fs`); objects that processes share (pipes) go to one of
+//!   (`fs`, `proc`, `tty`); objects that processes share (pipes) go to one of
 //!   [`SHARED_SHARDS`] shard heaps, picked in turn, so unrelated processes
 //!   rarely wait for the same heap lock;
 //! - `heaps=global`: every kernel object lives in one kernel-wide heap,
