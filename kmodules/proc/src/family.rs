@@ -33,9 +33,13 @@ const PID_MAX: i32 = 32768;
 #[derive(Collect)]
 #[collect(no_drop)]
 pub(crate) struct Member<'gc> {
+    /// Process id.
     pub pid: i32,
+    /// Process group.
     pub pgid: i32,
+    /// Session.
     pub sid: i32,
+    /// Where the process is in its life.
     #[collect(require_static)]
     pub life: Life,
     /// `None` for init (orphans go to init).
@@ -54,7 +58,9 @@ pub(crate) struct Member<'gc> {
 #[derive(Collect)]
 #[collect(no_drop)]
 pub(crate) struct ThreadMember<'gc> {
+    /// Thread id.
     tid: i32,
+    /// Its process's member.
     process: MemberPtr<'gc>,
     /// The thread, once it exists (a weak reference: the thread's goroutine
     /// owns it).
