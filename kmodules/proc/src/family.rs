@@ -58,8 +58,6 @@ pub(crate) struct Member<'gc> {
 #[derive(Collect)]
 #[collect(no_drop)]
 pub(crate) struct ThreadMember<'gc> {
-    /// Thread id.
-    tid: i32,
     /// Its process's member.
     process: MemberPtr<'gc>,
     /// The thread, once it exists (a weak reference: the thread's goroutine
@@ -195,7 +193,7 @@ pub(crate) fn enlist(member: &Handle<MemberRoot>, tid: Option<i32>) -> KResult<i
             Some(tid) => tid,
             None => table.allocate_id()?,
         };
-        let thread = ThreadMember { tid, process, thread: RefCell::new(Weak::new()) };
+        let thread = ThreadMember { process, thread: RefCell::new(Weak::new()) };
         let thread = s.alloc(thread).map_err(|_| ENOMEM)?;
         process.borrow_mut(s.mc()).threads.push(thread);
         table.threads.insert(tid, thread);
@@ -370,7 +368,7 @@ mod ktests {
             let empty = heap.stats().objects_live;
             let root = heap.mutate(|s| {
                 let parent = member(s, 1, None);
-                let thread = ThreadMember { tid: 1, process: parent, thread: RefCell::new(Weak::new()) };
+                let thread = ThreadMember { process: parent, thread: RefCell::new(Weak::new()) };
                 let thread = s.alloc(thread).expect("room for a thread member");
                 parent.borrow_mut(s.mc()).threads.push(thread);
                 let child = member(s, 2, Some(parent));
