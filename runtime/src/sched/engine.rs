@@ -33,7 +33,8 @@ impl Switchable for G {
             State::Dead => {
                 registry::remove(prev.id);
                 empty_graveyard(this_cpu());
-                false
+                registry::recycle(prev);
+                return;
             }
             state => panic!("goroutine {} switched out while {state:?}", prev.id),
         };

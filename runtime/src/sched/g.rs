@@ -136,6 +136,12 @@ impl G {
         }
     }
 
+    /// What a dead goroutine kept for reuse holds (see `registry::recycle`):
+    /// no stack, no name, an empty body; never run. Allocates nothing.
+    pub fn spare() -> G {
+        G::new(GoroutineId(0), Cow::Borrowed("spare"), Task::for_this_context(0), Box::new(|| {}))
+    }
+
     /// The idle goroutine of `cpu`: the context already running there.
     pub fn idle(id: GoroutineId, cpu: usize) -> G {
         let mut g = G::new(id, Cow::Borrowed("idle"), Task::for_this_context(id.0), Box::new(|| {}));

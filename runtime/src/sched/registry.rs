@@ -16,6 +16,12 @@ use super::g::{G, GoroutineId};
 use super::stacks;
 
 static GOROUTINES: IrqMutex<BTreeMap<GoroutineId, Arc<G>>> = IrqMutex::new(BTreeMap::new());
+
+/// Dead goroutines' allocations kept for new ones (Go keeps a free list of
+/// `g`s too), so that spawning a goroutine reuses one instead of
+/// allocating.
+const SPARES: usize = 16;
+static SPARES_KEPT: IrqMutex<[Option<Arc<G>>; SPARES]> = IrqMutex::new([const { None }; SPARES]);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 fn next_id() -> GoroutineId {
@@ -58,9 +64,31 @@ pub(crate) fn new_goroutine(
     let stack = stacks::get(stack_pages).ok_or(SpawnError::OutOfMemory)?;
     let mut g = G::new(id, name, Task::new(stack, id.0, goroutine_main), body);
     g.bound_to = bound_to;
-    let g = Arc::new(g);
+    let spare = SPARES_KEPT.lock().iter_mut().find_map(Option::take);
+    let g = match spare {
+        Some(mut spare) => match Arc::get_mut(&mut spare) {
+            Some(slot) => {
+                *slot = g;
+                spare
+            }
+            None => Arc::new(g),
+        },
+        None => Arc::new(g),
+    };
     GOROUTINES.lock().insert(id, Arc::clone(&g));
     Ok(g)
+}
+
+/// Keeps the allocation of `g`, a dead goroutine, for a new one if
+/// nothing else refers to it (no queue, no wait token, no interrupter);
+/// its stack and name go now. Otherwise drops it.
+pub(crate) fn recycle(mut g: Arc<G>) {
+    let Some(slot) = Arc::get_mut(&mut g) else { return };
+    *slot = G::spare();
+    let mut spares = SPARES_KEPT.lock();
+    if let Some(free) = spares.iter_mut().find(|s| s.is_none()) {
+        *free = Some(g);
+    }
 }
 
 /// Creates and registers the idle goroutine of `cpu` (the running context).
