@@ -16,7 +16,7 @@ use crate::elf::{self, Executable};
 use crate::exec_args::{ExecArgs, Strings};
 use crate::stack::{self, StackSpec};
 use crate::thread::Thread;
-use crate::{random, signal};
+use crate::{random, sigstate};
 
 /// Nested `#!` interpreters allowed (Linux allows 4 levels).
 const MAX_INTERPRETERS: usize = 4;
@@ -171,7 +171,7 @@ pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, args: &ExecArg
     drop(old);
     let cmdline = args.with(|strings| strings.argv.join(&0u8));
     let closing = process.private(|p| {
-        signal::reset_handlers(&mut p.actions);
+        sigstate::reset_handlers(&mut p.actions);
         p.cmdline = cmdline;
         p.files.take_cloexec()
     });

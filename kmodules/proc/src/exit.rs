@@ -10,7 +10,14 @@ use crate::process::{INIT_PID, Life, Process};
 /// its thread's goroutine once it left the process's address space.
 pub fn finish(process: &Arc<Process>) {
     release(process);
-    process.become_zombie();
+    let (parent, adopter) = process.become_zombie();
+    if let Some(init) = adopter {
+        init.child_events.wake_all();
+    }
+    if let Some(parent) = parent {
+        crate::signal::send(&parent, abi::flags::signal::SIGCHLD);
+        parent.child_events.wake_all();
+    }
     if process.pid == INIT_PID {
         init_ended(process);
     }

@@ -21,7 +21,9 @@ mod private;
 mod process;
 mod procfs;
 mod random;
+mod run;
 mod signal;
+mod sigstate;
 mod stack;
 mod syscall;
 mod thread;
@@ -62,9 +64,9 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
     let args = ExecArgs::from_kernel(&private.heap(), argv, &envp)?;
     let image = exec::load(&private.heap(), &fs::root(), path, &args)?;
-    let (init, thread) = Process::new(None, image.vm, private, signal::Signals::new(0), image.regs)?;
+    let (init, thread) = Process::new(None, image.vm, private, sigstate::Signals::new(0), image.regs)?;
     tty::set_foreground(init.pgid());
-    thread::spawn(thread)
+    run::spawn(thread)
 }
 
 /// The TTY's hook: a signal for the foreground process group.

@@ -20,7 +20,7 @@ use gc_arena::Collect;
 use runtime::heap::{AllocError, Handle, Heap, RefLock, Rootable, layout};
 
 use crate::fdtable::{Fd, FdTable};
-use crate::signal::Action;
+use crate::sigstate::Action;
 
 /// What a process keeps for itself.
 #[derive(Collect)]

@@ -7,7 +7,7 @@
 //! children, threads: a member object of the `proc` heap, `family.rs`.
 //! The `Process` itself is the plain anchor that holds handles to these,
 //! the address space and the wait queues (each thread is a goroutine,
-//! `thread.rs`). A process that exits becomes a zombie holding only its
+//! `run.rs`). A process that exits becomes a zombie holding only its
 //! wait status until its parent reaps it with `wait4`; its children go to
 //! init (pid 1).
 
@@ -23,7 +23,7 @@ use vm::Vm;
 
 use crate::family::{self, Member, MemberRoot, Reaped};
 use crate::private::{Private, PrivateState};
-use crate::signal::{Action, Signals};
+use crate::sigstate::{Action, Signals};
 use crate::thread::Thread;
 use crate::thread_state::ThreadState;
 
@@ -236,20 +236,14 @@ impl Process {
     }
 
     /// Becomes a zombie (called by the thread after freeing everything):
-    /// children go to init, the parent gets SIGCHLD and a wake-up.
-    pub fn become_zombie(&self) {
+    /// children go to init. Returns the parent and, if it took children,
+    /// init, for the caller to signal and wake (`exit::finish`).
+    pub fn become_zombie(&self) -> (Option<Arc<Process>>, Option<Arc<Process>>) {
         let status = match self.life() {
             Life::Exiting(status) => status,
             other => panic!("process {} became a zombie from {other:?}", self.pid),
         };
-        let (parent, adopter) = family::bury(&self.member, status);
-        if let Some(init) = adopter {
-            init.child_events.wake_all();
-        }
-        if let Some(parent) = parent {
-            crate::signal::send(&parent, abi::flags::signal::SIGCHLD);
-            parent.child_events.wake_all();
-        }
+        family::bury(&self.member, status)
     }
 
     /// Takes the process out of the tree without a trace (a child `fork`

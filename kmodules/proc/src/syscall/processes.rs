@@ -14,7 +14,7 @@ use shim::mem::aspace::USER_END;
 use super::Ctx;
 use crate::exec_args::ExecArgs;
 use crate::process::{self, Process};
-use crate::{exec, thread, uaccess};
+use crate::{exec, run, uaccess};
 
 pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
     let me = ctx.process;
@@ -142,7 +142,7 @@ fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: 
         *thread.clear_child_tid.lock() = child_tid;
     }
     let tid = thread.tid;
-    thread::spawn(thread)?;
+    run::spawn(thread)?;
     Ok(tid as u64)
 }
 
@@ -175,7 +175,7 @@ fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> 
         0 => Ok(()),
         _ => settid(),
     };
-    if let Err(error) = started.and_then(|()| thread::spawn(child_thread)) {
+    if let Err(error) = started.and_then(|()| run::spawn(child_thread)) {
         crate::exit::abandon(&child);
         return Err(error);
     }

@@ -10,7 +10,8 @@ use fs::KResult;
 
 use super::Ctx;
 use crate::process::{self, Process};
-use crate::signal::{self, Action, NSIG, SigSet};
+use crate::signal::{self, NSIG};
+use crate::sigstate::{Action, SigSet};
 use crate::thread::Thread;
 use crate::uaccess;
 
