@@ -6,9 +6,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <limits.h>
 #include <time.h>
 
 /* From <linux/futex.h>, which musl does not ship. */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_CMP_REQUEUE 4
 #define FUTEX_WAIT_PRIVATE 128
 #define FUTEX_WAKE_PRIVATE 129
 
@@ -117,6 +121,65 @@ static void *take_usr1(void *arg) {
     return NULL;
 }
 
+/* Many threads on one condition variable (pthread_cond_broadcast may
+ * requeue them onto the mutex's word), and on one futex word moved to
+ * another with FUTEX_CMP_REQUEUE. */
+#define CROWD 12
+static pthread_mutex_t crowd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t crowd_cond = PTHREAD_COND_INITIALIZER;
+static int crowd_go, crowd_waiting;
+static atomic_int word_a, word_b, crowd_done;
+
+static void *crowd_cond_waiter(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&crowd_lock);
+    crowd_waiting++;
+    while (!crowd_go) pthread_cond_wait(&crowd_cond, &crowd_lock);
+    pthread_mutex_unlock(&crowd_lock);
+    return NULL;
+}
+
+static void *crowd_futex_waiter(void *arg) {
+    (void)arg;
+    while (atomic_load(&word_a) == 0) syscall(SYS_futex, &word_a, FUTEX_WAIT, 0, NULL, NULL, 0);
+    atomic_fetch_add(&crowd_done, 1);
+    return NULL;
+}
+
+/* CMP_REQUEUE from word_a to word_b, then a wake of word_b, must end
+ * every wait on word_a. */
+static long crowd_requeued(void) {
+    pthread_t t[CROWD];
+    for (int i = 0; i < CROWD; i++)
+        if (pthread_create(&t[i], NULL, crowd_futex_waiter, NULL)) return -1;
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* most are asleep on word_a by now */
+    atomic_store(&word_a, 1);
+    long moved = syscall(SYS_futex, &word_a, FUTEX_CMP_REQUEUE, 1, (void *)(long)INT_MAX, &word_b, 1);
+    syscall(SYS_futex, &word_b, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+    for (int i = 0; i < CROWD; i++) pthread_join(t[i], NULL);
+    return moved < 0 ? -1 : atomic_load(&crowd_done);
+}
+
+static int crowd_wakes_everyone(void) {
+    pthread_t t[CROWD];
+    for (int i = 0; i < CROWD; i++)
+        if (pthread_create(&t[i], NULL, crowd_cond_waiter, NULL)) return 0;
+    for (;;) {
+        pthread_mutex_lock(&crowd_lock);
+        int all = crowd_waiting == CROWD;
+        if (all) {
+            crowd_go = 1;
+            pthread_cond_broadcast(&crowd_cond);
+        }
+        pthread_mutex_unlock(&crowd_lock);
+        if (all) break;
+        sched_yield();
+    }
+    for (int i = 0; i < CROWD; i++) pthread_join(t[i], NULL);
+    return 1;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     ut_init(argv[0]);
@@ -200,6 +263,14 @@ int main(int argc, char **argv) {
     CHECKF("tgkill_reaches_the_thread", atomic_load(&got_usr1) == syscall(SYS_gettid), "handled in %d",
            atomic_load(&got_usr1));
     CHECK_ERR("tgkill_wrong_group_esrch", syscall(SYS_tgkill, getpid() + 100000, syscall(SYS_gettid), 0), ESRCH);
+
+    CHECK("condvar_broadcast_wakes_a_crowd", crowd_wakes_everyone());
+    CHECK_ERR("futex_cmp_requeue_stale_value_eagain",
+              syscall(SYS_futex, &word_a, FUTEX_CMP_REQUEUE, 1, (void *)(long)INT_MAX, &word_b, 5), EAGAIN);
+    CHECK_ERR("futex_requeue_negative_count_einval",
+              syscall(SYS_futex, &word_a, FUTEX_CMP_REQUEUE, -1, (void *)(long)1, &word_b, 0), EINVAL);
+    long done = crowd_requeued();
+    CHECKF("futex_cmp_requeue_then_wake_ends_every_wait", done == CROWD, "%ld of %d threads done", done, CROWD);
 
     return ut_done();
 }

@@ -222,6 +222,10 @@ pub mod futex {
     pub const FUTEX_WAIT: u32 = 0;
     /// Wake waiters.
     pub const FUTEX_WAKE: u32 = 1;
+    /// Wake some waiters, move the others to a second word.
+    pub const FUTEX_REQUEUE: u32 = 3;
+    /// `FUTEX_REQUEUE` if the word still holds the expected value.
+    pub const FUTEX_CMP_REQUEUE: u32 = 4;
     /// Flag: the futex is private to the process.
     pub const FUTEX_PRIVATE_FLAG: u32 = 128;
     /// Flag: the timeout is on `CLOCK_REALTIME`.
@@ -542,6 +546,7 @@ mod tests {
             clone::CLONE_CHILD_CLEARTID => libc::CLONE_CHILD_CLEARTID,
             clone::CLONE_DETACHED => libc::CLONE_DETACHED, clone::CLONE_CHILD_SETTID => libc::CLONE_CHILD_SETTID,
             futex::FUTEX_WAIT => libc::FUTEX_WAIT, futex::FUTEX_WAKE => libc::FUTEX_WAKE,
+            futex::FUTEX_REQUEUE => libc::FUTEX_REQUEUE, futex::FUTEX_CMP_REQUEUE => libc::FUTEX_CMP_REQUEUE,
             futex::FUTEX_PRIVATE_FLAG => libc::FUTEX_PRIVATE_FLAG,
             futex::FUTEX_CLOCK_REALTIME => libc::FUTEX_CLOCK_REALTIME,
             poll::POLLIN => libc::POLLIN, poll::POLLOUT => libc::POLLOUT, poll::POLLERR => libc::POLLERR,

@@ -52,6 +52,27 @@ pub fn wait(process: &Process, addr: u64, expected: u32, deadline_ns: u64) -> KR
     result
 }
 
+/// `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE` (with `expected`, checked
+/// first: `EAGAIN` if the word at `addr` differs): wake `count` waiters of
+/// `addr` and move up to `requeue` others to wait on `target`. Here every
+/// waiter of `addr` is woken instead of being moved: a futex waiter must
+/// expect a spurious wake-up anyway (it re-checks its word and waits
+/// again, on whichever word it now needs), so this is correct, only less
+/// economical than Linux's queue move. Returns the waiters woken (with
+/// `expected`: woken and "requeued", i.e. all).
+pub fn requeue(process: &Process, addr: u64, count: u32, requeue: u32, expected: Option<u32>) -> KResult<u64> {
+    if let Some(expected) = expected {
+        let word: u32 = uaccess::read_value(process, addr)?;
+        if word != expected {
+            return Err(EAGAIN);
+        }
+    }
+    let woken = wake(process, addr, u32::MAX);
+    let reported =
+        if expected.is_some() { u64::from(count).saturating_add(u64::from(requeue)) } else { u64::from(count) };
+    Ok(woken.min(reported))
+}
+
 /// `FUTEX_WAKE`: wakes up to `count` waiters on `addr`; returns how many
 /// were waiting (at most `count`).
 pub fn wake(process: &Process, addr: u64, count: u32) -> u64 {

@@ -5,7 +5,9 @@
 use abi::errno::{ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
 use abi::flags::arch_prctl::{ARCH_GET_FS, ARCH_SET_FS};
 use abi::flags::clone::*;
-use abi::flags::futex::{FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAKE};
+use abi::flags::futex::{
+    FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAKE,
+};
 use abi::flags::wait::WNOHANG;
 use abi::nr;
 use fs::KResult;
@@ -219,8 +221,9 @@ fn wait4(ctx: &mut Ctx<'_>) -> KResult<u64> {
     Ok(pid as u64)
 }
 
-/// `futex`: `FUTEX_WAIT` (with an optional relative timeout) and
-/// `FUTEX_WAKE`, private or not (all futexes are per process here).
+/// `futex`: `FUTEX_WAIT` (with an optional relative timeout),
+/// `FUTEX_WAKE`, `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE`, private or not
+/// (all futexes are per process here).
 fn futex(ctx: &Ctx<'_>) -> KResult<u64> {
     let (addr, op, val) = (ctx.arg(0), ctx.arg(1) as u32 & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), ctx.arg(2));
     if addr % 4 != 0 {
@@ -242,6 +245,14 @@ fn futex(ctx: &Ctx<'_>) -> KResult<u64> {
             crate::futex::wait(ctx.process, addr, val as u32, deadline)
         }
         FUTEX_WAKE => Ok(crate::futex::wake(ctx.process, addr, val as u32)),
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            let (requeue, target) = (ctx.arg(3) as u32, ctx.arg(4));
+            if target % 4 != 0 || (val as i32) < 0 || (requeue as i32) < 0 {
+                return Err(EINVAL);
+            }
+            let expected = (op == FUTEX_CMP_REQUEUE).then_some(ctx.arg(5) as u32);
+            crate::futex::requeue(ctx.process, addr, val as u32, requeue, expected)
+        }
         _ => Err(ENOSYS),
     }
 }
