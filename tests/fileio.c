@@ -3,6 +3,8 @@
  * and their error paths (EBADF, EFAULT, ENOENT, ENOTDIR, EEXIST, EISDIR, EINVAL). */
 #include "harness.h"
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -236,6 +238,22 @@ int main(int argc, char **argv) {
     close(fd);
 
     shared_offset_transfers();
+
+    /* A sendfile that would run for ages (2^47 bytes from /dev/zero) ends
+     * when its process is killed. */
+    pid_t copier = fork();
+    if (copier == 0) {
+        int zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY);
+        syscall(SYS_sendfile, null, zero, NULL, 1L << 47);
+        _exit(0);
+    }
+    struct timespec moment = {0, 200 * 1000 * 1000};
+    nanosleep(&moment, NULL);
+    kill(copier, SIGKILL);
+    int copier_status = 0;
+    waitpid(copier, &copier_status, 0);
+    CHECKF("endless_sendfile_ends_with_sigkill", WIFSIGNALED(copier_status) && WTERMSIG(copier_status) == SIGKILL,
+           "status %#x", copier_status);
     unlink(path);
     rmdir(dir);
     return ut_done();

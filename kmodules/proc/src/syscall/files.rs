@@ -282,6 +282,11 @@ fn sendfile(ctx: &Ctx<'_>) -> KResult<u64> {
     let copied = bounce::with(count.min(CHUNK), |buf| {
         let mut done = 0;
         while done < count {
+            // A long copy (from /dev/zero, say) stops for a signal or an
+            // exit, with what it copied so far.
+            if done > 0 && (ctx.thread.signals.deliverable() || ctx.thread.exiting()) {
+                break;
+            }
             let want = (count - done).min(buf.len());
             let n = match input.read(&mut buf[..want]) {
                 Ok(0) => break,
