@@ -3,6 +3,7 @@
  * kill with SIGKILL/SIGTERM, and faults in a child (a wild write gives
  * SIGSEGV in wait4, and only the child dies). */
 #include "harness.h"
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -120,6 +121,7 @@ int main(int argc, char **argv) {
     CHECKF("wait4_sigkill_status", got == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "wait4 %d: %s", got, ut_status(status));
     CHECK_ERR("kill_reaped_esrch", kill(pid, 0), ESRCH);
     CHECK_ERR("kill_bad_signal_einval", kill(me, 1000), EINVAL);
+    CHECK_ERR("kill_int_min_esrch", kill(INT_MIN, 0), ESRCH);
     pid = fork();
     if (pid == 0) {
         pause();

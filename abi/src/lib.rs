@@ -10,5 +10,6 @@
 
 pub mod errno;
 pub mod flags;
+mod names;
 pub mod nr;
 pub mod types;

@@ -4,17 +4,16 @@ macro_rules! numbers {
     ($($(#[$doc:meta])* $name:ident = $value:literal,)*) => {
         $($(#[$doc])* pub const $name: u64 = $value;)*
 
-        /// The name of system call `nr`, if this crate knows it (for logs).
-        pub fn name(nr: u64) -> Option<&'static str> {
-            match nr {
-                $($value => Some(stringify!($name)),)*
-                _ => None,
-            }
-        }
 
         #[cfg(test)]
         pub(crate) const ALL: &[(&str, u64)] = &[$((stringify!($name), $value),)*];
     };
+}
+
+/// The name of system call `nr` as Linux spells it (`"socket"`), for
+/// logs; `None` for a number Linux does not use.
+pub fn name(nr: u64) -> Option<&'static str> {
+    crate::names::NAMES.get(usize::try_from(nr).ok()?).copied().filter(|name| !name.is_empty())
 }
 
 numbers! {
@@ -436,8 +435,26 @@ mod tests {
         for (&(name, ours), &(ref_name, linux)) in super::ALL.iter().zip(reference) {
             assert_eq!(name, ref_name);
             assert_eq!(ours, linux as u64, "SYS_{name}");
-            assert_eq!(super::name(ours), Some(name));
+            assert_eq!(super::name(ours).map(str::to_uppercase).as_deref(), Some(name));
         }
         assert_eq!(super::name(9999), None);
+    }
+
+    /// The name table agrees with libc for calls this crate does not define.
+    #[test]
+    fn names_cover_every_linux_call() {
+        let unhandled: &[(&str, i64)] = &[
+            ("socket", libc::SYS_socket),
+            ("epoll_create1", libc::SYS_epoll_create1),
+            ("io_uring_setup", libc::SYS_io_uring_setup),
+            ("futex_waitv", libc::SYS_futex_waitv),
+            ("pidfd_open", libc::SYS_pidfd_open),
+            ("clone3", libc::SYS_clone3),
+        ];
+        for &(name, linux) in unhandled {
+            assert_eq!(super::name(linux as u64), Some(name));
+        }
+        assert_eq!(super::name(400), None, "Linux leaves 335..424 unused");
+        assert_eq!(super::name(462), Some("mseal"));
     }
 }

@@ -8,101 +8,114 @@ use abi::flags::fcntl::*;
 use abi::flags::ioctl::TIOCSCTTY;
 use abi::flags::limits::IOV_MAX;
 use abi::flags::open::{O_APPEND, O_CLOEXEC, O_NONBLOCK, O_WRONLY};
-use abi::nr;
 use abi::types::Iovec;
 use fs::{File, KResult, OpenFile};
 
 use super::Ctx;
+use super::table::syscalls;
 use crate::fdtable::Fd;
 use crate::{bounce, signal, uaccess};
 
 /// Largest piece of a read or write moved through a kernel buffer at once.
 const CHUNK: usize = bounce::LARGEST;
 
-pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
-    match number {
-        nr::READ => read(ctx, ctx.int(0), ctx.arg(1), ctx.arg(2) as usize),
-        nr::WRITE => write(ctx, ctx.int(0), ctx.arg(1), ctx.arg(2) as usize),
-        nr::READV => vectored(ctx, false),
-        nr::WRITEV => vectored(ctx, true),
-        nr::PREAD64 => positioned(ctx, false),
-        nr::PWRITE64 => positioned(ctx, true),
-        nr::CLOSE => {
-            let fd = ctx.process.private(|p| p.files.remove(ctx.int(0)))?;
-            drop(fd);
-            Ok(0)
-        }
-        nr::LSEEK => Ok(file(ctx, 0)?.seek(ctx.arg(1) as i64, ctx.arg(2) as u32)?),
-        nr::FSTAT => {
-            let stat = file(ctx, 0)?.stat()?;
-            uaccess::write_value(ctx.process, ctx.arg(1), &stat)?;
-            Ok(0)
-        }
-        nr::IOCTL => {
-            let result = file(ctx, 0)?.ioctl(ctx.arg(1) as u32, ctx.arg(2))?;
-            if u64::from(ctx.arg(1) as u32) == TIOCSCTTY {
-                // The terminal becomes the caller's controlling terminal:
-                // its session's group is now the foreground group.
-                tty::set_foreground(ctx.process.pgid());
-            }
-            Ok(result)
-        }
-        nr::FCNTL => fcntl(ctx),
-        nr::DUP => {
-            let fd = Fd { file: file(ctx, 0)?, cloexec: false };
-            Ok(ctx.process.private(|p| p.files.insert(&fd))? as u64)
-        }
-        nr::DUP2 => {
-            let (old, new) = (ctx.int(0), ctx.int(1));
-            let file = file(ctx, 0)?;
-            if old == new {
-                return Ok(new as u64);
-            }
-            dup_to(ctx, file, new, false)
-        }
-        nr::DUP3 => {
-            let (old, new, flags) = (ctx.int(0), ctx.int(1), ctx.arg(2) as u32);
-            if old == new || flags & !O_CLOEXEC != 0 {
-                return Err(EINVAL);
-            }
-            let file = file(ctx, 0)?;
-            dup_to(ctx, file, new, flags & O_CLOEXEC != 0)
-        }
-        nr::PIPE => make_pipe(ctx, 0),
-        nr::PIPE2 => make_pipe(ctx, ctx.arg(1) as u32),
-        nr::GETDENTS64 => {
-            let file = file(ctx, 0)?;
-            bounce::with((ctx.arg(2) as usize).min(CHUNK), |buf| {
-                let n = file.getdents64(buf)?;
-                uaccess::write(ctx.process, ctx.arg(1), &buf[..n])?;
-                Ok(n as u64)
-            })
-        }
-        nr::POLL => super::misc::poll(ctx, ctx.arg(2) as i32 as i64),
-        nr::PPOLL => {
-            let timeout = match ctx.arg(2) {
-                0 => -1,
-                addr => {
-                    let ts: abi::types::Timespec = uaccess::read_value(ctx.process, addr)?;
-                    ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
-                }
-            };
-            super::misc::poll(ctx, timeout)
-        }
-        nr::FTRUNCATE => {
-            file(ctx, 0)?.truncate(ctx.arg(1))?;
-            Ok(0)
-        }
-        nr::FSYNC | nr::FDATASYNC => file(ctx, 0).map(|_| 0),
-        nr::FCHDIR => {
-            let dir = file(ctx, 0)?.as_dir().ok_or(ENOTDIR)?;
-            ctx.process.set_cwd(dir);
-            Ok(0)
-        }
-        nr::FCHMOD => file(ctx, 0).map(|_| 0),
-        nr::SENDFILE => sendfile(ctx),
-        _ => unreachable!("routed here by the table"),
+syscalls! {
+    READ => |c| read(c, c.int(0), c.arg(1), c.arg(2) as usize),
+    WRITE => |c| write(c, c.int(0), c.arg(1), c.arg(2) as usize),
+    READV => |c| vectored(c, false),
+    WRITEV => |c| vectored(c, true),
+    PREAD64 => |c| positioned(c, false),
+    PWRITE64 => |c| positioned(c, true),
+    CLOSE => close,
+    LSEEK => |c| file(c, 0)?.seek(c.arg(1) as i64, c.arg(2) as u32),
+    FSTAT => fstat,
+    IOCTL => ioctl,
+    FCNTL => fcntl,
+    DUP => dup,
+    DUP2 => dup2,
+    DUP3 => dup3,
+    PIPE => |c| make_pipe(c, 0),
+    PIPE2 => |c| make_pipe(c, c.arg(1) as u32),
+    GETDENTS64 => getdents64,
+    POLL => |c| super::misc::poll(c, c.arg(2) as i32 as i64),
+    PPOLL => ppoll,
+    FTRUNCATE => |c| file(c, 0)?.truncate(c.arg(1)).map(|()| 0),
+    FSYNC => |c| file(c, 0).map(|_| 0),
+    FDATASYNC => |c| file(c, 0).map(|_| 0),
+    FCHDIR => fchdir,
+    FCHMOD => |c| file(c, 0).map(|_| 0),
+    SENDFILE => sendfile,
+}
+
+fn close(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let fd = ctx.process.private(|p| p.files.remove(ctx.int(0)))?;
+    drop(fd);
+    Ok(0)
+}
+
+fn fstat(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let stat = file(ctx, 0)?.stat()?;
+    uaccess::write_value(ctx.process, ctx.arg(1), &stat)?;
+    Ok(0)
+}
+
+fn ioctl(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let result = file(ctx, 0)?.ioctl(ctx.arg(1) as u32, ctx.arg(2))?;
+    if u64::from(ctx.arg(1) as u32) == TIOCSCTTY {
+        // The terminal becomes the caller's controlling terminal: its
+        // session's group is now the foreground group.
+        tty::set_foreground(ctx.process.pgid());
     }
+    Ok(result)
+}
+
+fn dup(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let fd = Fd { file: file(ctx, 0)?, cloexec: false };
+    Ok(ctx.process.private(|p| p.files.insert(&fd))? as u64)
+}
+
+fn dup2(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let (old, new) = (ctx.int(0), ctx.int(1));
+    let file = file(ctx, 0)?;
+    if old == new {
+        return Ok(new as u64);
+    }
+    dup_to(ctx, file, new, false)
+}
+
+fn dup3(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let (old, new, flags) = (ctx.int(0), ctx.int(1), ctx.arg(2) as u32);
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(EINVAL);
+    }
+    let file = file(ctx, 0)?;
+    dup_to(ctx, file, new, flags & O_CLOEXEC != 0)
+}
+
+fn getdents64(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let file = file(ctx, 0)?;
+    bounce::with((ctx.arg(2) as usize).min(CHUNK), |buf| {
+        let n = file.getdents64(buf)?;
+        uaccess::write(ctx.process, ctx.arg(1), &buf[..n])?;
+        Ok(n as u64)
+    })
+}
+
+fn ppoll(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let timeout = match ctx.arg(2) {
+        0 => -1,
+        addr => {
+            let ts: abi::types::Timespec = uaccess::read_value(ctx.process, addr)?;
+            ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
+        }
+    };
+    super::misc::poll(ctx, timeout)
+}
+
+fn fchdir(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let dir = file(ctx, 0)?.as_dir().ok_or(ENOTDIR)?;
+    ctx.process.set_cwd(dir);
+    Ok(0)
 }
 
 /// The file of descriptor argument `i`.
@@ -216,7 +229,7 @@ fn positioned(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
     result
 }
 
-fn fcntl(ctx: &Ctx<'_>) -> KResult<u64> {
+fn fcntl(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let (fd, command, arg) = (ctx.int(0), ctx.arg(1) as u32, ctx.arg(2));
     let entry = ctx.process.private(|p| p.files.get(fd).cloned())?;
     match command {
@@ -267,7 +280,7 @@ fn make_pipe(ctx: &Ctx<'_>, flags: u32) -> KResult<u64> {
 
 /// `sendfile`: copies from one descriptor to another through a kernel
 /// buffer (from the input's offset, or from `*offset` which is updated).
-fn sendfile(ctx: &Ctx<'_>) -> KResult<u64> {
+fn sendfile(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let (output, input) = (file(ctx, 0)?, file(ctx, 1)?);
     let (offset_addr, count) = (ctx.arg(2), ctx.arg(3) as usize);
     let saved = match offset_addr {

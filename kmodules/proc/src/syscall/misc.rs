@@ -2,7 +2,6 @@
 //! root), limits, system information, randomness, `poll`, `reboot`.
 
 use alloc::vec;
-use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use abi::errno::{EFAULT, EINTR, EINVAL, ENOSYS, EPERM};
@@ -10,92 +9,110 @@ use abi::flags::open::O_RDONLY;
 use abi::flags::poll::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use abi::flags::reboot::*;
 use abi::flags::rlimit::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK};
-use abi::nr;
 use abi::types::{Timespec, Utsname};
 use fs::KResult;
 use shim::time::now_ns;
 
 use super::Ctx;
-use crate::{random, uaccess};
+use super::table::syscalls;
+use crate::{bounce, random, uaccess};
 
 /// Clock ticks per second reported by `times` and `AT_CLKTCK`.
 const CLK_TCK: u64 = 100;
 
-/// Handles `number` if it is one of this module's; `None` otherwise.
-pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> Option<KResult<u64>> {
-    let me = ctx.process;
-    Some(match number {
-        nr::UNAME => uname(ctx),
-        nr::CLOCK_GETTIME => clock_gettime(ctx.int(0)).and_then(|ts| write_timespec(ctx, ctx.arg(1), ts)),
-        nr::GETTIMEOFDAY => match ctx.arg(0) {
-            0 => Ok(0),
-            tv => {
-                let ts = realtime();
-                let timeval = [ts.tv_sec, ts.tv_nsec / 1000];
-                uaccess::write(me, tv, &timeval.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).map(|()| 0)
-            }
-        },
-        nr::TIME => {
-            let seconds = realtime().tv_sec;
-            if ctx.arg(0) != 0
-                && let Err(error) = uaccess::write_value(me, ctx.arg(0), &seconds)
-            {
-                return Some(Err(error));
-            }
-            Ok(seconds as u64)
+syscalls! {
+    UNAME => uname,
+    CLOCK_GETTIME => |c| clock_gettime(c.int(0)).and_then(|ts| write_timespec(c, c.arg(1), ts)),
+    GETTIMEOFDAY => gettimeofday,
+    TIME => time,
+    NANOSLEEP => |c| sleep(c, c.arg(0), false, c.arg(1)),
+    CLOCK_NANOSLEEP => |c| sleep(c, c.arg(2), c.arg(1) & 1 != 0, c.arg(3)),
+    GETRANDOM => getrandom,
+    GETUID => |_| Ok(0),
+    GETEUID => |_| Ok(0),
+    GETGID => |_| Ok(0),
+    GETEGID => |_| Ok(0),
+    SETUID => |_| Ok(0),
+    SETGID => |_| Ok(0),
+    GETRESUID => getres_ids,
+    GETRESGID => getres_ids,
+    GETGROUPS => |_| Ok(0),
+    SETGROUPS => |_| Ok(0),
+    UMASK => |c| Ok(c.process.umask.swap(c.arg(0) as u32 & 0o777, Ordering::Relaxed) as u64),
+    SCHED_YIELD => |_| {
+        runtime::sched::yield_now();
+        Ok(0)
+    },
+    SCHED_GETAFFINITY => sched_getaffinity,
+    PRLIMIT64 => |c| prlimit(c, c.arg(1) as u32, c.arg(3)),
+    GETRLIMIT => |c| prlimit(c, c.arg(0) as u32, c.arg(1)),
+    SETRLIMIT => |_| Ok(0),
+    SYSINFO => sysinfo,
+    TIMES => times,
+    GETRUSAGE => |c| uaccess::write(c.process, c.arg(1), &[0u8; 144]).map(|()| 0),
+    SET_ROBUST_LIST => |_| Ok(0),
+    SYNC => |_| Ok(0),
+    GETPRIORITY => |_| Ok(20),
+    SETPRIORITY => |_| Ok(0),
+    PRCTL => |_| Err(EINVAL),
+    SETHOSTNAME => |_| Err(EPERM),
+    REBOOT => reboot,
+    // C libraries probe these and fall back: ENOSYS without a log line.
+    RSEQ => |_| Err(ENOSYS),
+    STATX => |_| Err(ENOSYS),
+}
+
+fn gettimeofday(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    match ctx.arg(0) {
+        0 => Ok(0),
+        tv => {
+            let ts = realtime();
+            let mut timeval = [0u8; 16];
+            timeval[..8].copy_from_slice(&ts.tv_sec.to_le_bytes());
+            timeval[8..].copy_from_slice(&(ts.tv_nsec / 1000).to_le_bytes());
+            uaccess::write(ctx.process, tv, &timeval).map(|()| 0)
         }
-        nr::NANOSLEEP => sleep(ctx, ctx.arg(0), false, ctx.arg(1)),
-        nr::CLOCK_NANOSLEEP => sleep(ctx, ctx.arg(2), ctx.arg(1) & 1 != 0, ctx.arg(3)),
-        nr::GETRANDOM if ctx.arg(2) & !7 != 0 => Err(EINVAL),
-        nr::GETRANDOM => {
-            let mut bytes = vec![0u8; (ctx.arg(1) as usize).min(1 << 20)];
-            random::fill(&mut bytes);
-            uaccess::write(me, ctx.arg(0), &bytes).map(|()| bytes.len() as u64)
-        }
-        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
-        nr::SETUID | nr::SETGID => Ok(0),
-        nr::GETRESUID | nr::GETRESGID => {
-            (0..3).try_for_each(|i| uaccess::write_value(me, ctx.arg(i), &0u32)).map(|()| 0)
-        }
-        nr::GETGROUPS => Ok(0),
-        nr::SETGROUPS => Ok(0),
-        nr::UMASK => Ok(me.umask.swap(ctx.arg(0) as u32 & 0o777, Ordering::Relaxed) as u64),
-        nr::SCHED_YIELD => {
-            runtime::sched::yield_now();
-            Ok(0)
-        }
-        nr::SCHED_GETAFFINITY => {
-            let cpus = runtime::sched::cpus().len().min(64);
-            let mask: u64 = if cpus == 64 { u64::MAX } else { (1 << cpus) - 1 };
-            if (ctx.arg(1) as usize) < 8 {
-                return Some(Err(EINVAL));
-            }
-            uaccess::write_value(me, ctx.arg(2), &mask).map(|()| 8)
-        }
-        nr::PRLIMIT64 => prlimit(ctx, ctx.arg(1) as u32, ctx.arg(3)),
-        nr::GETRLIMIT => prlimit(ctx, ctx.arg(0) as u32, ctx.arg(1)),
-        nr::SETRLIMIT => Ok(0),
-        nr::SYSINFO => sysinfo(ctx),
-        nr::TIMES => {
-            let ticks = now_ns() / (1_000_000_000 / CLK_TCK);
-            if ctx.arg(0) != 0
-                && let Err(error) = uaccess::write(me, ctx.arg(0), &[0u8; 32])
-            {
-                return Some(Err(error));
-            }
-            Ok(ticks)
-        }
-        nr::GETRUSAGE => uaccess::write(me, ctx.arg(1), &[0u8; 144]).map(|()| 0),
-        nr::SET_ROBUST_LIST => Ok(0),
-        nr::SYNC => Ok(0),
-        nr::GETPRIORITY => Ok(20),
-        nr::SETPRIORITY => Ok(0),
-        nr::PRCTL => Err(EINVAL),
-        nr::SETHOSTNAME => Err(EPERM),
-        nr::REBOOT => reboot(ctx),
-        nr::RSEQ | nr::FUTEX | nr::STATX => Err(ENOSYS),
-        _ => return None,
+    }
+}
+
+fn time(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let seconds = realtime().tv_sec;
+    if ctx.arg(0) != 0 {
+        uaccess::write_value(ctx.process, ctx.arg(0), &seconds)?;
+    }
+    Ok(seconds as u64)
+}
+
+fn getrandom(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    if ctx.arg(2) & !7 != 0 {
+        return Err(EINVAL);
+    }
+    bounce::with((ctx.arg(1) as usize).min(bounce::LARGEST), |bytes| {
+        random::fill(bytes);
+        uaccess::write(ctx.process, ctx.arg(0), bytes).map(|()| bytes.len() as u64)
     })
+}
+
+/// `getresuid`/`getresgid`: everyone is root.
+fn getres_ids(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    (0..3).try_for_each(|i| uaccess::write_value(ctx.process, ctx.arg(i), &0u32)).map(|()| 0)
+}
+
+fn sched_getaffinity(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let cpus = runtime::sched::cpus().len().min(64);
+    let mask: u64 = if cpus == 64 { u64::MAX } else { (1 << cpus) - 1 };
+    if (ctx.arg(1) as usize) < 8 {
+        return Err(EINVAL);
+    }
+    uaccess::write_value(ctx.process, ctx.arg(2), &mask).map(|()| 8)
+}
+
+fn times(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let ticks = now_ns() / (1_000_000_000 / CLK_TCK);
+    if ctx.arg(0) != 0 {
+        uaccess::write(ctx.process, ctx.arg(0), &[0u8; 32])?;
+    }
+    Ok(ticks)
 }
 
 fn write_timespec(ctx: &Ctx<'_>, addr: u64, ts: Timespec) -> KResult<u64> {
@@ -139,7 +156,7 @@ fn sleep(ctx: &Ctx<'_>, request: u64, absolute: bool, remaining: u64) -> KResult
     }
 }
 
-fn uname(ctx: &Ctx<'_>) -> KResult<u64> {
+fn uname(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let mut name = Utsname::default();
     let fields: [(&mut [u8; 65], &[u8]); 5] = [
         (&mut name.sysname, b"Linux"),
@@ -170,7 +187,7 @@ fn prlimit(ctx: &Ctx<'_>, resource: u32, old: u64) -> KResult<u64> {
     Ok(0)
 }
 
-fn sysinfo(ctx: &Ctx<'_>) -> KResult<u64> {
+fn sysinfo(ctx: &mut Ctx<'_>) -> KResult<u64> {
     // struct sysinfo: uptime, loads[3], totalram, freeram, sharedram,
     // bufferram, totalswap, freeswap (longs), procs (u16), pad, totalhigh,
     // freehigh, mem_unit (u32) ...: 112 bytes.
@@ -188,7 +205,7 @@ fn sysinfo(ctx: &Ctx<'_>) -> KResult<u64> {
 
 /// `reboot`: power-off and halt end the machine (QEMU exits with
 /// success), restart resets it.
-fn reboot(ctx: &Ctx<'_>) -> KResult<u64> {
+fn reboot(ctx: &mut Ctx<'_>) -> KResult<u64> {
     if ctx.arg(0) as u32 != LINUX_REBOOT_MAGIC1 {
         return Err(EINVAL);
     }

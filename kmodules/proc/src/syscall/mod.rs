@@ -2,8 +2,9 @@
 //! handler, put the result (or `-errno`) in `rax`.
 //!
 //! Handlers live by subject: files, paths, memory, processes, signals, and
-//! the rest (time, identity, system). A number with no handler returns
-//! `ENOSYS`, logged once per number.
+//! the rest (time, identity, system); each subject declares one table line
+//! per call (see `table`). A number with no line returns `ENOSYS`, logged
+//! once per number with its Linux name.
 
 mod files;
 mod memory;
@@ -11,6 +12,7 @@ mod misc;
 mod paths;
 mod processes;
 mod signals;
+mod table;
 
 pub use signals::group;
 
@@ -24,6 +26,7 @@ use shim::user::UserRegs;
 
 use crate::process::Process;
 use crate::thread::Thread;
+use table::Handler;
 
 /// What a handler sees: the calling thread, its process and registers.
 pub struct Ctx<'a> {
@@ -61,36 +64,28 @@ pub fn handle(thread: &Arc<Thread>, regs: &mut UserRegs) -> Option<u64> {
     (result == Err(EINTR)).then_some(number)
 }
 
-#[rustfmt::skip] // one line per subject reads better than one per number
+/// Every subject's handlers, indexed by number.
+static TABLE: [Option<Handler>; table::SIZE] =
+    table::gather(&[files::TABLE, paths::TABLE, memory::TABLE, processes::TABLE, signals::TABLE, misc::TABLE]);
+
 fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
-    use nr::*;
-    match number {
-        READ | WRITE | READV | WRITEV | PREAD64 | PWRITE64 | CLOSE | LSEEK | FSTAT | IOCTL | FCNTL | DUP | DUP2
-        | DUP3 | PIPE | PIPE2 | GETDENTS64 | POLL | PPOLL | FTRUNCATE | FSYNC | FDATASYNC | FCHDIR | FCHMOD
-        | SENDFILE => files::dispatch(ctx, number),
-        OPEN | OPENAT | STAT | LSTAT | NEWFSTATAT | ACCESS | FACCESSAT | FACCESSAT2 | MKDIR | MKDIRAT | UNLINK
-        | UNLINKAT | RMDIR | RENAME | RENAMEAT | RENAMEAT2 | READLINK | READLINKAT | SYMLINK | SYMLINKAT | LINK
-        | LINKAT | CHDIR | GETCWD | CHMOD | FCHMODAT | TRUNCATE | UTIMENSAT | CHOWN | LCHOWN | FCHOWN | FCHOWNAT
-        | MOUNT | UMOUNT2 => paths::dispatch(ctx, number),
-        BRK | MMAP | MUNMAP | MPROTECT | MADVISE => memory::dispatch(ctx, number),
-        FORK | VFORK | CLONE | EXECVE | EXIT | EXIT_GROUP | WAIT4 | GETPID | GETPPID | GETTID | SET_TID_ADDRESS
-        | SETPGID | GETPGID | GETPGRP | SETSID | GETSID | ARCH_PRCTL | FUTEX => processes::dispatch(ctx, number),
-        RT_SIGACTION | RT_SIGPROCMASK | RT_SIGRETURN | RT_SIGPENDING | RT_SIGTIMEDWAIT | RT_SIGSUSPEND | KILL
-        | TKILL | TGKILL | SIGALTSTACK | PAUSE => signals::dispatch(ctx, number),
-        _ => misc::dispatch(ctx, number).unwrap_or_else(|| unknown(number)),
+    match usize::try_from(number).ok().and_then(|n| TABLE.get(n)).copied().flatten() {
+        Some(handler) => handler(ctx),
+        None => unknown(number),
     }
 }
 
-/// Numbers already reported as unknown (one bit each, for numbers < 512).
-static REPORTED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+/// Numbers already reported as unknown: one bit each below
+/// `table::SIZE`, and one last bit for all the numbers above (so a program
+/// cannot flood the log).
+static REPORTED: [AtomicU64; table::SIZE / 64 + 1] = [const { AtomicU64::new(0) }; table::SIZE / 64 + 1];
 
 fn unknown(number: u64) -> KResult<u64> {
-    let first = match REPORTED.get(number as usize / 64) {
-        Some(word) => word.fetch_or(1 << (number % 64), Ordering::Relaxed) & (1 << (number % 64)) == 0,
-        None => true,
-    };
+    let bit = number.min(table::SIZE as u64);
+    let mask = 1 << (bit % 64);
+    let first = REPORTED[bit as usize / 64].fetch_or(mask, Ordering::Relaxed) & mask == 0;
     if first {
-        log::warn!("unsupported system call {number} ({}): ENOSYS", nr::name(number).unwrap_or("unknown"));
+        log::warn!("unsupported system call {number} ({}): ENOSYS", nr::name(number).unwrap_or("not a Linux call"));
     }
     Err(ENOSYS)
 }

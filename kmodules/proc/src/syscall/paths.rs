@@ -5,73 +5,91 @@
 use abi::errno::{EACCES, EINVAL, ENOENT, ENOTDIR, ERANGE};
 use abi::flags::at::{AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
 use abi::flags::open::{O_CLOEXEC, O_CREAT};
-use abi::nr;
 use fs::{KResult, NodeRef};
 
 use super::Ctx;
+use super::table::syscalls;
 use crate::fdtable::Fd;
 use crate::uaccess;
 
-pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
-    let cwd = AT_FDCWD as u64;
-    match number {
-        nr::OPEN => open(ctx, cwd, 0, ctx.arg(1) as u32, ctx.arg(2) as u32),
-        nr::OPENAT => open(ctx, ctx.arg(0), 1, ctx.arg(2) as u32, ctx.arg(3) as u32),
-        nr::STAT => stat(ctx, cwd, 0, 1, 0),
-        nr::LSTAT => stat(ctx, cwd, 0, 1, AT_SYMLINK_NOFOLLOW),
-        nr::NEWFSTATAT => stat(ctx, ctx.arg(0), 1, 2, ctx.arg(3) as u32),
-        nr::ACCESS => access(ctx, cwd, 0),
-        nr::FACCESSAT | nr::FACCESSAT2 => access(ctx, ctx.arg(0), 1),
-        nr::MKDIR => with_path(ctx, cwd, 0, |base, path| fs::mkdir(base, path, ctx.arg(1) as u32 & !umask(ctx))),
-        nr::MKDIRAT => {
-            with_path(ctx, ctx.arg(0), 1, |base, path| fs::mkdir(base, path, ctx.arg(2) as u32 & !umask(ctx)))
-        }
-        nr::UNLINK => with_path(ctx, cwd, 0, fs::unlink),
-        nr::RMDIR => with_path(ctx, cwd, 0, fs::rmdir),
-        nr::UNLINKAT => match ctx.arg(2) as u32 {
-            0 => with_path(ctx, ctx.arg(0), 1, fs::unlink),
-            AT_REMOVEDIR => with_path(ctx, ctx.arg(0), 1, fs::rmdir),
-            _ => Err(EINVAL),
-        },
-        nr::RENAME => two_paths(ctx, [(cwd, 0), (cwd, 1)], fs::rename),
-        nr::RENAMEAT => two_paths(ctx, [(ctx.arg(0), 1), (ctx.arg(2), 3)], fs::rename),
-        nr::RENAMEAT2 if ctx.arg(4) == 0 => two_paths(ctx, [(ctx.arg(0), 1), (ctx.arg(2), 3)], fs::rename),
-        nr::RENAMEAT2 => Err(EINVAL),
-        nr::LINK => two_paths(ctx, [(cwd, 0), (cwd, 1)], fs::link),
-        nr::LINKAT => two_paths(ctx, [(ctx.arg(0), 1), (ctx.arg(2), 3)], fs::link),
-        nr::SYMLINK => symlink(ctx, cwd, 1),
-        nr::SYMLINKAT => symlink(ctx, ctx.arg(1), 2),
-        nr::READLINK => readlink(ctx, cwd, 0),
-        nr::READLINKAT => readlink(ctx, ctx.arg(0), 1),
-        nr::CHDIR => {
-            let dir = with_base(ctx, cwd, 0, |base, path| fs::lookup(base, path, true))?;
-            if !dir.is_dir() {
-                return Err(ENOTDIR);
-            }
-            ctx.process.set_cwd(dir);
-            Ok(0)
-        }
-        nr::GETCWD => {
-            let mut path = ctx.process.cwd().path();
-            path.push(0);
-            if path.len() > ctx.arg(1) as usize {
-                return Err(ERANGE);
-            }
-            uaccess::write(ctx.process, ctx.arg(0), &path)?;
-            Ok(path.len() as u64)
-        }
-        nr::CHMOD => with_path(ctx, cwd, 0, |base, path| fs::chmod(base, path, ctx.arg(1) as u32)),
-        nr::FCHMODAT => with_path(ctx, ctx.arg(0), 1, |base, path| fs::chmod(base, path, ctx.arg(2) as u32)),
-        nr::TRUNCATE => with_path(ctx, cwd, 0, |base, path| fs::truncate(base, path, ctx.arg(1))),
-        // Times and owners are not kept beyond what tmpfs records itself:
-        // the calls succeed on an existing file.
-        nr::UTIMENSAT if ctx.arg(1) == 0 => super::files::file(ctx, 0).map(|_| 0),
-        nr::UTIMENSAT | nr::FCHOWNAT => exists(ctx, ctx.arg(0), 1),
-        nr::CHOWN | nr::LCHOWN => exists(ctx, cwd, 0),
-        nr::FCHOWN => super::files::file(ctx, 0).map(|_| 0),
-        nr::MOUNT | nr::UMOUNT2 => exists(ctx, cwd, if number == nr::MOUNT { 1 } else { 0 }),
-        _ => unreachable!("routed here by the table"),
+/// The working directory's `dirfd`, for the calls without one.
+const CWD: u64 = AT_FDCWD as u64;
+
+syscalls! {
+    OPEN => |c| open(c, CWD, 0, c.arg(1) as u32, c.arg(2) as u32),
+    OPENAT => |c| open(c, c.arg(0), 1, c.arg(2) as u32, c.arg(3) as u32),
+    STAT => |c| stat(c, CWD, 0, 1, 0),
+    LSTAT => |c| stat(c, CWD, 0, 1, AT_SYMLINK_NOFOLLOW),
+    NEWFSTATAT => |c| stat(c, c.arg(0), 1, 2, c.arg(3) as u32),
+    ACCESS => |c| access(c, CWD, 0),
+    FACCESSAT => |c| access(c, c.arg(0), 1),
+    FACCESSAT2 => |c| access(c, c.arg(0), 1),
+    MKDIR => |c| mkdir(c, CWD, 0),
+    MKDIRAT => |c| mkdir(c, c.arg(0), 1),
+    UNLINK => |c| with_path(c, CWD, 0, fs::unlink),
+    RMDIR => |c| with_path(c, CWD, 0, fs::rmdir),
+    UNLINKAT => unlinkat,
+    RENAME => |c| two_paths(c, [(CWD, 0), (CWD, 1)], fs::rename),
+    RENAMEAT => |c| two_paths(c, [(c.arg(0), 1), (c.arg(2), 3)], fs::rename),
+    RENAMEAT2 => |c| match c.arg(4) {
+        0 => two_paths(c, [(c.arg(0), 1), (c.arg(2), 3)], fs::rename),
+        _ => Err(EINVAL),
+    },
+    LINK => |c| two_paths(c, [(CWD, 0), (CWD, 1)], fs::link),
+    LINKAT => |c| two_paths(c, [(c.arg(0), 1), (c.arg(2), 3)], fs::link),
+    SYMLINK => |c| symlink(c, CWD, 1),
+    SYMLINKAT => |c| symlink(c, c.arg(1), 2),
+    READLINK => |c| readlink(c, CWD, 0),
+    READLINKAT => |c| readlink(c, c.arg(0), 1),
+    CHDIR => chdir,
+    GETCWD => getcwd,
+    CHMOD => |c| with_path(c, CWD, 0, |base, path| fs::chmod(base, path, c.arg(1) as u32)),
+    FCHMODAT => |c| with_path(c, c.arg(0), 1, |base, path| fs::chmod(base, path, c.arg(2) as u32)),
+    TRUNCATE => |c| with_path(c, CWD, 0, |base, path| fs::truncate(base, path, c.arg(1))),
+    // Times and owners are not kept beyond what tmpfs records itself: the
+    // calls succeed on an existing file.
+    UTIMENSAT => |c| match c.arg(1) {
+        0 => super::files::file(c, 0).map(|_| 0),
+        _ => exists(c, c.arg(0), 1),
+    },
+    FCHOWNAT => |c| exists(c, c.arg(0), 1),
+    CHOWN => |c| exists(c, CWD, 0),
+    LCHOWN => |c| exists(c, CWD, 0),
+    FCHOWN => |c| super::files::file(c, 0).map(|_| 0),
+    MOUNT => |c| exists(c, CWD, 1),
+    UMOUNT2 => |c| exists(c, CWD, 0),
+}
+
+fn mkdir(ctx: &mut Ctx<'_>, dirfd: u64, path_arg: usize) -> KResult<u64> {
+    let mode = ctx.arg(path_arg + 1) as u32 & !umask(ctx);
+    with_path(ctx, dirfd, path_arg, |base, path| fs::mkdir(base, path, mode))
+}
+
+fn unlinkat(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    match ctx.arg(2) as u32 {
+        0 => with_path(ctx, ctx.arg(0), 1, fs::unlink),
+        AT_REMOVEDIR => with_path(ctx, ctx.arg(0), 1, fs::rmdir),
+        _ => Err(EINVAL),
     }
+}
+
+fn chdir(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let dir = with_base(ctx, CWD, 0, |base, path| fs::lookup(base, path, true))?;
+    if !dir.is_dir() {
+        return Err(ENOTDIR);
+    }
+    ctx.process.set_cwd(dir);
+    Ok(0)
+}
+
+fn getcwd(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let mut path = ctx.process.cwd().path();
+    path.push(0);
+    if path.len() > ctx.arg(1) as usize {
+        return Err(ERANGE);
+    }
+    uaccess::write(ctx.process, ctx.arg(0), &path)?;
+    Ok(path.len() as u64)
 }
 
 /// The directory a `*at` call's relative paths start from.

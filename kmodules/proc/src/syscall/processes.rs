@@ -9,57 +9,57 @@ use abi::flags::futex::{
     FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAKE,
 };
 use abi::flags::wait::WNOHANG;
-use abi::nr;
 use fs::KResult;
 use shim::mem::aspace::USER_END;
 
 use super::Ctx;
+use super::table::syscalls;
 use crate::exec_args::ExecArgs;
 use crate::process::{self, Process};
 use crate::{exec, run, uaccess};
 
-pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
-    let me = ctx.process;
-    match number {
-        nr::FORK | nr::VFORK => fork(ctx, 0, 0, 0, 0),
-        nr::CLONE => clone(ctx),
-        nr::EXECVE => execve(ctx),
-        nr::EXIT => {
-            ctx.thread.request_exit((ctx.int(0) & 0xff) << 8);
+syscalls! {
+    FORK => |c| fork(c, 0, 0, 0, 0),
+    VFORK => |c| fork(c, 0, 0, 0, 0),
+    CLONE => clone,
+    EXECVE => execve,
+    EXIT => |c| {
+        c.thread.request_exit((c.int(0) & 0xff) << 8);
+        Ok(0)
+    },
+    EXIT_GROUP => |c| {
+        c.process.request_exit((c.int(0) & 0xff) << 8);
+        Ok(0)
+    },
+    WAIT4 => wait4,
+    GETPID => |c| Ok(c.process.pid as u64),
+    GETTID => |c| Ok(c.thread.tid as u64),
+    GETPPID => |c| Ok(c.process.ppid() as u64),
+    SET_TID_ADDRESS => |c| {
+        *c.thread.clear_child_tid.lock() = c.arg(0);
+        Ok(c.thread.tid as u64)
+    },
+    FUTEX => futex,
+    SETPGID => |c| setpgid(c.process, c.int(0), c.int(1)),
+    GETPGID => |c| Ok(target(c.process, c.int(0))?.pgid() as u64),
+    GETPGRP => |c| Ok(c.process.pgid() as u64),
+    GETSID => |c| Ok(target(c.process, c.int(0))?.sid() as u64),
+    SETSID => |c| c.process.new_session().map(|()| c.process.pid as u64),
+    ARCH_PRCTL => arch_prctl,
+}
+
+fn arch_prctl(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    match ctx.arg(0) {
+        ARCH_SET_FS if ctx.arg(1) < USER_END => {
+            ctx.regs.fs_base = ctx.arg(1);
             Ok(0)
         }
-        nr::EXIT_GROUP => {
-            me.request_exit((ctx.int(0) & 0xff) << 8);
-            Ok(0)
-        }
-        nr::WAIT4 => wait4(ctx),
-        nr::GETPID => Ok(me.pid as u64),
-        nr::GETTID => Ok(ctx.thread.tid as u64),
-        nr::GETPPID => Ok(me.ppid() as u64),
-        nr::SET_TID_ADDRESS => {
-            *ctx.thread.clear_child_tid.lock() = ctx.arg(0);
-            Ok(ctx.thread.tid as u64)
-        }
-        nr::FUTEX => futex(ctx),
-        nr::SETPGID => setpgid(me, ctx.int(0), ctx.int(1)),
-        nr::GETPGID => Ok(target(me, ctx.int(0))?.pgid() as u64),
-        nr::GETPGRP => Ok(me.pgid() as u64),
-        nr::GETSID => Ok(target(me, ctx.int(0))?.sid() as u64),
-        nr::SETSID => me.new_session().map(|()| me.pid as u64),
-        nr::ARCH_PRCTL => match ctx.arg(0) {
-            ARCH_SET_FS if ctx.arg(1) < USER_END => {
-                ctx.regs.fs_base = ctx.arg(1);
-                Ok(0)
-            }
-            ARCH_SET_FS => Err(EPERM),
-            ARCH_GET_FS => uaccess::write_value(me, ctx.arg(1), &ctx.regs.fs_base).map(|()| 0),
-            _ => Err(EINVAL),
-        },
-        _ => unreachable!("routed here by the table"),
+        ARCH_SET_FS => Err(EPERM),
+        ARCH_GET_FS => uaccess::write_value(ctx.process, ctx.arg(1), &ctx.regs.fs_base).map(|()| 0),
+        _ => Err(EINVAL),
     }
 }
 
-/// The process `pid` names (0: the caller).
 fn target(me: &alloc::sync::Arc<Process>, pid: i32) -> KResult<alloc::sync::Arc<Process>> {
     match pid {
         0 => Ok(alloc::sync::Arc::clone(me)),
@@ -224,7 +224,7 @@ fn wait4(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// `futex`: `FUTEX_WAIT` (with an optional relative timeout),
 /// `FUTEX_WAKE`, `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE`, private or not
 /// (all futexes are per process here).
-fn futex(ctx: &Ctx<'_>) -> KResult<u64> {
+fn futex(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let (addr, op, val) = (ctx.arg(0), ctx.arg(1) as u32 & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), ctx.arg(2));
     if addr % 4 != 0 {
         return Err(EINVAL);

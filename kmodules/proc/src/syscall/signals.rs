@@ -5,102 +5,108 @@ use alloc::sync::Arc;
 
 use abi::errno::{EINTR, EINVAL, EPERM, ESRCH};
 use abi::flags::signal::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSTOP};
-use abi::nr;
 use fs::KResult;
 
 use super::Ctx;
+use super::table::syscalls;
 use crate::process::{self, Process};
 use crate::signal::{self, NSIG};
 use crate::sigstate::{Action, SigSet};
 use crate::thread::Thread;
 use crate::uaccess;
 
-pub(super) fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
-    let (me, signals) = (ctx.process, &ctx.thread.signals);
-    match number {
-        nr::RT_SIGACTION => sigaction(ctx),
-        nr::RT_SIGPROCMASK => {
-            if ctx.arg(3) != 8 {
-                return Err(EINVAL);
-            }
-            let old = signals.mask();
-            if ctx.arg(1) != 0 {
-                let set: SigSet = uaccess::read_value(me, ctx.arg(1))?;
-                let new = match ctx.arg(0) as u32 {
-                    SIG_BLOCK => old | set,
-                    SIG_UNBLOCK => old & !set,
-                    SIG_SETMASK => set,
-                    _ => return Err(EINVAL),
-                };
-                signals.set_mask(new);
-            }
-            if ctx.arg(2) != 0 {
-                uaccess::write_value(me, ctx.arg(2), &old)?;
-            }
-            Ok(0)
+syscalls! {
+    RT_SIGACTION => sigaction,
+    RT_SIGPROCMASK => sigprocmask,
+    RT_SIGRETURN => |c| {
+        if signal::sigreturn(c.thread, c.regs).is_err() {
+            signal::force(c.thread, abi::flags::signal::SIGSEGV);
         }
-        nr::RT_SIGRETURN => {
-            if signal::sigreturn(ctx.thread, ctx.regs).is_err() {
-                signal::force(ctx.thread, abi::flags::signal::SIGSEGV);
-            }
-            Ok(ctx.regs.rax)
-        }
-        nr::KILL => kill(me, ctx.int(0), ctx.arg(1) as u32),
-        nr::TKILL => tkill(me, None, ctx.int(0), ctx.arg(1) as u32),
-        nr::TGKILL => tkill(me, Some(ctx.int(0)), ctx.int(1), ctx.arg(2) as u32),
-        nr::SIGALTSTACK => {
-            if ctx.arg(1) != 0 {
-                // "Not on an alternate stack; none set": ss_flags = SS_DISABLE.
-                let disabled: [u64; 3] = [0, 2, 0];
-                for (i, word) in disabled.iter().enumerate() {
-                    uaccess::write_value(me, ctx.arg(1) + 8 * i as u64, word)?;
-                }
-            }
-            Ok(0)
-        }
-        nr::RT_SIGSUSPEND => {
-            let mask: SigSet = uaccess::read_value(me, ctx.arg(0))?;
-            signals.suspend_with(mask);
-            wait_for_signal(ctx.thread);
-            Err(EINTR)
-        }
-        nr::RT_SIGPENDING => {
-            if ctx.arg(1) != 8 {
-                return Err(EINVAL);
-            }
-            let pending = signals.pending() & signals.mask();
-            uaccess::write_value(me, ctx.arg(0), &pending).map(|()| 0)
-        }
-        nr::RT_SIGTIMEDWAIT => {
-            if ctx.arg(3) != 8 {
-                return Err(EINVAL);
-            }
-            let set: SigSet = uaccess::read_value(me, ctx.arg(0))?;
-            let deadline = match ctx.arg(2) {
-                0 => u64::MAX,
-                addr => {
-                    let ts: abi::types::Timespec = uaccess::read_value(me, addr)?;
-                    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-                        return Err(EINVAL);
-                    }
-                    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
-                    shim::time::now_ns().saturating_add(ns)
-                }
-            };
-            let sig = signal::wait_for(ctx.thread, set, deadline)?;
-            if ctx.arg(1) != 0 {
-                let mut info = [0u8; 128];
-                info[0..4].copy_from_slice(&sig.to_le_bytes());
-                uaccess::write(me, ctx.arg(1), &info)?;
-            }
-            Ok(sig as u64)
-        }
-        nr::PAUSE => {
-            wait_for_signal(ctx.thread);
-            Err(EINTR)
-        }
-        _ => unreachable!("routed here by the table"),
+        Ok(c.regs.rax)
+    },
+    KILL => |c| kill(c.process, c.int(0), c.arg(1) as u32),
+    TKILL => |c| tkill(c.process, None, c.int(0), c.arg(1) as u32),
+    TGKILL => |c| tkill(c.process, Some(c.int(0)), c.int(1), c.arg(2) as u32),
+    SIGALTSTACK => sigaltstack,
+    RT_SIGSUSPEND => |c| {
+        let mask: SigSet = uaccess::read_value(c.process, c.arg(0))?;
+        c.thread.signals.suspend_with(mask);
+        wait_for_signal(c.thread);
+        Err(EINTR)
+    },
+    RT_SIGPENDING => sigpending,
+    RT_SIGTIMEDWAIT => sigtimedwait,
+    PAUSE => |c| {
+        wait_for_signal(c.thread);
+        Err(EINTR)
+    },
+}
+
+fn sigprocmask(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    if ctx.arg(3) != 8 {
+        return Err(EINVAL);
     }
+    let signals = &ctx.thread.signals;
+    let old = signals.mask();
+    if ctx.arg(1) != 0 {
+        let set: SigSet = uaccess::read_value(ctx.process, ctx.arg(1))?;
+        let new = match ctx.arg(0) as u32 {
+            SIG_BLOCK => old | set,
+            SIG_UNBLOCK => old & !set,
+            SIG_SETMASK => set,
+            _ => return Err(EINVAL),
+        };
+        signals.set_mask(new);
+    }
+    if ctx.arg(2) != 0 {
+        uaccess::write_value(ctx.process, ctx.arg(2), &old)?;
+    }
+    Ok(0)
+}
+
+fn sigaltstack(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    if ctx.arg(1) != 0 {
+        // "Not on an alternate stack; none set": ss_flags = SS_DISABLE.
+        let disabled: [u64; 3] = [0, 2, 0];
+        for (i, word) in disabled.iter().enumerate() {
+            uaccess::write_value(ctx.process, ctx.arg(1) + 8 * i as u64, word)?;
+        }
+    }
+    Ok(0)
+}
+
+fn sigpending(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    if ctx.arg(1) != 8 {
+        return Err(EINVAL);
+    }
+    let signals = &ctx.thread.signals;
+    let pending = signals.pending() & signals.mask();
+    uaccess::write_value(ctx.process, ctx.arg(0), &pending).map(|()| 0)
+}
+
+fn sigtimedwait(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    if ctx.arg(3) != 8 {
+        return Err(EINVAL);
+    }
+    let set: SigSet = uaccess::read_value(ctx.process, ctx.arg(0))?;
+    let deadline = match ctx.arg(2) {
+        0 => u64::MAX,
+        addr => {
+            let ts: abi::types::Timespec = uaccess::read_value(ctx.process, addr)?;
+            if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+                return Err(EINVAL);
+            }
+            let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+            shim::time::now_ns().saturating_add(ns)
+        }
+    };
+    let sig = signal::wait_for(ctx.thread, set, deadline)?;
+    if ctx.arg(1) != 0 {
+        let mut info = [0u8; 128];
+        info[0..4].copy_from_slice(&sig.to_le_bytes());
+        uaccess::write(ctx.process, ctx.arg(1), &info)?;
+    }
+    Ok(sig as u64)
 }
 
 fn wait_for_signal(thread: &Thread) {
@@ -111,7 +117,7 @@ fn wait_for_signal(thread: &Thread) {
     }
 }
 
-fn sigaction(ctx: &Ctx<'_>) -> KResult<u64> {
+fn sigaction(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let me = ctx.process;
     let (sig, new, old, size) = (ctx.arg(0) as u32, ctx.arg(1), ctx.arg(2), ctx.arg(3));
     if size != 8 || sig == 0 || sig > NSIG {
@@ -146,7 +152,8 @@ fn kill(me: &Arc<Process>, pid: i32, sig: u32) -> KResult<u64> {
         p if p > 0 => process::lookup(p).into_iter().collect(),
         0 => group(me.pgid()),
         -1 => process::all().into_iter().filter(|p| p.pid != process::INIT_PID && p.pid != me.pid).collect(),
-        p => group(-p),
+        // -INT_MIN names no group (and must not overflow).
+        p => p.checked_neg().map(group).unwrap_or_default(),
     };
     if targets.is_empty() {
         return Err(ESRCH);
