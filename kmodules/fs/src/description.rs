@@ -14,7 +14,7 @@ use alloc::sync::Arc;
 use core::cell::RefCell;
 use core::ops::Deref;
 
-use abi::errno::{EBADF, EINVAL, EISDIR, ENOMEM, ENOTDIR};
+use abi::errno::{EBADF, EINVAL, EISDIR, ENOMEM, ENOSPC, ENOTDIR};
 use abi::flags::open::{O_ACCMODE, O_RDONLY, O_WRONLY};
 use abi::flags::seek::SEEK_END;
 use abi::types::Stat;
@@ -22,7 +22,7 @@ use gc_arena::Collect;
 use runtime::heap::{Handle, Rootable, Scope};
 
 use crate::directory::{Cursor, list};
-use crate::node::{Kind, NodePtr, NodeRef, TmpfsRef};
+use crate::node::{Kind, NodePtr, NodeRef, TmpfsRef, heap};
 use crate::regular::{CHUNK, seek_target, set_len, write_chunk};
 use crate::status::StatusFlags;
 use crate::{File, KResult};
@@ -119,6 +119,12 @@ impl TmpfsFile {
                     }
                 }
                 Err(ENOMEM) if !retried => retried = true,
+                // Unlinked files hold their blocks until they are
+                // collected: collect now, then try once more.
+                Err(ENOSPC) if !retried => {
+                    retried = true;
+                    heap().collect();
+                }
                 Err(error) if done == 0 => return Err(error),
                 Err(_) => return Ok(done),
             }
@@ -137,11 +143,11 @@ impl File for TmpfsFile {
         let len = buf.len();
         self.transfer(len, |_, node, state, done| {
             let n = node.borrow();
-            let Kind::File(data) = &n.kind else { return Ok(0) };
-            let start = usize::try_from(state.offset).unwrap_or(usize::MAX);
-            let available = data.get(start..).unwrap_or_default();
-            let count = (len - done).min(CHUNK).min(available.len());
-            buf[done..done + count].copy_from_slice(&available[..count]);
+            let Kind::File(contents) = &n.kind else { return Ok(0) };
+            let count = contents.each_piece(state.offset, (len - done).min(CHUNK), |at, bytes| {
+                buf[done + at..done + at + bytes.len()].copy_from_slice(bytes);
+                Ok(())
+            })?;
             state.offset += count as u64;
             Ok(count)
         })
@@ -154,8 +160,9 @@ impl File for TmpfsFile {
         self.transfer(buf.len(), |s, node, state, done| {
             let piece = &buf[done..buf.len().min(done + CHUNK)];
             let at = if state.flags.append() { None } else { Some(state.offset) };
-            state.offset = write_chunk(s, node, at, piece)?;
-            Ok(piece.len())
+            let (end, written) = write_chunk(s, node, at, piece)?;
+            state.offset = end;
+            Ok(written)
         })
     }
 

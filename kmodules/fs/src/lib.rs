@@ -31,6 +31,7 @@
 
 extern crate alloc;
 
+mod contents;
 pub mod cpio;
 mod description;
 mod devices;
@@ -84,7 +85,8 @@ fn root_node() -> &'static TmpfsRef {
 
 /// Builds the file system at boot: a fresh tmpfs root, the contents of the
 /// cpio newc archive `initramfs` (may be empty), then `/dev` with `null`
-/// and `zero`, `/tmp` and an empty `/proc` where the archive has none.
+/// and `zero`, `/tmp` and an empty `/proc` where the archive has none;
+/// then sets tmpfs's size limit (see `contents`).
 /// A second call is `EBUSY`; a malformed archive is `EINVAL` (what came
 /// before the damage is kept).
 pub fn init(initramfs: &[u8]) -> KResult<()> {
@@ -106,6 +108,7 @@ pub fn init(initramfs: &[u8]) -> KResult<()> {
     }
     ignore_existing(mknod_char(b"/dev/null", 0o666, devices::NULL))?;
     ignore_existing(mknod_char(b"/dev/zero", 0o666, devices::ZERO))?;
+    contents::set_boot_limit();
     unpacked
 }
 

@@ -20,6 +20,7 @@ use gc_arena::Collect;
 use runtime::heap::{GcRefLock, Handle, Heap, RefLock, Rootable, Scope};
 
 use crate::KResult;
+use crate::contents::{BLOCK, Contents};
 use crate::synth::{SynthKind, SynthRef};
 
 /// A node in a scope.
@@ -92,7 +93,7 @@ pub(crate) struct Dir<'gc> {
 #[derive(Collect)]
 #[collect(no_drop)]
 pub(crate) enum Kind<'gc> {
-    File(Vec<u8>),
+    File(#[collect(require_static)] Contents),
     Dir(Dir<'gc>),
     Symlink(Vec<u8>),
     CharDev(u64),
@@ -192,10 +193,11 @@ impl<'gc> Node<'gc> {
     }
 
     pub fn stat(&self) -> Stat {
-        let (size, rdev) = match &self.kind {
-            Kind::File(data) | Kind::Symlink(data) => (data.len() as u64, 0),
-            Kind::Dir(dir) => ((dir.entries.len() as u64 + 2) * DIRENT_SIZE, 0),
-            Kind::CharDev(rdev) => (0, *rdev),
+        let (size, rdev, blocks) = match &self.kind {
+            Kind::File(contents) => (contents.len(), 0, contents.blocks() * (BLOCK as u64 / 512)),
+            Kind::Symlink(target) => (target.len() as u64, 0, 0),
+            Kind::Dir(dir) => ((dir.entries.len() as u64 + 2) * DIRENT_SIZE, 0, 0),
+            Kind::CharDev(rdev) => (0, *rdev, 0),
         };
         let m = &self.meta;
         let time = |ns: u64| ((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64);
@@ -208,7 +210,7 @@ impl<'gc> Node<'gc> {
             st_rdev: rdev,
             st_size: size as i64,
             st_blksize: 4096,
-            st_blocks: size.div_ceil(512) as i64,
+            st_blocks: blocks as i64,
             st_atime: atime.0,
             st_atime_nsec: atime.1,
             st_mtime: mtime.0,

@@ -14,6 +14,7 @@ use abi::types::Stat;
 use runtime::heap::{Gc, Scope};
 
 use crate::KResult;
+use crate::contents::{Contents, TMPFS};
 use crate::node::{ENTRY_OVERHEAD, Kind, Node, NodePtr, NodeRef, Place, TmpfsRef, scoped};
 use crate::path::{self, MAX_PATH};
 use crate::regular::{copy_out, read_at, set_len};
@@ -46,7 +47,7 @@ pub(crate) fn create_in<'gc>(
     }
     s.reserve(name.len() as u64 + ENTRY_OVERHEAD).map_err(|_| ENOMEM)?;
     let node = match *new {
-        NewNode::File(perm) => Node::alloc(s, Kind::File(Vec::new()), perm)?,
+        NewNode::File(perm) => Node::alloc(s, Kind::File(Contents::new(&TMPFS)), perm)?,
         NewNode::Dir(perm) => Node::alloc_dir(s, Some(dir), name, perm)?,
         NewNode::Symlink(target) => {
             s.reserve(target.len() as u64).map_err(|_| ENOMEM)?;
@@ -417,7 +418,7 @@ pub fn open_executable(base: &NodeRef, path: &[u8]) -> KResult<ExecFile> {
     let hit = on_node(base, path, true, |s, node| {
         let len = match &node.borrow().kind {
             Kind::Dir(_) => return Err(EISDIR),
-            Kind::File(data) if node.borrow().meta.perm & 0o111 != 0 => data.len(),
+            Kind::File(contents) if node.borrow().meta.perm & 0o111 != 0 => contents.len(),
             _ => return Err(EACCES),
         };
         Ok((TmpfsRef::new(s, node), len))
@@ -427,5 +428,5 @@ pub fn open_executable(base: &NodeRef, path: &[u8]) -> KResult<ExecFile> {
         Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => return Err(EISDIR),
         Hit::Synth(_) => return Err(EACCES),
     };
-    Ok(ExecFile { node, len: len as u64 })
+    Ok(ExecFile { node, len })
 }

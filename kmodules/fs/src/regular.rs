@@ -1,9 +1,10 @@
-//! Regular tmpfs files: their contents in the heap.
+//! Regular tmpfs files: reads, writes and lengths of their contents
+//! (`contents`).
 //!
 //! Reads and writes copy at most [`CHUNK`] bytes per heap scope, so a big
 //! transfer holds the heap lock only briefly at a time.
 
-use abi::errno::{EFBIG, EINVAL, EISDIR, ENOMEM};
+use abi::errno::{EINVAL, EISDIR};
 use abi::flags::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
 use runtime::heap::Scope;
 
@@ -12,27 +13,13 @@ use crate::node::{Kind, NodePtr, TmpfsRef, heap};
 
 /// Bytes copied per heap scope.
 pub(crate) const CHUNK: usize = 64 << 10;
-/// Largest tmpfs file.
-const MAX_FILE_SIZE: u64 = 1 << 32;
-
-/// Sets a regular file's length, zero-filling growth.
+/// Sets a regular file's length (growth is a hole: it costs nothing).
 pub(crate) fn set_len<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, len: u64) -> KResult<()> {
-    if len > MAX_FILE_SIZE {
-        return Err(EFBIG);
-    }
-    let len = len as usize;
     let mut n = node.borrow_mut(s.mc());
-    let data = match &mut n.kind {
-        Kind::File(data) => data,
+    match &mut n.kind {
+        Kind::File(contents) => contents.set_len(len)?,
         Kind::Dir(_) => return Err(EISDIR),
         _ => return Err(EINVAL),
-    };
-    if len > data.len() {
-        s.reserve((len - data.len()) as u64).map_err(|_| ENOMEM)?;
-    }
-    data.resize(len, 0);
-    if data.capacity() > 2 * len.max(CHUNK) {
-        data.shrink_to_fit();
     }
     n.touch();
     Ok(())
@@ -60,14 +47,12 @@ pub(crate) fn copy_out(
 ) -> KResult<usize> {
     let mut done = 0;
     while done < len {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(done);
+        let start = offset.saturating_add(done as u64);
         let copied = heap().mutate(|s| {
             let node = node.get(s);
             let n = node.borrow();
-            let Kind::File(data) = &n.kind else { return Ok(0) };
-            let available = data.get(start..).unwrap_or_default();
-            let count = (len - done).min(CHUNK).min(available.len());
-            sink(done, &available[..count]).map(|()| count)
+            let Kind::File(contents) = &n.kind else { return Ok(0) };
+            contents.each_piece(start, (len - done).min(CHUNK), |at, bytes| sink(done + at, bytes))
         })?;
         if copied == 0 {
             break;
@@ -78,23 +63,20 @@ pub(crate) fn copy_out(
 }
 
 /// Writes `chunk` into file `node` at `at` (`None`: at its end); returns
-/// the offset after it.
-pub(crate) fn write_chunk<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, at: Option<u64>, chunk: &[u8]) -> KResult<u64> {
+/// the offset after what it wrote and how many bytes that was (short of the
+/// whole chunk when tmpfs fills up part way).
+pub(crate) fn write_chunk<'gc>(
+    s: &Scope<'_, 'gc>,
+    node: NodePtr<'gc>,
+    at: Option<u64>,
+    chunk: &[u8],
+) -> KResult<(u64, usize)> {
     let mut n = node.borrow_mut(s.mc());
-    let Kind::File(data) = &mut n.kind else { return Err(EINVAL) };
-    let start = at.unwrap_or(data.len() as u64);
-    let end = start + chunk.len() as u64;
-    if end > MAX_FILE_SIZE {
-        return Err(EFBIG);
-    }
-    let (start, end) = (start as usize, end as usize);
-    if end > data.len() {
-        s.reserve((end - data.len()) as u64).map_err(|_| ENOMEM)?;
-        data.resize(end, 0);
-    }
-    data[start..end].copy_from_slice(chunk);
+    let Kind::File(contents) = &mut n.kind else { return Err(EINVAL) };
+    let start = at.unwrap_or(contents.len());
+    let written = contents.write(start, chunk)?;
     n.touch();
-    Ok(end as u64)
+    Ok((start + written as u64, written))
 }
 
 /// New offset of an `lseek`, or `EINVAL` if it is negative or overflows.
