@@ -38,6 +38,27 @@ __attribute__((noinline)) static int deep_stack(void) {
     return sum == (1 << 20) / 512 ? 0 : 1;
 }
 
+/* Moves the break as high as the kernel lets it (near the mmap area),
+ * then forks: the fork must copy what is there, not walk every page of
+ * the 100 TiB the break may span. Exits 0 if the child ran. */
+static int fork_after_high_brk(void) {
+    syscall(SYS_brk, 0x700000000000UL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(7);
+    int status;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7 ? 0 : 1;
+}
+
+/* Unmaps and protects the whole lower half: sparse ranges cost their
+ * pages, not their length. The process cannot survive it (its code is
+ * gone) and dies of SIGSEGV. */
+static int munmap_everything(void) {
+    syscall(SYS_mprotect, 0x10000UL, 0x7fffffff0000UL - 0x10000UL, PROT_READ);
+    syscall(SYS_munmap, 0x10000UL, 0x7fffffff0000UL - 0x10000UL);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     ut_init(argv[0]);
@@ -127,5 +148,7 @@ int main(int argc, char **argv) {
     CHECK_ERR("arch_prctl_bad_code_einval", syscall(SYS_arch_prctl, 0x9999, 0), EINVAL);
     CHECK_ERR("arch_prctl_get_fs_bad_pointer_efault", syscall(SYS_arch_prctl, ARCH_GET_FS, BAD(1)), EFAULT);
     CHECK_ERR("arch_prctl_set_fs_noncanonical_eperm", syscall(SYS_arch_prctl, ARCH_SET_FS, 0x8000000000000000UL), EPERM);
+    CHECK_CHILD("fork_after_brk_near_mmap_area", fork_after_high_brk, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_CHILD("munmap_whole_lower_half_sigsegv", munmap_everything, WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
     return ut_done();
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod build;
+mod fuzz;
 mod initramfs;
 mod junit;
 mod ktest_log;
@@ -55,6 +56,13 @@ enum Command {
     /// gc_pauses.csv, irq_latency.csv, table.md, SVG plots and each boot's
     /// console log; prints the table.
     Bench(bench::BenchArgs),
+    /// Fuzz the system call interface: boot Hardtack with fuzz/fuzz.c as
+    /// init, which makes random system calls (arguments drawn from classes:
+    /// 0, -1, small, huge, valid, unmapped and kernel pointers, page-boundary
+    /// buffers, valid and stale descriptors, paths) in forked children, and
+    /// report the calls made and any kernel panic, hang or warning with the
+    /// seed and round that replay it. Exits non-zero if it found any.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 #[derive(Args)]
@@ -173,6 +181,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Test(args) => test::run(args).map(|passed| u8::from(!passed)),
         Command::Bench(args) => bench::run(args).map(|()| 0),
+        Command::Fuzz(args) => fuzz::run(args).map(|clean| u8::from(!clean)),
         Command::Image(args) => kernel_with_initramfs(&args.build, &args.initramfs).map(|k| {
             println!("kernel ELF: {}", k.elf.display());
             println!("BIOS image: {}", k.bios.display());

@@ -182,6 +182,8 @@ pub enum Exit {
     Signal,
     /// Ran past the timeout and was killed.
     Timeout,
+    /// Printed nothing for longer than allowed and was killed.
+    Silent,
 }
 
 /// The result of one boot.
@@ -241,6 +243,7 @@ impl Outcome {
             Exit::Status(code) => format!("QEMU exited with status {code}"),
             Exit::Signal => "QEMU was killed by a signal".into(),
             Exit::Timeout => "timed out; QEMU was killed".into(),
+            Exit::Silent => "the console fell silent; QEMU was killed".into(),
         }
     }
 }
@@ -255,7 +258,7 @@ pub fn run_interactive(machine: &Machine, timeout: Option<Duration>, symbols: &S
     let mut command = machine.command(interactive);
     command.stdin(Stdio::inherit());
     let mut lines = Lines::default();
-    run(command, timeout, &mut |chunk, _| {
+    run(command, timeout, None, &mut |chunk, _| {
         let mut out = std::io::stdout().lock();
         out.write_all(chunk)?;
         // Annotate each completed backtrace line right after it.
@@ -276,10 +279,30 @@ pub fn run_captured(machine: &Machine, timeout: Duration) -> Result<Outcome> {
 /// Boots `machine` with no input and the console captured, and hands each
 /// console line (without `\r\n`) to `on_line` with the host time it arrived.
 pub fn run_lines(machine: &Machine, timeout: Duration, on_line: &mut dyn FnMut(&str, Instant)) -> Result<Outcome> {
+    watched(machine, timeout, None, on_line)
+}
+
+/// [`run_lines`], and QEMU is also killed ([`Exit::Silent`]) when the
+/// console prints nothing for `silence`.
+pub fn run_watched(
+    machine: &Machine,
+    timeout: Duration,
+    silence: Duration,
+    on_line: &mut dyn FnMut(&str, Instant),
+) -> Result<Outcome> {
+    watched(machine, timeout, Some(silence), on_line)
+}
+
+fn watched(
+    machine: &Machine,
+    timeout: Duration,
+    silence: Option<Duration>,
+    on_line: &mut dyn FnMut(&str, Instant),
+) -> Result<Outcome> {
     let mut command = machine.command(false);
     command.stdin(Stdio::null());
     let mut lines = Lines::default();
-    let outcome = run(command, Some(timeout), &mut |chunk, at| {
+    let outcome = run(command, Some(timeout), silence, &mut |chunk, at| {
         lines.feed(chunk, |line| on_line(line, at));
         Ok(())
     })?;
@@ -315,11 +338,13 @@ impl Lines {
     }
 }
 
-/// Runs QEMU until it exits or `timeout` passes, handing each chunk of its
-/// console output to `on_chunk` with the host time it was read.
+/// Runs QEMU until it exits, `timeout` passes or the console is silent for
+/// `silence`, handing each chunk of its console output to `on_chunk` with
+/// the host time it was read.
 fn run(
     mut command: Command,
     timeout: Option<Duration>,
+    silence: Option<Duration>,
     on_chunk: &mut dyn FnMut(&[u8], Instant) -> Result<()>,
 ) -> Result<Outcome> {
     command.stdout(Stdio::piped()).stderr(Stdio::inherit());
@@ -336,10 +361,12 @@ fn run(
     });
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut output = Vec::new();
+    let mut heard = Instant::now();
     let exit = loop {
         while let Ok((chunk, at)) = received.recv_timeout(Duration::from_millis(20)) {
             on_chunk(&chunk, at)?;
             output.extend_from_slice(&chunk);
+            heard = at;
         }
         if let Some(status) = child.try_wait()? {
             break match status.code() {
@@ -347,10 +374,15 @@ fn run(
                 None => Exit::Signal,
             };
         }
-        if deadline.is_some_and(|d| Instant::now() > d) {
+        let stop = match (deadline, silence) {
+            (Some(d), _) if Instant::now() > d => Some(Exit::Timeout),
+            (_, Some(s)) if heard.elapsed() > s => Some(Exit::Silent),
+            _ => None,
+        };
+        if let Some(exit) = stop {
             let _ = child.kill();
             let _ = child.wait();
-            break Exit::Timeout;
+            break exit;
         }
     };
     let _ = reader.join();

@@ -22,7 +22,7 @@ use crate::junit::{self, Case, Suite};
 use crate::prereq::{self, Tools};
 use crate::qemu::{self, Boot, Machine};
 use crate::symbolize::Symbolizer;
-use crate::{ktest_log, root, usertests};
+use crate::{fuzz, ktest_log, root, usertests};
 
 /// Which firmware the kernel suite boots with.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,6 +139,9 @@ pub struct TestArgs {
     /// Skip the user-space suite (tests/).
     #[arg(long)]
     no_user: bool,
+    /// Skip the fuzzing slice (`fuzz/`; see `cargo xtask fuzz`).
+    #[arg(long)]
+    no_fuzz: bool,
 }
 
 /// Runs everything; true if all passed.
@@ -196,6 +199,14 @@ pub fn run(args: TestArgs) -> Result<bool> {
                     break;
                 }
             }
+        }
+    }
+    let fuzz_selected = filter.is_none_or(|f| f.starts_with("fuzz") || "fuzz/".contains(f));
+    if !args.no_fuzz && fuzz_selected && !harness_only && !user_only {
+        for (i, (gc, (layout, _))) in
+            policies.iter().flat_map(|&gc| args.heaps.layouts().into_iter().map(move |l| (gc, l))).enumerate()
+        {
+            suites.push(fuzz::slice_suite(&tools, gc, layout, args.release, i as u64 + 1)?);
         }
     }
     let report = root().join("target/xtask/junit.xml");

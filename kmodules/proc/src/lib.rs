@@ -9,6 +9,18 @@
 
 extern crate alloc;
 
+/// `log::warn!` the first time this line runs, and never again: a user
+/// program that keeps asking for something unsupported cannot flood the
+/// console.
+macro_rules! warn_once {
+    ($($arg:tt)*) => {{
+        static SAID: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+        if !SAID.swap(true, core::sync::atomic::Ordering::Relaxed) {
+            log::warn!($($arg)*);
+        }
+    }};
+}
+
 mod bounce;
 mod elf;
 mod exec;

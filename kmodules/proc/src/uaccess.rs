@@ -8,7 +8,8 @@
 
 use alloc::vec::Vec;
 
-use abi::errno::{EFAULT, ENAMETOOLONG};
+use abi::errno::{EFAULT, EINVAL, ENAMETOOLONG};
+use abi::types::Timespec;
 use fs::KResult;
 use shim::mem::bytes::{self, Plain};
 use shim::mem::usercopy::{copy_from_user, copy_to_user};
@@ -44,6 +45,25 @@ pub fn read_value<T: Plain + Default>(process: &Process, addr: u64) -> KResult<T
     let mut value = T::default();
     read(process, addr, bytes::of_mut(&mut value))?;
     Ok(value)
+}
+
+/// Reads a `struct timespec` duration at `addr` as nanoseconds (saturating);
+/// a negative or unnormalized one is `EINVAL`.
+pub fn read_duration(process: &Process, addr: u64) -> KResult<u64> {
+    let ts: Timespec = read_value(process, addr)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(EINVAL);
+    }
+    Ok((ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64))
+}
+
+/// The deadline (kernel clock, ns) of a relative timeout at `addr`: never
+/// for a null pointer.
+pub fn read_deadline(process: &Process, addr: u64) -> KResult<u64> {
+    match addr {
+        0 => Ok(u64::MAX),
+        addr => Ok(shim::time::now_ns().saturating_add(read_duration(process, addr)?)),
+    }
 }
 
 /// Writes a plain-data value.

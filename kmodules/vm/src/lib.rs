@@ -308,17 +308,16 @@ impl Vm {
         if !self.areas(|areas| areas.protect(addr, end, prot)) {
             return Err(ENOMEM);
         }
-        let mut page = addr;
-        while page < end {
-            let present = self.space.translate(VirtAddr::new(page)).is_some();
-            if present && prot.is_none() {
+        let mut at = addr;
+        while let Some(page) = self.space.next_mapped(at, end) {
+            if prot.is_none() {
                 // The shim's pages are always readable: no access at all
                 // means no page (its contents are lost; see the crate doc).
                 let _ = self.space.unmap(VirtAddr::new(page));
-            } else if present {
+            } else {
                 self.space.protect(VirtAddr::new(page), page_access(prot)).map_err(no_memory)?;
             }
-            page += PAGE;
+            at = page + PAGE;
         }
         Ok(())
     }
@@ -327,10 +326,10 @@ impl Vm {
     /// scope.
     fn unmap_range(&mut self, start: u64, end: u64) {
         while let Some(vma) = self.areas(|areas| areas.take_first(start, end)) {
-            let mut page = vma.start;
-            while page < vma.end {
+            let mut at = vma.start;
+            while let Some(page) = self.space.next_mapped(at, vma.end) {
                 let _ = self.space.unmap(VirtAddr::new(page));
-                page += PAGE;
+                at = page + PAGE;
             }
         }
     }
@@ -351,12 +350,10 @@ impl Vm {
         let mut usage = Usage { mapped_bytes: 0, resident_bytes: 0 };
         let _ = self.for_each_area(|vm, vma| {
             usage.mapped_bytes += vma.end - vma.start;
-            let mut page = vma.start;
-            while page < vma.end {
-                if vm.space.translate(VirtAddr::new(page)).is_some() {
-                    usage.resident_bytes += PAGE;
-                }
-                page += PAGE;
+            let mut at = vma.start;
+            while let Some(page) = vm.space.next_mapped(at, vma.end) {
+                usage.resident_bytes += PAGE;
+                at = page + PAGE;
             }
             Ok(())
         });
@@ -374,15 +371,13 @@ impl Vm {
         let space = AddressSpace::new().map_err(no_memory)?;
         let mut child = Vm { space, areas: areas.map_err(|AllocError| ENOMEM)?, ..*self };
         self.for_each_area(|parent, vma| {
-            let mut page = vma.start;
-            while page < vma.end {
-                if parent.space.translate(VirtAddr::new(page)).is_some() {
-                    child
-                        .space
-                        .map_copy_of(&mut parent.space, VirtAddr::new(page), page_access(vma.prot))
-                        .map_err(no_memory)?;
-                }
-                page += PAGE;
+            let mut at = vma.start;
+            while let Some(page) = parent.space.next_mapped(at, vma.end) {
+                child
+                    .space
+                    .map_copy_of(&mut parent.space, VirtAddr::new(page), page_access(vma.prot))
+                    .map_err(no_memory)?;
+                at = page + PAGE;
             }
             Ok(())
         })?;

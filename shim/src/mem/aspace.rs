@@ -197,6 +197,35 @@ impl AddressSpace {
         }
     }
 
+    /// The first mapped page of `[from, end)` (page-aligned user
+    /// addresses). Absent tables are skipped whole, so a sparse range costs
+    /// its page tables, not its pages: a walk of a 100 TiB area with three
+    /// pages in it is a few hundred entry reads.
+    pub fn next_mapped(&mut self, from: u64, end: u64) -> Option<u64> {
+        let end = end.min(USER_END);
+        let mut at = from & !0xfff;
+        'walk: while at < end {
+            let mut table = phys_to_virt(self.root.pml4.start_address()).as_ptr::<PageTable>();
+            for level in (1..=4u32).rev() {
+                let shift = 12 + 9 * (level - 1);
+                // SAFETY: `table` is a page table of this space (the PML4,
+                // or one a present entry above points to), mapped at the
+                // physical offset; `&mut self` keeps it from changing.
+                let entry = unsafe { &(&*table)[((at >> shift) & 511) as usize] };
+                if !entry.flags().contains(Pte::PRESENT) {
+                    // Nothing under this entry: on to the next one.
+                    at = ((at >> shift) + 1) << shift;
+                    continue 'walk;
+                }
+                if level == 1 || entry.flags().contains(Pte::HUGE_PAGE) {
+                    return Some(at);
+                }
+                table = phys_to_virt(entry.addr()).as_ptr::<PageTable>();
+            }
+        }
+        None
+    }
+
     /// Maps a fresh page at `addr` holding a copy of `src`'s page there,
     /// with access `access` (for `fork`).
     pub fn map_copy_of(&mut self, src: &mut AddressSpace, addr: VirtAddr, access: UserAccess) -> Result<(), MapError> {

@@ -37,7 +37,13 @@ syscalls! {
     PIPE => |c| make_pipe(c, 0),
     PIPE2 => |c| make_pipe(c, c.arg(1) as u32),
     GETDENTS64 => getdents64,
-    POLL => |c| super::misc::poll(c, c.arg(2) as i32 as i64),
+    POLL => |c| {
+        let deadline = match c.arg(2) as i32 {
+            ms if ms < 0 => u64::MAX,
+            ms => shim::time::now_ns().saturating_add(ms as u64 * 1_000_000),
+        };
+        super::misc::poll(c, deadline)
+    },
     PPOLL => ppoll,
     FTRUNCATE => |c| file(c, 0)?.truncate(c.arg(1)).map(|()| 0),
     FSYNC => |c| file(c, 0).map(|_| 0),
@@ -102,14 +108,8 @@ fn getdents64(ctx: &mut Ctx<'_>) -> KResult<u64> {
 }
 
 fn ppoll(ctx: &mut Ctx<'_>) -> KResult<u64> {
-    let timeout = match ctx.arg(2) {
-        0 => -1,
-        addr => {
-            let ts: abi::types::Timespec = uaccess::read_value(ctx.process, addr)?;
-            ts.tv_sec.saturating_mul(1000).saturating_add(ts.tv_nsec / 1_000_000)
-        }
-    };
-    super::misc::poll(ctx, timeout)
+    let deadline = uaccess::read_deadline(ctx.process, ctx.arg(2))?;
+    super::misc::poll(ctx, deadline)
 }
 
 fn fchdir(ctx: &mut Ctx<'_>) -> KResult<u64> {

@@ -139,11 +139,7 @@ fn clock_gettime(clock: i32) -> KResult<Timespec> {
 }
 
 fn sleep(ctx: &Ctx<'_>, request: u64, absolute: bool, remaining: u64) -> KResult<u64> {
-    let ts: Timespec = uaccess::read_value(ctx.process, request)?;
-    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-        return Err(EINVAL);
-    }
-    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+    let ns = uaccess::read_duration(ctx.process, request)?;
     let deadline = if absolute { ns } else { now_ns().saturating_add(ns) };
     match runtime::sched::sleep_until_interruptible(deadline) {
         Ok(()) => Ok(0),
@@ -217,10 +213,10 @@ fn reboot(ctx: &mut Ctx<'_>) -> KResult<u64> {
     }
 }
 
-/// `poll`/`ppoll` with a timeout in ms (negative: forever). Readiness is
+/// `poll`/`ppoll` until `deadline` (kernel clock, ns). Readiness is
 /// re-checked every few milliseconds (files have no wake-up hook for
 /// poll yet; see docs/userspace.md).
-pub(super) fn poll(ctx: &Ctx<'_>, timeout_ms: i64) -> KResult<u64> {
+pub(super) fn poll(ctx: &Ctx<'_>, deadline: u64) -> KResult<u64> {
     const RECHECK_NS: u64 = 5_000_000;
     let (fds, count) = (ctx.arg(0), ctx.arg(1));
     if count > crate::fdtable::MAX_FDS as u64 {
@@ -228,10 +224,6 @@ pub(super) fn poll(ctx: &Ctx<'_>, timeout_ms: i64) -> KResult<u64> {
     }
     let mut entries = vec![0u8; count as usize * 8];
     uaccess::read(ctx.process, fds, &mut entries)?;
-    let deadline = match timeout_ms {
-        t if t < 0 => u64::MAX,
-        t => now_ns().saturating_add(t as u64 * 1_000_000),
-    };
     loop {
         let mut ready = 0;
         for entry in entries.chunks_mut(8) {

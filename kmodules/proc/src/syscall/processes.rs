@@ -110,8 +110,8 @@ fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
     } else {
         if flags & (CLONE_FS | CLONE_FILES | CLONE_SIGHAND) != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0)
         {
-            log::warn!(
-                "pid {}: clone flags {flags:#x}: shared resources without a thread are not supported",
+            warn_once!(
+                "pid {}: clone flags {flags:#x}: shared resources without a thread are not supported (said once)",
                 ctx.process.pid
             );
             return Err(EINVAL);
@@ -231,17 +231,7 @@ fn futex(ctx: &mut Ctx<'_>) -> KResult<u64> {
     }
     match op {
         FUTEX_WAIT => {
-            let deadline = match ctx.arg(3) {
-                0 => u64::MAX,
-                timeout => {
-                    let ts: abi::types::Timespec = uaccess::read_value(ctx.process, timeout)?;
-                    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-                        return Err(EINVAL);
-                    }
-                    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
-                    shim::time::now_ns().saturating_add(ns)
-                }
-            };
+            let deadline = uaccess::read_deadline(ctx.process, ctx.arg(3))?;
             crate::futex::wait(ctx.process, addr, val as u32, deadline)
         }
         FUTEX_WAKE => Ok(crate::futex::wake(ctx.process, addr, val as u32)),

@@ -89,17 +89,7 @@ fn sigtimedwait(ctx: &mut Ctx<'_>) -> KResult<u64> {
         return Err(EINVAL);
     }
     let set: SigSet = uaccess::read_value(ctx.process, ctx.arg(0))?;
-    let deadline = match ctx.arg(2) {
-        0 => u64::MAX,
-        addr => {
-            let ts: abi::types::Timespec = uaccess::read_value(ctx.process, addr)?;
-            if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-                return Err(EINVAL);
-            }
-            let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
-            shim::time::now_ns().saturating_add(ns)
-        }
-    };
+    let deadline = uaccess::read_deadline(ctx.process, ctx.arg(2))?;
     let sig = signal::wait_for(ctx.thread, set, deadline)?;
     if ctx.arg(1) != 0 {
         let mut info = [0u8; 128];
