@@ -100,11 +100,6 @@ impl Task {
         }
     }
 
-    /// The tag given at creation.
-    pub fn tag(&self) -> u64 {
-        self.tag
-    }
-
     /// Takes the stack out of a task that will never run again (the
     /// caller owns it exclusively), for reuse.
     pub fn take_stack(&mut self) -> Option<KernelStack> {
@@ -168,7 +163,7 @@ pub fn current<S: Switchable>() -> Option<Arc<S>> {
 }
 
 /// The tag of this CPU's current task, for reports (panics, faults).
-pub fn current_tag() -> Option<u64> {
+pub(crate) fn current_tag() -> Option<u64> {
     let task = CPUS[percpu::index()].current_task.load(Ordering::Relaxed) as *const Task;
     // SAFETY: a non-null `current_task` points into the current `S`, which
     // the `current` slot keeps alive; it is running here, so it cannot be

@@ -23,8 +23,8 @@ use core::cell::RefCell;
 
 use abi::errno::{EFAULT, EINVAL, ENOMEM};
 use runtime::heap::{AllocError, Handle, Heap, Rootable, Scope, Static};
+use shim::mem::MapError;
 use shim::mem::aspace::{AddressSpace, USER_END, UserAccess};
-use shim::mem::paging::MapError;
 use x86_64::VirtAddr;
 
 pub use vmas::{PAGE, Prot, Vma, VmaSet};
