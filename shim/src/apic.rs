@@ -216,7 +216,13 @@ pub(crate) fn end_of_interrupt() {
 
 /// Sends interrupt `vector` to the CPU with index `cpu` (a no-op for a CPU
 /// whose APIC is not up).
+///
+/// # Panics
+/// If `vector` is not one of the timer, IPI and device vectors (0x30 up to
+/// the APIC's own at 0xfe): an exception vector sent as an interrupt would
+/// enter its handler with no error code where the CPU pushes one.
 pub fn send_ipi(cpu: usize, vector: u8) {
+    assert!((TIMER_VECTOR..APIC_ERROR_VECTOR).contains(&vector), "IPI on reserved vector {vector:#x}");
     let id = APIC_IDS[cpu].load(Ordering::Relaxed);
     if id != u32::MAX {
         send_icr(Destination::Apic(id), ICR_ASSERT | vector as u32);

@@ -63,10 +63,13 @@ pub(crate) fn init() {
     // SAFETY: the x87/SSE unit is present on every x86_64 CPU: no
     // emulation (EM off), `wait` honours TS (MP on), and native x87
     // error reporting (NE on); none of it affects soft-float kernel code.
+    // WP makes read-only pages read-only for the kernel too: nothing
+    // writes its own read-only mappings, and a user copy into a read-only
+    // user page then faults and is reported as a bad address.
     unsafe {
         Cr0::update(|cr0| {
             cr0.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
-            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR);
+            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR | Cr0Flags::WRITE_PROTECT);
         })
     };
     crate::mem::usercopy::set_smap(smap);

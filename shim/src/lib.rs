@@ -107,6 +107,7 @@ pub unsafe fn init(boot_info: &'static mut BootInfo) {
     mem::init(boot_info);
     ramdisk::init(boot_info);
     cpu::init();
+    mem::paging::drop_boot_lower_half();
     trap::init();
     cmdline::init();
     logger::set_level_from_cmdline();

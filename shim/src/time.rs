@@ -57,7 +57,7 @@ pub fn now_ns() -> u64 {
 
 /// Busy-waits for at least `ns` nanoseconds.
 pub(crate) fn spin_for_ns(ns: u64) {
-    let end = now_ns() + ns;
+    let end = now_ns().saturating_add(ns);
     while now_ns() < end {
         core::hint::spin_loop();
     }

@@ -203,3 +203,17 @@ ktest! {
         }
     }
 }
+
+ktest! {
+    fn kernel_table_maps_nothing_in_the_lower_half() {
+        // The bootloader identity-mapped its hand-over code and GDT there;
+        // outside a user address space the lower half must be empty.
+        crate::task::set_address_space(None);
+        let (pml4, _) = x86_64::registers::control::Cr3::read();
+        let table = frame::phys_to_virt(pml4.start_address()).as_ptr::<x86_64::structures::paging::PageTable>();
+        // SAFETY: CR3 holds the kernel's PML4, mapped at the physical
+        // offset; the test only reads its entries.
+        let used = (0..256).filter(|&slot| unsafe { !(&*table)[slot].is_unused() }).count();
+        assert_eq!(used, 0, "lower-half PML4 entries in the kernel's table");
+    }
+}

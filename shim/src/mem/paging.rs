@@ -246,6 +246,22 @@ pub(super) fn ensure_top_level_table(addr: VirtAddr) -> Result<(), MapError> {
     })
 }
 
+/// Unlinks the lower half of the kernel's table: what the bootloader left
+/// there (its identity-mapped hand-over code and GDT) is not needed once
+/// this CPU runs on the shim's own GDT (`cpu::init`). Without it, the
+/// lower half outside a user address space is empty, so a user copy made
+/// there faults (`Err(BadAddress)`) instead of reaching bootloader memory.
+/// The tables stay where they are: they are bootloader memory, not the
+/// frame allocator's. Runs on the bootstrap CPU before the others start.
+pub(crate) fn drop_boot_lower_half() {
+    let dropped = with_table(|table| {
+        let lower = table.level_4_table_mut().iter_mut().take(256);
+        lower.filter(|entry| !entry.is_unused()).map(PageTableEntry::set_unused).count()
+    });
+    tlb::flush_all_local();
+    log::debug!("dropped {dropped} lower-half PML4 entries of the bootloader");
+}
+
 /// Whether `addr` is mapped, found by walking the live page tables without
 /// taking the lock: for the panic and backtrace path, where the lock may be
 /// held by the code that failed.
