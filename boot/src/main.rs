@@ -3,7 +3,7 @@
 //! the in-kernel test suite.
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 shim::entry_point!(kernel_main);
 

@@ -13,7 +13,7 @@
 //! [`AddressSpace`]; user pages there are W^X, so an area asking for write
 //! and execute at once gets write only (see docs/userspace.md).
 #![cfg_attr(target_os = "none", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
