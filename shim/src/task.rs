@@ -50,6 +50,10 @@ pub struct Task {
     /// touch it when).
     context: UnsafeCell<Context>,
     on_cpu: AtomicBool,
+    /// Set only by [`Task::for_this_context`], taken by [`start`]: a CPU's
+    /// boot context is made current once, on one CPU (two CPUs running as
+    /// one task would save into the same context).
+    unstarted: AtomicBool,
     /// `None` for a CPU's boot context, which runs on the stack it came with.
     stack: Option<KernelStack>,
     /// First code to run; called with interrupts enabled, must not return.
@@ -80,6 +84,7 @@ impl Task {
         Task {
             context: UnsafeCell::new(Context::empty()),
             on_cpu: AtomicBool::new(false),
+            unstarted: AtomicBool::new(false),
             stack: Some(stack),
             entry,
             tag,
@@ -93,6 +98,7 @@ impl Task {
         Task {
             context: UnsafeCell::new(Context::empty()),
             on_cpu: AtomicBool::new(true),
+            unstarted: AtomicBool::new(true),
             stack: None,
             entry: || {},
             tag,
@@ -157,7 +163,7 @@ pub fn start<S: Switchable>(first: Arc<S>) {
     let slots = &CPUS[percpu::index()];
     assert!(slots.current.load(Ordering::Relaxed) == 0, "task::start twice on CPU {}", percpu::index());
     let task = first.task();
-    assert!(task.on_cpu.load(Ordering::Relaxed), "task::start with a task that is not this context");
+    assert!(task.unstarted.swap(false, Ordering::Relaxed), "task::start with a task that is not a fresh boot context");
     slots.current_task.store(task as *const Task as usize, Ordering::Relaxed);
     slots.current.store(Arc::into_raw(first) as usize, Ordering::Relaxed);
 }
