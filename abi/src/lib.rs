@@ -6,7 +6,7 @@
 //! sides agree by construction. Values are Linux's; host tests check each
 //! one against the `libc` crate.
 #![no_std]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod errno;
 pub mod flags;

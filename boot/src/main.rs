@@ -1,29 +1,15 @@
-//! The Hardtack kernel binary: the bootloader's entry point hands BootInfo
-//! to the shim, then runs the kernel — or, built with the `ktest` feature,
+//! The Hardtack kernel binary: the shim's entry point takes the machine
+//! from the bootloader, then runs the kernel — or, built with the `ktest` feature,
 //! the in-kernel test suite.
 #![no_std]
 #![no_main]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
-use bootloader_api::config::{BootloaderConfig, Mapping};
-use bootloader_api::{BootInfo, entry_point};
-use shim::mem::layout;
+shim::entry_point!(kernel_main);
 
-/// What the bootloader must set up: all physical memory mapped (at an offset
-/// it picks in the kernel's bootloader range), and a 256 KiB boot stack.
-const BOOTLOADER_CONFIG: BootloaderConfig = {
-    let mut config = BootloaderConfig::new_default();
-    config.mappings.physical_memory = Some(Mapping::Dynamic);
-    config.mappings.dynamic_range_start = Some(layout::BOOTLOADER_DYNAMIC_START);
-    config.mappings.dynamic_range_end = Some(layout::BOOTLOADER_DYNAMIC_END);
-    config.kernel_stack_size = 256 << 10;
-    config
-};
-
-entry_point!(kernel_main, config = &BOOTLOADER_CONFIG);
-
-fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
-    shim::init(boot_info);
+/// Runs once the shim has brought the machine up: the scheduler starts,
+/// with the kernel as its first goroutine.
+fn kernel_main() -> ! {
     runtime::sched::start(kernel_goroutine)
 }
 

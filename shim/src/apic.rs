@@ -120,7 +120,7 @@ fn disable_legacy_pic() {
 /// Enables the bootstrap CPU's local APIC, masks the PIC, calibrates the
 /// timer against the TSC clock and leaves it stopped: the scheduler arms it
 /// one-shot, for its timers and time slices.
-pub fn init() {
+pub(crate) fn init() {
     disable_legacy_pic();
     enable_local_apic();
     calibrate_timer();
@@ -129,7 +129,7 @@ pub fn init() {
 /// Enables an application processor's local APIC in the mode the
 /// bootstrap CPU chose; its timer shares the bootstrap CPU's calibration
 /// (one bus clock) and is left stopped.
-pub fn init_ap() {
+pub(crate) fn init_ap() {
     enable_local_apic();
     write(reg::TIMER_DIVIDE, DIVIDE_BY_16);
     stop_timer();
@@ -151,7 +151,10 @@ fn enable_local_apic() {
         if XAPIC_REGS.load(Ordering::Relaxed) == 0 {
             let phys = PhysAddr::new(base & 0xf_ffff_f000);
             let virt = kva::reserve(1).expect("kernel address space for the APIC");
-            paging::map(paging::page_of(virt.as_u64()), PhysFrame::containing_address(phys), paging::MapFlags::MMIO)
+            // SAFETY: IA32_APIC_BASE names the local APIC's register page,
+            // device memory the frame allocator never hands out (it is no
+            // usable RAM); only this module touches it.
+            unsafe { paging::map_device(paging::page_of(virt.as_u64()), PhysFrame::containing_address(phys)) }
                 .expect("map the local APIC");
             XAPIC_REGS.store(virt.as_u64(), Ordering::Relaxed);
         }
@@ -183,7 +186,7 @@ fn calibrate_timer() {
 }
 
 /// Which APIC interface is in use.
-pub fn mode_name() -> &'static str {
+pub(crate) fn mode_name() -> &'static str {
     match MODE.load(Ordering::Relaxed) {
         MODE_X2APIC => "x2APIC",
         MODE_XAPIC => "xAPIC",
@@ -192,7 +195,7 @@ pub fn mode_name() -> &'static str {
 }
 
 /// This CPU's APIC id (0 before the APIC is up).
-pub fn current_id() -> u32 {
+pub(crate) fn current_id() -> u32 {
     match MODE.load(Ordering::Relaxed) {
         MODE_XAPIC => read(reg::ID) >> 24,
         _ => read(reg::ID),
@@ -200,19 +203,26 @@ pub fn current_id() -> u32 {
 }
 
 /// The APIC id of CPU `index`, once its APIC is up.
-pub fn id_of(index: usize) -> Option<u32> {
+#[cfg(feature = "ktest")]
+pub(crate) fn id_of(index: usize) -> Option<u32> {
     let id = APIC_IDS.get(index)?.load(Ordering::Relaxed);
     (id != u32::MAX).then_some(id)
 }
 
 /// Signals end of interrupt.
-pub fn end_of_interrupt() {
+pub(crate) fn end_of_interrupt() {
     write(reg::EOI, 0);
 }
 
 /// Sends interrupt `vector` to the CPU with index `cpu` (a no-op for a CPU
 /// whose APIC is not up).
+///
+/// # Panics
+/// If `vector` is not one of the timer, IPI and device vectors (0x30 up to
+/// the APIC's own at 0xfe): an exception vector sent as an interrupt would
+/// enter its handler with no error code where the CPU pushes one.
 pub fn send_ipi(cpu: usize, vector: u8) {
+    assert!((TIMER_VECTOR..APIC_ERROR_VECTOR).contains(&vector), "IPI on reserved vector {vector:#x}");
     let id = APIC_IDS[cpu].load(Ordering::Relaxed);
     if id != u32::MAX {
         send_icr(Destination::Apic(id), ICR_ASSERT | vector as u32);
@@ -220,19 +230,19 @@ pub fn send_ipi(cpu: usize, vector: u8) {
 }
 
 /// Sends an NMI to every CPU but this one (the panic path's stop request).
-pub fn send_nmi_to_others() {
+pub(crate) fn send_nmi_to_others() {
     send_icr(Destination::AllButSelf, ICR_ASSERT | ICR_NMI);
 }
 
 /// Sends INIT to the CPU with APIC id `apic_id`: it resets and waits for
 /// a start-up IPI.
-pub fn send_init(apic_id: u32) {
+pub(crate) fn send_init(apic_id: u32) {
     send_icr(Destination::Apic(apic_id), ICR_ASSERT | ICR_INIT);
 }
 
 /// Sends a start-up IPI: the CPU `apic_id`, waiting after INIT, starts in
 /// real mode at physical address `page << 12`.
-pub fn send_startup(apic_id: u32, page: u8) {
+pub(crate) fn send_startup(apic_id: u32, page: u8) {
     send_icr(Destination::Apic(apic_id), ICR_ASSERT | ICR_STARTUP | page as u32);
 }
 
@@ -278,13 +288,13 @@ fn wait_icr_idle() {
 
 /// Whether interrupt `vector` is pending in this CPU's APIC (requested but
 /// not yet delivered, e.g. because interrupts are masked).
-pub fn is_pending(vector: u8) -> bool {
+pub(crate) fn is_pending(vector: u8) -> bool {
     let word = read(reg::IRR0 + 0x10 * (vector as u32 / 32));
     word & (1 << (vector % 32)) != 0
 }
 
 /// Timer input frequency after the divider, Hz.
-pub fn timer_hz() -> u64 {
+pub(crate) fn timer_hz() -> u64 {
     TIMER_HZ.load(Ordering::Relaxed)
 }
 
@@ -314,7 +324,8 @@ pub fn stop_timer() {
 }
 
 /// Timer interrupts taken since boot.
-pub fn ticks() -> u64 {
+#[cfg(feature = "ktest")]
+pub(crate) fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 

@@ -20,7 +20,7 @@ fn plausible_frame(rbp: u64) -> bool {
 }
 
 /// Prints a backtrace starting at instruction `rip` with frame pointer `rbp`.
-pub fn print_from(rip: u64, mut rbp: u64) {
+pub(crate) fn print_from(rip: u64, mut rbp: u64) {
     println!("backtrace:");
     println!("  #0 {rip:#018x}");
     for depth in 1..MAX_FRAMES {
@@ -43,9 +43,10 @@ pub fn print_from(rip: u64, mut rbp: u64) {
     }
 }
 
-/// Prints a backtrace of the caller.
+/// Prints a backtrace of the caller (the panic handler's; the host has none).
+#[cfg(target_os = "none")]
 #[inline(never)]
-pub fn print_here() {
+pub(crate) fn print_here() {
     let rbp: u64;
     // SAFETY: reading RBP has no side effects.
     unsafe { core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags)) };

@@ -24,12 +24,12 @@ const FILE_NAME: &[u8] = b"opt/hardtack/cmdline";
 static CMDLINE: Once<String> = Once::new();
 
 /// Reads the command line from fw_cfg (once; needs the heap).
-pub fn init() {
+pub(crate) fn init() {
     CMDLINE.call_once(|| read_from_fw_cfg().unwrap_or_default());
 }
 
 /// The whole command line.
-pub fn all() -> &'static str {
+pub(crate) fn all() -> &'static str {
     CMDLINE.get().map(String::as_str).unwrap_or("")
 }
 
@@ -44,7 +44,7 @@ pub fn get_u64(key: &str) -> Option<u64> {
 }
 
 /// Finds `key` in a space-separated `key=value` list (the last one wins).
-pub fn lookup<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn lookup<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.split_ascii_whitespace()
         .filter_map(|word| match word.split_once('=') {
             Some((k, v)) if k == key => Some(v),

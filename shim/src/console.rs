@@ -17,7 +17,7 @@ const COM1: u16 = 0x3f8;
 static CONSOLE: IrqMutex<Option<Uart16550Tty<PioBackend>>> = IrqMutex::new(None);
 
 /// Initializes COM1 (115200 8N1). Before this, output is dropped.
-pub fn init() {
+pub(crate) fn init() {
     // SAFETY: COM1 at 0x3f8 is the standard PC serial port on every machine
     // Hardtack boots on (QEMU q35/pc); the shim is its only user.
     let uart = unsafe { Uart16550Tty::new_port(COM1, Config::default()) };
@@ -25,6 +25,7 @@ pub fn init() {
 }
 
 /// Writes formatted text to the console; used by the print macros.
+#[doc(hidden)]
 pub fn write_fmt(args: fmt::Arguments<'_>) {
     if let Some(uart) = CONSOLE.lock().as_mut() {
         let _ = uart.write_fmt(args);

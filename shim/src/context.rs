@@ -104,18 +104,21 @@ unsafe extern "C" fn context_start() -> ! {
 }
 
 /// The stack overflowed; the function was abandoned at the fault.
+#[cfg(feature = "ktest")]
 #[derive(Debug, PartialEq, Eq)]
-pub struct StackOverflow {
+pub(crate) struct StackOverflow {
     /// Slot of the stack that overflowed.
-    pub slot: usize,
+    pub(crate) slot: usize,
 }
 
 /// One probe at a time: the fault handler finds it through these statics.
+#[cfg(feature = "ktest")]
 static PROBE_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 static PROBE_SLOT: AtomicUsize = AtomicUsize::new(usize::MAX);
 static PROBE_RESUME_RSP: AtomicU64 = AtomicU64::new(0);
 static PROBE_OVERFLOWED: AtomicBool = AtomicBool::new(false);
 
+#[cfg(feature = "ktest")]
 struct Probe {
     f: fn(),
     caller: Context,
@@ -124,7 +127,8 @@ struct Probe {
 /// Runs `f` on `stack` and returns to the caller's stack. If `f` overflows
 /// `stack`, the overflow is reported as usual and `f` is abandoned at the
 /// faulting instruction (its destructors do not run).
-pub fn call_on_stack(stack: &KernelStack, f: fn()) -> Result<(), StackOverflow> {
+#[cfg(feature = "ktest")]
+pub(crate) fn call_on_stack(stack: &KernelStack, f: fn()) -> Result<(), StackOverflow> {
     let _one_at_a_time = PROBE_LOCK.lock();
     let mut probe = Probe { f, caller: Context::empty() };
     let target = Context::new(stack, probe_entry, &raw mut probe as usize);
@@ -141,6 +145,7 @@ pub fn call_on_stack(stack: &KernelStack, f: fn()) -> Result<(), StackOverflow> 
     }
 }
 
+#[cfg(feature = "ktest")]
 extern "C" fn probe_entry(probe: usize) -> ! {
     let probe = probe as *const Probe;
     // SAFETY: `probe` points at the `Probe` on the suspended caller's stack,

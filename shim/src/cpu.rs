@@ -15,35 +15,35 @@ use x86_64::structures::tss::TaskStateSegment;
 use crate::mem::stack::KernelStack;
 
 /// Kernel code segment selector.
-pub const KERNEL_CS: SegmentSelector = SegmentSelector::new(1, PrivilegeLevel::Ring0);
+pub(crate) const KERNEL_CS: SegmentSelector = SegmentSelector::new(1, PrivilegeLevel::Ring0);
 /// Kernel data segment selector.
-pub const KERNEL_DS: SegmentSelector = SegmentSelector::new(2, PrivilegeLevel::Ring0);
+pub(crate) const KERNEL_DS: SegmentSelector = SegmentSelector::new(2, PrivilegeLevel::Ring0);
 /// User data segment selector (`sysret` loads SS from STAR + 8).
-pub const USER_DS: SegmentSelector = SegmentSelector::new(4, PrivilegeLevel::Ring3);
+pub(crate) const USER_DS: SegmentSelector = SegmentSelector::new(4, PrivilegeLevel::Ring3);
 /// User 64-bit code segment selector (`sysret` loads CS from STAR + 16).
-pub const USER_CS: SegmentSelector = SegmentSelector::new(5, PrivilegeLevel::Ring3);
+pub(crate) const USER_CS: SegmentSelector = SegmentSelector::new(5, PrivilegeLevel::Ring3);
 
 /// IST slot (0-based TSS index) for double faults.
-pub const IST_DOUBLE_FAULT: u16 = 0;
+pub(crate) const IST_DOUBLE_FAULT: u16 = 0;
 /// IST slot for NMIs (panic stop requests arrive as NMIs).
-pub const IST_NMI: u16 = 1;
+pub(crate) const IST_NMI: u16 = 1;
 /// IST slot for machine checks.
-pub const IST_MACHINE_CHECK: u16 = 2;
+pub(crate) const IST_MACHINE_CHECK: u16 = 2;
 /// Pages in each IST stack.
 const IST_PAGES: u64 = 4;
 
 /// Tag of IST stacks in stack reports.
-pub const IST_STACK_TAG: u64 = u64::MAX;
+pub(crate) const IST_STACK_TAG: u64 = u64::MAX;
 
 /// Tag of the stack an application processor boots on (its idle loop's).
-pub const AP_BOOT_STACK_TAG: u64 = u64::MAX - 1;
+pub(crate) const AP_BOOT_STACK_TAG: u64 = u64::MAX - 1;
 
 /// Builds and loads this CPU's own GDT and TSS, with its own IST stacks,
 /// and turns on global pages (CR4.PGE: kernel mappings are global, so
 /// they survive address-space switches in the TLB) and, where the CPU has
 /// them, SMEP and SMAP (the kernel can neither run user pages nor touch
 /// them outside `mem::usercopy`).
-pub fn init() {
+pub(crate) fn init() {
     let features = core::arch::x86_64::__cpuid_count(7, 0).ebx;
     let (smep, smap) = (features & (1 << 7) != 0, features & (1 << 20) != 0);
     let mut flags = Cr4Flags::PAGE_GLOBAL | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE;
@@ -63,10 +63,13 @@ pub fn init() {
     // SAFETY: the x87/SSE unit is present on every x86_64 CPU: no
     // emulation (EM off), `wait` honours TS (MP on), and native x87
     // error reporting (NE on); none of it affects soft-float kernel code.
+    // WP makes read-only pages read-only for the kernel too: nothing
+    // writes its own read-only mappings, and a user copy into a read-only
+    // user page then faults and is reported as a bad address.
     unsafe {
         Cr0::update(|cr0| {
             cr0.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
-            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR);
+            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::NUMERIC_ERROR | Cr0Flags::WRITE_PROTECT);
         })
     };
     crate::mem::usercopy::set_smap(smap);

@@ -7,7 +7,7 @@ use core::ops::{Deref, DerefMut};
 use x86_64::instructions::interrupts;
 
 /// Enables interrupts on this CPU.
-pub fn enable() {
+pub(crate) fn enable() {
     interrupts::enable();
 }
 
@@ -98,18 +98,12 @@ impl<T> IrqMutex<T> {
         IrqMutexGuard { guard: self.inner.lock(), _held: Held::new(), _irq: irq }
     }
 
-    /// Takes the lock if it is free, without spinning.
-    pub fn try_lock(&self) -> Option<IrqMutexGuard<'_, T>> {
-        let irq = IrqGuard::new();
-        self.inner.try_lock().map(|guard| IrqMutexGuard { guard, _held: Held::new(), _irq: irq })
-    }
-
     /// Releases the lock whoever holds it. Only for the panic path, after
     /// every other CPU has stopped, so the report can still be printed.
     ///
     /// # Safety
     /// The current holder must never touch the value again.
-    pub unsafe fn force_unlock(&self) {
+    pub(crate) unsafe fn force_unlock(&self) {
         // SAFETY: forwarded to the caller.
         unsafe { self.inner.force_unlock() }
     }

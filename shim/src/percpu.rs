@@ -84,7 +84,7 @@ static BLOCKS: [PerCpu; MAX_CPUS] = [const {
 
 /// Points this CPU's GS base at block `index`. Called first thing on each
 /// CPU, before anything allocates.
-pub fn init_this_cpu(index: usize) {
+pub(crate) fn init_this_cpu(index: usize) {
     assert!(index < MAX_CPUS, "CPU index {index} beyond MAX_CPUS");
     let block = &BLOCKS[index];
     block.index.store(index as u32, Ordering::Relaxed);
@@ -225,7 +225,7 @@ pub(crate) fn irq_lock_released() {
 }
 
 /// How many interrupt-masking locks this CPU holds.
-pub fn irq_locks_held() -> u32 {
+pub(crate) fn irq_locks_held() -> u32 {
     #[cfg(target_os = "none")]
     return gs_read::<{ offset::IRQ_LOCKS }>();
     #[cfg(not(target_os = "none"))]

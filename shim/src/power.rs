@@ -9,13 +9,13 @@ use x86_64::instructions::port::Port;
 /// isa-debug-exit I/O port (`-device isa-debug-exit,iobase=0xf4,iosize=4`).
 const DEBUG_EXIT_PORT: u16 = 0xf4;
 /// Success code for isa-debug-exit (QEMU status 33).
-pub const EXIT_SUCCESS: u32 = 0x10;
+pub(crate) const EXIT_SUCCESS: u32 = 0x10;
 /// Failure code for isa-debug-exit (QEMU status 35).
-pub const EXIT_FAILURE: u32 = 0x11;
+pub(crate) const EXIT_FAILURE: u32 = 0x11;
 
 /// Ends QEMU through isa-debug-exit with `code`; if the device is absent,
 /// halts this CPU forever.
-pub fn exit_qemu(code: u32) -> ! {
+pub(crate) fn exit_qemu(code: u32) -> ! {
     // SAFETY: port 0xf4 is QEMU's isa-debug-exit (or nothing on a machine
     // without it); writing it has no effect on kernel memory.
     unsafe { Port::<u32>::new(DEBUG_EXIT_PORT).write(code) };
@@ -38,7 +38,7 @@ pub fn power_off() -> ! {
 }
 
 /// Stops this CPU for good: interrupts masked, `hlt` forever.
-pub fn halt_forever() -> ! {
+pub(crate) fn halt_forever() -> ! {
     loop {
         x86_64::instructions::interrupts::disable();
         x86_64::instructions::hlt();

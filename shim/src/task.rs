@@ -50,6 +50,10 @@ pub struct Task {
     /// touch it when).
     context: UnsafeCell<Context>,
     on_cpu: AtomicBool,
+    /// Set only by [`Task::for_this_context`], taken by [`start`]: a CPU's
+    /// boot context is made current once, on one CPU (two CPUs running as
+    /// one task would save into the same context).
+    unstarted: AtomicBool,
     /// `None` for a CPU's boot context, which runs on the stack it came with.
     stack: Option<KernelStack>,
     /// First code to run; called with interrupts enabled, must not return.
@@ -80,6 +84,7 @@ impl Task {
         Task {
             context: UnsafeCell::new(Context::empty()),
             on_cpu: AtomicBool::new(false),
+            unstarted: AtomicBool::new(false),
             stack: Some(stack),
             entry,
             tag,
@@ -93,6 +98,7 @@ impl Task {
         Task {
             context: UnsafeCell::new(Context::empty()),
             on_cpu: AtomicBool::new(true),
+            unstarted: AtomicBool::new(true),
             stack: None,
             entry: || {},
             tag,
@@ -100,15 +106,16 @@ impl Task {
         }
     }
 
-    /// The tag given at creation.
-    pub fn tag(&self) -> u64 {
-        self.tag
-    }
-
     /// Takes the stack out of a task that will never run again (the
-    /// caller owns it exclusively), for reuse.
+    /// caller owns it exclusively), for reuse. Its saved context, which
+    /// pointed into that stack, is dropped with it: switching to the task
+    /// afterwards panics instead of running on a stack that is gone.
     pub fn take_stack(&mut self) -> Option<KernelStack> {
-        self.stack.take()
+        let stack = self.stack.take();
+        if stack.is_some() {
+            *self.context.get_mut() = Context::empty();
+        }
+        stack
     }
 }
 
@@ -116,21 +123,31 @@ impl Task {
 struct CpuTasks {
     /// `Arc::into_raw` of the current `S`; owns one reference.
     current: AtomicUsize,
-    /// Address of the current `Task` (for reports, which do not know `S`).
+    /// Address of the current `Task`: what `S::task` returned when it
+    /// became current, the one whose `on_cpu` this CPU holds and whose
+    /// context it saves into (`S::task` is asked once per switch, so an
+    /// implementation that answers differently cannot split the two).
     current_task: AtomicUsize,
     /// The task just left, owned (one reference) until the arrival side of
     /// the switch hands it to [`Switchable::switched_out`].
     handoff: AtomicUsize,
+    /// Its `Task`, as recorded in `current_task`.
+    handoff_task: AtomicUsize,
 }
 
 static CPUS: [CpuTasks; MAX_CPUS] = [const {
-    CpuTasks { current: AtomicUsize::new(0), current_task: AtomicUsize::new(0), handoff: AtomicUsize::new(0) }
+    CpuTasks {
+        current: AtomicUsize::new(0),
+        current_task: AtomicUsize::new(0),
+        handoff: AtomicUsize::new(0),
+        handoff_task: AtomicUsize::new(0),
+    }
 }; MAX_CPUS];
 
 /// The one type `S` every CPU uses; the slots hold pointers to it.
 static TASK_TYPE: spin::Once<TypeId> = spin::Once::new();
 /// `finish_handoff::<S>` for that type.
-static FINISH: spin::Once<fn(usize)> = spin::Once::new();
+static FINISH: spin::Once<fn(usize, usize)> = spin::Once::new();
 
 fn check_type<S: Switchable>() {
     let registered = TASK_TYPE.call_once(TypeId::of::<S>);
@@ -145,8 +162,9 @@ pub fn start<S: Switchable>(first: Arc<S>) {
     let _irq = irq::IrqGuard::new();
     let slots = &CPUS[percpu::index()];
     assert!(slots.current.load(Ordering::Relaxed) == 0, "task::start twice on CPU {}", percpu::index());
-    assert!(first.task().on_cpu.load(Ordering::Relaxed), "task::start with a task that is not this context");
-    slots.current_task.store(first.task() as *const Task as usize, Ordering::Relaxed);
+    let task = first.task();
+    assert!(task.unstarted.swap(false, Ordering::Relaxed), "task::start with a task that is not a fresh boot context");
+    slots.current_task.store(task as *const Task as usize, Ordering::Relaxed);
     slots.current.store(Arc::into_raw(first) as usize, Ordering::Relaxed);
 }
 
@@ -168,7 +186,7 @@ pub fn current<S: Switchable>() -> Option<Arc<S>> {
 }
 
 /// The tag of this CPU's current task, for reports (panics, faults).
-pub fn current_tag() -> Option<u64> {
+pub(crate) fn current_tag() -> Option<u64> {
     let task = CPUS[percpu::index()].current_task.load(Ordering::Relaxed) as *const Task;
     // SAFETY: a non-null `current_task` points into the current `S`, which
     // the `current` slot keeps alive; it is running here, so it cannot be
@@ -177,7 +195,8 @@ pub fn current_tag() -> Option<u64> {
 }
 
 /// Switches this CPU from its current task to `next`; returns when some CPU
-/// switches back to the current task. Interrupts must be masked.
+/// switches back to the current task. Interrupts must be masked, and no
+/// interrupt handler may be running (the preemption hook runs after it).
 ///
 /// If `next` is still being switched out on another CPU, waits for that
 /// switch to finish (a few instructions). Switching to the current task
@@ -185,6 +204,7 @@ pub fn current_tag() -> Option<u64> {
 pub fn switch<S: Switchable>(next: Arc<S>) {
     check_type::<S>();
     assert!(!irq::enabled(), "task::switch with interrupts enabled");
+    assert!(!percpu::in_interrupt(), "task::switch in an interrupt handler");
     let slots = &CPUS[percpu::index()];
     let prev = slots.current.load(Ordering::Relaxed) as *const S;
     assert!(!prev.is_null(), "task::switch before task::start on CPU {}", percpu::index());
@@ -195,9 +215,11 @@ pub fn switch<S: Switchable>(next: Arc<S>) {
     // SAFETY: `next` is alive: its reference moves into the current slot
     // below and stays there until the next switch away from it.
     let next_task = unsafe { (*next).task() };
-    // SAFETY: `prev` is the current task, alive through the slot's
-    // reference (which moves to `handoff`, then to `switched_out`).
-    let prev_task = unsafe { (*prev).task() };
+    let prev_task = slots.current_task.load(Ordering::Relaxed) as *const Task;
+    // SAFETY: `prev_task` is what `(*prev).task()` returned when `prev`
+    // became current, borrowed from `prev`, which is alive through the
+    // slot's reference (which moves to `handoff`, then to `switched_out`).
+    let prev_task = unsafe { &*prev_task };
     while next_task.on_cpu.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
         core::hint::spin_loop();
     }
@@ -210,6 +232,7 @@ pub fn switch<S: Switchable>(next: Arc<S>) {
     // SAFETY: `next_task`'s `space` is ours to read (we own its `on_cpu`).
     load_space(unsafe { &*next_task.space.get() });
     slots.handoff.store(prev as usize, Ordering::Relaxed);
+    slots.handoff_task.store(prev_task as *const Task as usize, Ordering::Relaxed);
     slots.current_task.store(next_task as *const Task as usize, Ordering::Relaxed);
     slots.current.store(next as usize, Ordering::Relaxed);
     // SAFETY: `prev_task` is running (this code), so its context is ours to
@@ -254,18 +277,21 @@ fn load_space(space: &Option<Arc<Root>>) {
 
 /// The arrival side of every switch: finishes the task just left.
 fn run_handoff() {
-    let prev = CPUS[percpu::index()].handoff.swap(0, Ordering::Relaxed);
+    let slots = &CPUS[percpu::index()];
+    let prev = slots.handoff.swap(0, Ordering::Relaxed);
     if prev != 0 {
         let finish = FINISH.get().expect("tasks exist only after task::start");
-        finish(prev);
+        finish(prev, slots.handoff_task.load(Ordering::Relaxed));
     }
 }
 
-fn finish_handoff<S: Switchable>(prev: usize) {
+fn finish_handoff<S: Switchable>(prev: usize, task: usize) {
     // SAFETY: `handoff` holds the `Arc::into_raw::<S>` reference that the
     // current slot owned (FINISH is instantiated for the checked type).
     let prev = unsafe { Arc::from_raw(prev as *const S) };
-    prev.task().on_cpu.store(false, Ordering::Release);
+    // SAFETY: `task` is the `Task` `prev` ran as (recorded by `switch`),
+    // borrowed from `prev`, which is alive here.
+    unsafe { (*(task as *const Task)).on_cpu.store(false, Ordering::Release) };
     S::switched_out(prev);
 }
 

@@ -28,7 +28,7 @@ pub fn rdtsc() -> u64 {
 
 /// Calibrates the TSC against the PIT. The clock's zero is the start of
 /// this call, i.e. (almost) kernel entry; it reads 0 until calibration ends.
-pub fn init() {
+pub(crate) fn init() {
     let start = rdtsc();
     let hz = measure_tsc_hz();
     TSC_HZ.store(hz, Ordering::Relaxed);
@@ -37,12 +37,12 @@ pub fn init() {
 }
 
 /// Calibrated TSC frequency (0 before [`init`]).
-pub fn tsc_hz() -> u64 {
+pub(crate) fn tsc_hz() -> u64 {
     TSC_HZ.load(Ordering::Relaxed)
 }
 
 /// Converts TSC ticks to nanoseconds.
-pub fn ticks_to_ns(ticks: u64) -> u64 {
+pub(crate) fn ticks_to_ns(ticks: u64) -> u64 {
     ((ticks as u128 * NS_MULT.load(Ordering::Relaxed) as u128) >> 32) as u64
 }
 
@@ -56,8 +56,8 @@ pub fn now_ns() -> u64 {
 }
 
 /// Busy-waits for at least `ns` nanoseconds.
-pub fn spin_for_ns(ns: u64) {
-    let end = now_ns() + ns;
+pub(crate) fn spin_for_ns(ns: u64) {
+    let end = now_ns().saturating_add(ns);
     while now_ns() < end {
         core::hint::spin_loop();
     }

@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering
 use crate::percpu::{self, MAX_CPUS};
 
 /// Most samples one measurement keeps; later ones are counted, not kept.
-pub const CAPACITY: usize = 1 << 15;
+pub(crate) const CAPACITY: usize = 1 << 15;
 
 /// Each CPU's deadline of the next timer interrupt (ns since boot; 0 when
 /// none).

@@ -27,7 +27,7 @@
 //! and only [`open_executable`] checks them (some execute bit). The caller
 //! applies the umask. See docs/fs.md.
 #![cfg_attr(target_os = "none", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -9,7 +9,7 @@
 //! `kgcpause: …` per pause of the GC-load heap. The goroutines involved are
 //! bound to CPU 0, so the figures mean the same with any `-smp`.
 #![no_std]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

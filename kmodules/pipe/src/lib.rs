@@ -34,7 +34,7 @@
 //! Waits go through [`runtime::sync::WaitQueue`] with the check done under
 //! the lock, so a wake-up between the check and the sleep is not lost.
 #![cfg_attr(target_os = "none", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -5,7 +5,7 @@
 //!
 //! See docs/userspace.md for the supported calls.
 #![cfg_attr(target_os = "none", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -22,7 +22,7 @@
 //!   this is a known weakness). Ctrl-T with `ISIG` prints the goroutine
 //!   table (`runtime::sched::ps`), as the pre-TTY console goroutine did.
 #![cfg_attr(target_os = "none", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

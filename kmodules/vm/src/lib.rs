@@ -13,7 +13,7 @@
 //! [`AddressSpace`]; user pages there are W^X, so an area asking for write
 //! and execute at once gets write only (see docs/userspace.md).
 #![cfg_attr(target_os = "none", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
@@ -23,8 +23,8 @@ use core::cell::RefCell;
 
 use abi::errno::{EFAULT, EINVAL, ENOMEM};
 use runtime::heap::{AllocError, Handle, Heap, Rootable, Scope, Static};
+use shim::mem::MapError;
 use shim::mem::aspace::{AddressSpace, USER_END, UserAccess};
-use shim::mem::paging::MapError;
 use x86_64::VirtAddr;
 
 pub use vmas::{PAGE, Prot, Vma, VmaSet};

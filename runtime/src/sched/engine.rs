@@ -10,7 +10,6 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use shim::irq::IrqGuard;
 use shim::task::{Switchable, Task};
 use shim::time::now_ns;
-use shim::trap::TrapFrame;
 
 use super::config;
 use super::cpu::{CPUS, Cpu, GLOBAL, IDLE, kick_idle_cpu, notify_cpu, this_cpu};
@@ -391,7 +390,7 @@ pub(crate) fn preempt() {
 
 /// The timer interrupt: fires due timers, ends an expired slice (asking
 /// for a reschedule if anything else could run), re-arms. No allocation.
-pub(crate) fn on_timer(_frame: &mut TrapFrame) {
+pub(crate) fn on_timer() {
     let cpu = this_cpu();
     if !cpu.online.load(Ordering::Relaxed) {
         return;

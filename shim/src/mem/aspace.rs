@@ -23,7 +23,7 @@ use x86_64::structures::paging::{
 };
 use x86_64::{PhysAddr, VirtAddr};
 
-use super::frame::{self, PageTableFrames, phys_to_virt};
+use super::frame::{Frame, PageTableFrames, phys_to_virt};
 use super::paging::MapError;
 use super::tlb;
 
@@ -73,12 +73,13 @@ pub(crate) struct Root {
 
 impl Drop for Root {
     fn drop(&mut self) {
-        // SAFETY: the last reference is gone, so no task is bound to this
-        // table; a CPU's CR3 is always its current task's table (or the
-        // kernel's), and every CPU that loaded this one has loaded another
-        // since (which flushed its non-global TLB entries). The lower half
-        // was emptied when the `AddressSpace` died.
-        unsafe { frame::free(self.pml4) };
+        // SAFETY: the frame was this root's (`AddressSpace::new`). The last
+        // reference is gone, so no task is bound to this table; a CPU's CR3
+        // is always its current task's table (or the kernel's), and every
+        // CPU that loaded this one has loaded another since (which flushed
+        // its non-global TLB entries). The lower half was emptied when the
+        // `AddressSpace` died.
+        drop(unsafe { Frame::from_raw(self.pml4) });
     }
 }
 
@@ -104,16 +105,16 @@ fn check_access(access: UserAccess) -> Result<(), MapError> {
 impl AddressSpace {
     /// An empty address space sharing the kernel half.
     pub fn new() -> Result<AddressSpace, MapError> {
-        let pml4 = frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+        let pml4 = Frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
         let kernel = phys_to_virt(super::paging::kernel_pml4().start_address()).as_ptr::<u64>();
-        let new = phys_to_virt(pml4.start_address()).as_mut_ptr::<u64>();
+        let new = pml4.virt().as_mut_ptr::<u64>();
         for slot in KERNEL_SLOTS {
             // SAFETY: both are page-table pages mapped at the physical
             // offset; the new one is ours alone, the kernel's is only read
             // (its kernel-half entries never change after boot).
             unsafe { new.add(slot).write(kernel.add(slot).read()) };
         }
-        Ok(AddressSpace { root: Arc::new(Root { pml4 }) })
+        Ok(AddressSpace { root: Arc::new(Root { pml4: pml4.into_raw() }) })
     }
 
     /// The shared top-level table, for binding tasks to this space.
@@ -132,28 +133,35 @@ impl AddressSpace {
     /// Maps a fresh zeroed page at `addr` (rounded down to its page).
     pub fn map(&mut self, addr: VirtAddr, access: UserAccess) -> Result<(), MapError> {
         let (page, _) = (user_page(addr)?, check_access(access)?);
-        let frame = frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+        self.map_frame(page, Frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?, access)
+    }
+
+    /// Maps `page` to `frame`, which the space owns from now on (on error
+    /// the frame is freed).
+    fn map_frame(&mut self, page: Page, frame: Frame, access: UserAccess) -> Result<(), MapError> {
         let parents = Pte::PRESENT | Pte::WRITABLE | Pte::USER_ACCESSIBLE;
         // SAFETY: a lower-half page of this space, not mapped before
-        // (map_to refuses otherwise), backed by a frame only it will own.
+        // (map_to refuses otherwise), backed by an owned frame, which the
+        // space keeps on success (`into_raw` below).
         let result = unsafe {
-            self.table().map_to_with_table_flags(page, frame, access.to_pte(), parents, &mut PageTableFrames)
+            self.table().map_to_with_table_flags(
+                page,
+                frame.phys_frame(),
+                access.to_pte(),
+                parents,
+                &mut PageTableFrames,
+            )
         };
         match result {
             // Not present before: nothing cached to flush.
             Ok(flush) => {
                 flush.ignore();
+                frame.into_raw();
                 Ok(())
             }
-            Err(error) => {
-                // SAFETY: the frame was never mapped.
-                unsafe { frame::free(frame) };
-                Err(match error {
-                    MapToError::PageAlreadyMapped(_) => MapError::AlreadyMapped,
-                    MapToError::ParentEntryHugePage => MapError::HugePage,
-                    MapToError::FrameAllocationFailed => MapError::OutOfFrames,
-                })
-            }
+            Err(MapToError::PageAlreadyMapped(_)) => Err(MapError::AlreadyMapped),
+            Err(MapToError::ParentEntryHugePage) => Err(MapError::HugePage),
+            Err(MapToError::FrameAllocationFailed) => Err(MapError::OutOfFrames),
         }
     }
 
@@ -169,8 +177,9 @@ impl AddressSpace {
             Err(_) => return Err(MapError::NotMapped),
         };
         tlb::shootdown(tlb::Flush::Nothing.with(page));
-        // SAFETY: unmapped on every CPU; user memory has no kernel references.
-        unsafe { frame::free(frame) };
+        // SAFETY: the space owned the frame (`map_frame`); it is unmapped
+        // on every CPU, and user memory has no kernel references.
+        drop(unsafe { Frame::from_raw(frame) });
         Ok(())
     }
 
@@ -229,15 +238,16 @@ impl AddressSpace {
     /// Maps a fresh page at `addr` holding a copy of `src`'s page there,
     /// with access `access` (for `fork`).
     pub fn map_copy_of(&mut self, src: &mut AddressSpace, addr: VirtAddr, access: UserAccess) -> Result<(), MapError> {
-        let (from, _) = src.translate(addr.align_down(4096u64)).ok_or(MapError::NotMapped)?;
-        self.map(addr, access)?;
-        let (to, _) = self.translate(addr.align_down(4096u64)).expect("just mapped");
-        // SAFETY: both are whole user frames mapped at the physical offset;
-        // `to` was just allocated for this space alone, so they differ.
+        let (page, _) = (user_page(addr)?, check_access(access)?);
+        let (from, _) = src.translate(page.start_address()).ok_or(MapError::NotMapped)?;
+        let copy = Frame::alloc().ok_or(MapError::OutOfFrames)?;
+        // SAFETY: `from` is a whole user frame of `src` (held under `&mut`,
+        // so it stays mapped there and is not freed), `copy` is ours alone;
+        // both are mapped at the physical offset, and they differ.
         unsafe {
-            core::ptr::copy_nonoverlapping(phys_to_virt(from).as_ptr::<u8>(), phys_to_virt(to).as_mut_ptr::<u8>(), 4096)
+            core::ptr::copy_nonoverlapping(phys_to_virt(from).as_ptr::<u8>(), copy.virt().as_mut_ptr::<u8>(), 4096)
         };
-        Ok(())
+        self.map_frame(page, copy, access)
     }
 
     /// Writes `bytes` at user address `addr` of this space, whatever the
@@ -249,14 +259,6 @@ impl AddressSpace {
             // now, under `&mut self`), mapped at the physical offset; the
             // chunk stays inside it.
             unsafe { core::ptr::copy_nonoverlapping(bytes[offset..].as_ptr(), phys_to_virt(phys).as_mut_ptr(), len) }
-        })
-    }
-
-    /// Reads user memory of this space into `buf` (see [`write_bytes`](Self::write_bytes)).
-    pub fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MapError> {
-        self.for_each_chunk(addr, buf.len(), |phys, offset, len| {
-            // SAFETY: as in `write_bytes`, reading.
-            unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(phys).as_ptr(), buf[offset..].as_mut_ptr(), len) }
         })
     }
 
@@ -301,22 +303,23 @@ impl Drop for AddressSpace {
         tlb::shootdown(tlb::Flush::All);
         for table in lower {
             // SAFETY: unreachable from the PML4 and flushed from every TLB;
-            // the tables and frames are this space's alone, freed once each.
+            // the tables and frames are this space's alone (page tables from
+            // `PageTableFrames`, pages from `map_frame`), freed once each.
             unsafe {
-                free_tables(&*phys_to_virt(table.start_address()).as_ptr::<PageTable>(), 3, 0..512);
-                frame::free(table);
+                free_tables(&*phys_to_virt(table.start_address()).as_ptr::<PageTable>(), 3);
+                drop(Frame::from_raw(table));
             }
         }
     }
 }
 
-/// Frees the frames under `table` (a level-`level` table) in `slots`, and
-/// the tables below it.
+/// Frees the frames under `table` (a level-`level` table), and the tables
+/// below it.
 ///
 /// # Safety
 /// The tables and frames belong to a dying address space alone.
-unsafe fn free_tables(table: &PageTable, level: u8, slots: core::ops::Range<usize>) {
-    for entry in table.iter().skip(slots.start).take(slots.len()) {
+unsafe fn free_tables(table: &PageTable, level: u8) {
+    for entry in table.iter() {
         if !entry.flags().contains(Pte::PRESENT) {
             continue;
         }
@@ -324,9 +327,9 @@ unsafe fn free_tables(table: &PageTable, level: u8, slots: core::ops::Range<usiz
         if level > 1 {
             let child = phys_to_virt(frame.start_address()).as_ptr::<PageTable>();
             // SAFETY: forwarded; a present non-leaf entry points at a table.
-            unsafe { free_tables(&*child, level - 1, 0..512) };
+            unsafe { free_tables(&*child, level - 1) };
         }
         // SAFETY: forwarded.
-        unsafe { frame::free(frame) };
+        drop(unsafe { Frame::from_raw(frame) });
     }
 }

@@ -49,16 +49,6 @@ impl<S: AsRef<[u64]> + AsMut<[u64]>> IndexBitmap<S> {
         IndexBitmap { words, len, free: 0, hint: 0 }
     }
 
-    /// Number of items tracked.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the bitmap tracks no items.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Number of free items.
     pub fn free_count(&self) -> usize {
         self.free
@@ -107,24 +97,6 @@ impl<S: AsRef<[u64]> + AsMut<[u64]>> IndexBitmap<S> {
         Some(index)
     }
 
-    /// Takes `count` consecutive free items starting at a multiple of
-    /// `align`, all below `limit`.
-    pub fn alloc_contiguous(&mut self, count: usize, align: usize, limit: usize) -> Option<usize> {
-        let align = align.max(1);
-        let limit = limit.min(self.len);
-        let mut start = 0;
-        while start + count <= limit {
-            match (start..start + count).find(|&i| !self.is_free(i)) {
-                None => {
-                    self.mark_used(start, start + count);
-                    return Some(start);
-                }
-                Some(used) => start = (used + 1).next_multiple_of(align),
-            }
-        }
-        None
-    }
-
     /// Returns item `index` to the free pool.
     pub fn release(&mut self, index: usize) -> Result<(), BitmapError> {
         if index >= self.len {
@@ -164,20 +136,6 @@ mod tests {
         }
         assert_eq!(taken, 190);
         assert_eq!(map.free_count(), 0);
-    }
-
-    #[test]
-    fn contiguous_respects_alignment_holes_and_limit() {
-        let mut words = [0u64; 2];
-        let mut map = IndexBitmap::new_all_used(&mut words[..], 128);
-        map.mark_free(0, 128);
-        map.mark_used(5, 6);
-        assert_eq!(map.alloc_contiguous(8, 8, 128), Some(8));
-        assert_eq!(map.alloc_contiguous(4, 1, 128), Some(0));
-        assert_eq!(map.alloc_contiguous(64, 64, 128), Some(64));
-        assert_eq!(map.alloc_contiguous(64, 1, 64), None);
-        assert!(!map.is_free(70));
-        assert_eq!(map.free_count(), 128 - 1 - 8 - 4 - 64);
     }
 
     #[test]

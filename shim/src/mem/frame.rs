@@ -26,7 +26,7 @@ static PHYS_OFFSET: Once<u64> = Once::new();
 static LOW_RESERVE: Once<Option<PhysAddr>> = Once::new();
 
 /// Frames set aside below 1 MiB (see [`low_reserve`]).
-pub const LOW_RESERVE_FRAMES: u64 = 4;
+pub(crate) const LOW_RESERVE_FRAMES: u64 = 4;
 
 /// Builds the allocator from the boot memory map.
 pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
@@ -66,12 +66,12 @@ pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
 /// [`LOW_RESERVE_FRAMES`] physically contiguous usable frames below 640 KiB,
 /// never handed out by the allocator (which starts at 1 MiB); `None` if the
 /// memory map had no such run. The AP start-up code owns them.
-pub fn low_reserve() -> Option<PhysAddr> {
+pub(crate) fn low_reserve() -> Option<PhysAddr> {
     LOW_RESERVE.get().copied().flatten()
 }
 
 /// Where physical address `phys` is mapped in the kernel half.
-pub fn phys_to_virt(phys: PhysAddr) -> VirtAddr {
+pub(crate) fn phys_to_virt(phys: PhysAddr) -> VirtAddr {
     VirtAddr::new(phys.as_u64() + PHYS_OFFSET.get().copied().unwrap_or(0))
 }
 
@@ -79,37 +79,73 @@ fn to_frame(index: usize) -> PhysFrame {
     PhysFrame::containing_address(PhysAddr::new(index as u64 * PAGE_SIZE))
 }
 
-/// Allocates one frame (contents undefined).
-pub fn alloc() -> Option<PhysFrame> {
-    FRAMES.lock().as_mut()?.alloc().map(to_frame)
+/// One physical frame, owned: only the allocator makes them ([`Frame::alloc`],
+/// [`Frame::alloc_zeroed`]), they cannot be copied, and dropping one frees it.
+/// An owned frame is referred to by no mapping and no page table, so its
+/// holder may use its memory (through the physical-memory map) freely.
+/// Mapping it hands it over ([`Frame::into_raw`]); whoever removes that
+/// mapping everywhere takes it back ([`Frame::from_raw`]).
+pub(crate) struct Frame(PhysFrame);
+
+impl Frame {
+    /// Allocates one frame (contents undefined).
+    pub(crate) fn alloc() -> Option<Frame> {
+        FRAMES.lock().as_mut()?.alloc().map(|index| Frame(to_frame(index)))
+    }
+
+    /// Allocates one frame filled with zeros.
+    pub(crate) fn alloc_zeroed() -> Option<Frame> {
+        let frame = Frame::alloc()?;
+        // SAFETY: the frame is ours alone (just allocated) and mapped
+        // (4 KiB, writable) through the physical-memory offset.
+        unsafe { core::ptr::write_bytes(frame.virt().as_mut_ptr::<u8>(), 0, PAGE_SIZE as usize) };
+        Some(frame)
+    }
+
+    /// The physical address of the frame's first byte.
+    pub(crate) fn start_address(&self) -> PhysAddr {
+        self.0.start_address()
+    }
+
+    /// The frame as the page-table code names it (mapping it needs
+    /// `unsafe`; see [`super::paging`]).
+    pub(crate) fn phys_frame(&self) -> PhysFrame {
+        self.0
+    }
+
+    /// Where the frame is reachable in the kernel half (the physical-memory
+    /// map); its holder alone may touch those bytes.
+    pub(crate) fn virt(&self) -> VirtAddr {
+        phys_to_virt(self.start_address())
+    }
+
+    /// Gives the frame up to a mapping or a page-table entry, which owns
+    /// it from now on (it is no longer freed here).
+    pub(crate) fn into_raw(self) -> PhysFrame {
+        let frame = self.0;
+        core::mem::forget(self);
+        frame
+    }
+
+    /// Takes back a frame [`into_raw`](Frame::into_raw) gave up.
+    ///
+    /// # Safety
+    /// `frame` came from `into_raw`, is taken back once, and no mapping,
+    /// page-table entry, TLB entry or reference refers to it any more.
+    pub(crate) unsafe fn from_raw(frame: PhysFrame) -> Frame {
+        Frame(frame)
+    }
 }
 
-/// Allocates one frame filled with zeros.
-pub fn alloc_zeroed() -> Option<PhysFrame> {
-    let frame = alloc()?;
-    let page = phys_to_virt(frame.start_address()).as_mut_ptr::<u8>();
-    // SAFETY: the frame was just allocated, so nothing else refers to it, and
-    // it is mapped (4 KiB, writable) through the physical-memory offset.
-    unsafe { core::ptr::write_bytes(page, 0, PAGE_SIZE as usize) };
-    Some(frame)
-}
-
-/// Allocates `count` physically contiguous frames below `limit`.
-pub fn alloc_contiguous(count: usize, limit: PhysAddr) -> Option<PhysFrame> {
-    let limit = (limit.as_u64() / PAGE_SIZE) as usize;
-    FRAMES.lock().as_mut()?.alloc_contiguous(count, 1, limit).map(to_frame)
-}
-
-/// Returns a frame to the allocator.
-///
-/// # Safety
-/// No mapping or reference to the frame may remain.
-pub unsafe fn free(frame: PhysFrame) {
-    let index = (frame.start_address().as_u64() / PAGE_SIZE) as usize;
-    if let Some(bitmap) = FRAMES.lock().as_mut()
-        && let Err(error) = bitmap.release(index)
-    {
-        panic!("frame::free({:#x}): {error:?}", frame.start_address().as_u64());
+impl Drop for Frame {
+    /// Returns the frame to the allocator.
+    fn drop(&mut self) {
+        let index = (self.start_address().as_u64() / PAGE_SIZE) as usize;
+        if let Some(bitmap) = FRAMES.lock().as_mut()
+            && let Err(error) = bitmap.release(index)
+        {
+            panic!("frame {:#x} freed twice: {error:?}", self.start_address().as_u64());
+        }
     }
 }
 
@@ -128,12 +164,13 @@ pub fn free_count() -> usize {
 
 /// The allocator as the `x86_64` crate's page-table code wants it: it hands
 /// out zeroed frames for new page tables.
-pub struct PageTableFrames;
+pub(crate) struct PageTableFrames;
 
-// SAFETY: `alloc_zeroed` returns frames that are unused and exclusively owned
-// by the caller, as `FrameAllocator` requires.
+// SAFETY: `Frame::alloc_zeroed` returns frames that are unused and owned
+// by the caller alone, as `FrameAllocator` requires; the page table the
+// frame becomes owns it from then on.
 unsafe impl FrameAllocator<Size4KiB> for PageTableFrames {
     fn allocate_frame(&mut self) -> Option<PhysFrame> {
-        alloc_zeroed()
+        Frame::alloc_zeroed().map(Frame::into_raw)
     }
 }

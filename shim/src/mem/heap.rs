@@ -43,7 +43,7 @@ impl Pools {
 }
 
 /// The global kernel heap.
-pub struct KernelHeap {
+pub(crate) struct KernelHeap {
     pools: IrqMutex<Pools>,
     /// End of the mapped part of the heap region.
     mapped_end: AtomicU64,

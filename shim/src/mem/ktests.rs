@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::frame::{self, phys_to_virt};
+use super::frame::{self, Frame};
 use super::heap;
 use super::kva;
 use super::paging::{self, MapError, MapFlags};
@@ -19,16 +19,16 @@ impl Lcg {
     }
 }
 
-fn fill(frame: x86_64::structures::paging::PhysFrame, value: u64) {
-    let words = phys_to_virt(frame.start_address()).as_mut_ptr::<u64>();
+fn fill(frame: &Frame, value: u64) {
+    let words = frame.virt().as_mut_ptr::<u64>();
     for i in 0..512 {
         // SAFETY: the test owns `frame`; it is mapped at the physical offset.
         unsafe { words.add(i).write_volatile(value ^ i as u64) };
     }
 }
 
-fn holds(frame: x86_64::structures::paging::PhysFrame, value: u64) -> bool {
-    let words = phys_to_virt(frame.start_address()).as_ptr::<u64>();
+fn holds(frame: &Frame, value: u64) -> bool {
+    let words = frame.virt().as_ptr::<u64>();
     // SAFETY: as in `fill`.
     (0..512).all(|i| unsafe { words.add(i).read_volatile() } == value ^ i as u64)
 }
@@ -40,58 +40,54 @@ ktest! {
         let mut frames = Vec::with_capacity(2000);
         let mut sorted: Vec<u64> = Vec::with_capacity(2000);
         let before = frame::free_count();
-        frames.extend((0..2000).map(|_| frame::alloc().expect("frame")));
+        frames.extend((0..2000).map(|_| Frame::alloc().expect("frame")));
         assert_eq!(frame::free_count(), before - 2000);
         sorted.extend(frames.iter().map(|f| f.start_address().as_u64()));
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), 2000, "a frame was handed out twice");
         assert!(sorted[0] >= 0x10_0000, "frames below 1 MiB are reserved");
-        for (i, &f) in frames.iter().enumerate() {
+        for (i, f) in frames.iter().enumerate() {
             fill(f, i as u64 * 0x9e37_79b9);
         }
-        for (i, &f) in frames.iter().enumerate() {
+        for (i, f) in frames.iter().enumerate() {
             assert!(holds(f, i as u64 * 0x9e37_79b9), "frame contents overlap");
         }
-        for &f in &frames {
-            // SAFETY: the test owns these frames and keeps no reference.
-            unsafe { frame::free(f) };
-        }
-        assert_eq!(frame::free_count(), before);
-        let again = frame::alloc().expect("frame");
+        frames.clear();
+        assert_eq!(frame::free_count(), before, "dropped frames are freed");
+        let again = Frame::alloc().expect("frame");
         assert!(sorted.binary_search(&again.start_address().as_u64()).is_ok(), "freed frames are reused");
-        // SAFETY: as above.
-        unsafe { frame::free(again) };
     }
 }
 
 ktest! {
-    fn kernel_pages_map_translate_protect_unmap() {
+    fn kernel_pages_map_translate_unmap() {
         let page = paging::page_of(kva::reserve(1).expect("kva").as_u64());
         let addr = page.start_address();
-        let frame = frame::alloc_zeroed().expect("frame");
+        let frame = Frame::alloc_zeroed().expect("frame");
+        let phys = frame.start_address();
+        let frames = frame::free_count();
         assert_eq!(paging::translate(addr), None);
         paging::map(page, frame, MapFlags::DATA).expect("map");
-        assert_eq!(paging::map(page, frame, MapFlags::DATA), Err(MapError::AlreadyMapped));
-        assert_eq!(paging::translate(addr + 0x123u64), Some(frame.start_address() + 0x123u64));
-        let mapping = paging::query(addr).expect("mapped");
-        assert_eq!(mapping.flags, MapFlags::DATA);
+        assert_eq!(paging::translate(addr + 0x123u64), Some(phys + 0x123u64));
+        assert_eq!(paging::map_new(page, MapFlags::DATA), Err(MapError::AlreadyMapped));
+        assert_eq!(frame::free_count(), frames, "the frame of a refused mapping is freed");
         // Writes through the new page land in the frame.
         // SAFETY: the page was just mapped writable and belongs to the test.
         unsafe { addr.as_mut_ptr::<u64>().write_volatile(0xfeed_f00d) };
         // SAFETY: the frame is mapped at the physical offset too.
-        assert_eq!(unsafe { phys_to_virt(frame.start_address()).as_ptr::<u64>().read_volatile() }, 0xfeed_f00d);
-        paging::protect(page, MapFlags::READ_ONLY).expect("protect");
-        assert!(!paging::query(addr).expect("mapped").flags.writable);
+        assert_eq!(unsafe { frame::phys_to_virt(phys).as_ptr::<u64>().read_volatile() }, 0xfeed_f00d);
         let wx = MapFlags { writable: true, executable: true, uncached: false };
-        assert_eq!(paging::protect(page, wx), Err(MapError::WriteAndExecute), "W^X");
-        assert_eq!(paging::unmap(page), Ok(frame));
+        let other = paging::page_of(kva::reserve(1).expect("kva").as_u64());
+        assert_eq!(paging::map_new(other, wx), Err(MapError::WriteAndExecute), "W^X");
+        // SAFETY: mapped by `map` above; nothing refers to it.
+        unsafe { paging::unmap_and_free_ranges([(page, 1)]) }.expect("unmap");
         assert_eq!(paging::translate(addr), None);
-        assert_eq!(paging::unmap(page), Err(MapError::NotMapped));
+        assert_eq!(frame::free_count(), frames + 1, "unmapping frees the frame");
+        // SAFETY: as above (nothing is mapped there any more).
+        assert_eq!(unsafe { paging::unmap_and_free_ranges([(page, 1)]) }, Err(MapError::NotMapped));
         let user = paging::page_of(0x40_0000);
-        assert_eq!(paging::map(user, frame, MapFlags::DATA), Err(MapError::NotKernelAddress));
-        // SAFETY: unmapped above; nothing refers to it.
-        unsafe { frame::free(frame) };
+        assert_eq!(paging::map_new(user, MapFlags::DATA), Err(MapError::NotKernelAddress));
     }
 }
 
@@ -205,5 +201,19 @@ ktest! {
                 );
             }
         }
+    }
+}
+
+ktest! {
+    fn kernel_table_maps_nothing_in_the_lower_half() {
+        // The bootloader identity-mapped its hand-over code and GDT there;
+        // outside a user address space the lower half must be empty.
+        crate::task::set_address_space(None);
+        let (pml4, _) = x86_64::registers::control::Cr3::read();
+        let table = frame::phys_to_virt(pml4.start_address()).as_ptr::<x86_64::structures::paging::PageTable>();
+        // SAFETY: CR3 holds the kernel's PML4, mapped at the physical
+        // offset; the test only reads its entries.
+        let used = (0..256).filter(|&slot| unsafe { !(&*table)[slot].is_unused() }).count();
+        assert_eq!(used, 0, "lower-half PML4 entries in the kernel's table");
     }
 }

@@ -12,8 +12,9 @@ static NEXT: AtomicU64 = AtomicU64::new(KVA_START);
 
 /// Reserves `pages` pages of kernel address space, followed by one unmapped
 /// page so neighbouring reservations never run into each other.
-pub fn reserve(pages: u64) -> Option<VirtAddr> {
-    let size = (pages + 1) * PAGE_SIZE;
-    let start = NEXT.fetch_add(size, Ordering::Relaxed);
-    (start + size <= KVA_START + KVA_SIZE).then(|| VirtAddr::new(start))
+/// `None` once the area is used up (never a wrapped-around range).
+pub(crate) fn reserve(pages: u64) -> Option<VirtAddr> {
+    let size = pages.checked_add(1)?.checked_mul(PAGE_SIZE)?;
+    let fits = |start: u64| start.checked_add(size).filter(|&end| end <= KVA_START + KVA_SIZE);
+    NEXT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, fits).ok().map(VirtAddr::new)
 }

@@ -33,8 +33,6 @@ pub const STACK_SLOTS: usize = 16384;
 pub const KVA_START: u64 = 0xffff_c000_0000_0000;
 /// Size of the reservation area (one PML4 slot).
 pub const KVA_SIZE: u64 = 512 << 30;
-/// Where the kernel image is linked (see `.cargo/config.toml`).
-pub const KERNEL_IMAGE_START: u64 = 0xffff_ffff_8000_0000;
 /// Page size.
 pub const PAGE_SIZE: u64 = 4096;
 

@@ -4,18 +4,20 @@
 //! that survive a fault.
 
 pub mod aspace;
-pub mod bitmap;
+pub(crate) mod bitmap;
 pub mod bytes;
 pub mod frame;
 pub mod heap;
-pub mod kva;
-pub mod layout;
-pub mod paging;
-pub mod probe;
-pub mod small;
+pub(crate) mod kva;
+pub(crate) mod layout;
+pub(crate) mod paging;
+pub(crate) mod probe;
+pub(crate) mod small;
 pub mod stack;
-pub mod tlb;
+pub(crate) mod tlb;
 pub mod usercopy;
+
+pub use paging::MapError;
 
 #[cfg(feature = "ktest")]
 mod ktests;
@@ -25,7 +27,7 @@ use bootloader_api::BootInfo;
 /// Takes over memory from the bootloader: frames from its memory map, the
 /// page tables it built (reached through its physical-memory mapping), then
 /// the kernel's own virtual regions.
-pub fn init(boot_info: &BootInfo) {
+pub(crate) fn init(boot_info: &BootInfo) {
     let offset = boot_info.physical_memory_offset.into_option().expect("bootloader config maps physical memory");
     stack::set_boot_stack(boot_info.kernel_stack_bottom, boot_info.kernel_stack_len);
     frame::init(&boot_info.memory_regions, offset);

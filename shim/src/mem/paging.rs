@@ -1,47 +1,50 @@
-//! The kernel half of the page tables: map, unmap, protect and translate
-//! kernel pages, with NX on by default and W^X enforced.
+//! The kernel half of the page tables: map, unmap and translate kernel
+//! pages, with NX on by default and W^X enforced.
+//!
+//! A page is mapped to an owned [`Frame`], which the mapping then owns:
+//! no frame can be mapped twice, nor a frame someone else holds. Device
+//! registers, which are no RAM the allocator hands out, are mapped with
+//! the `unsafe` [`map_device`].
 //!
 //! All address spaces share the kernel half (their PML4 copies the kernel
-//! entries), so a change here is seen everywhere. Unmapping and protecting
-//! shoot the page down from every CPU's TLB ([`super::tlb`]) before they
+//! entries), so a change here is seen everywhere. Unmapping shoots the
+//! page down from every CPU's TLB ([`super::tlb`]) before they
 //! return, outside the page-table lock (callers must hold no
 //! interrupt-masking lock); mapping a page that was not present needs no
 //! flush. Page-table memory comes from the frame allocator, never from the
 //! heap, so the heap may grow through this module.
 
 use x86_64::registers::control::Cr3;
-use x86_64::structures::paging::mapper::{MapToError, TranslateResult, UnmapError};
+use x86_64::structures::paging::mapper::{MapToError, TranslateResult};
 use x86_64::structures::paging::page_table::PageTableEntry;
 use x86_64::structures::paging::{
     Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Pte, PhysFrame, Size4KiB, Translate,
 };
 use x86_64::{PhysAddr, VirtAddr};
 
-use super::frame::{self, PageTableFrames};
+use super::frame::{self, Frame, PageTableFrames};
 use super::layout::is_kernel_address;
 use super::tlb;
 use crate::irq::IrqMutex;
 
 /// How a kernel page may be accessed. Pages are always readable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MapFlags {
+pub(crate) struct MapFlags {
     /// Writes allowed.
-    pub writable: bool,
+    pub(crate) writable: bool,
     /// Instruction fetches allowed (otherwise NX).
-    pub executable: bool,
+    pub(crate) executable: bool,
     /// Caching disabled (device memory).
-    pub uncached: bool,
+    pub(crate) uncached: bool,
 }
 
 impl MapFlags {
     /// Read-only data.
-    pub const READ_ONLY: MapFlags = MapFlags { writable: false, executable: false, uncached: false };
+    pub(crate) const READ_ONLY: MapFlags = MapFlags { writable: false, executable: false, uncached: false };
     /// Read-write data.
-    pub const DATA: MapFlags = MapFlags { writable: true, executable: false, uncached: false };
-    /// Code: read and execute.
-    pub const CODE: MapFlags = MapFlags { writable: false, executable: true, uncached: false };
+    pub(crate) const DATA: MapFlags = MapFlags { writable: true, executable: false, uncached: false };
     /// Device registers: read-write, uncached.
-    pub const MMIO: MapFlags = MapFlags { writable: true, executable: false, uncached: true };
+    pub(crate) const MMIO: MapFlags = MapFlags { writable: true, executable: false, uncached: true };
 
     fn to_pte(self) -> Pte {
         let mut pte = Pte::PRESENT | Pte::GLOBAL;
@@ -55,14 +58,6 @@ impl MapFlags {
             pte |= Pte::NO_CACHE | Pte::WRITE_THROUGH;
         }
         pte
-    }
-
-    fn from_pte(pte: Pte) -> MapFlags {
-        MapFlags {
-            writable: pte.contains(Pte::WRITABLE),
-            executable: !pte.contains(Pte::NO_EXECUTE),
-            uncached: pte.contains(Pte::NO_CACHE),
-        }
     }
 }
 
@@ -85,15 +80,6 @@ pub enum MapError {
     OutOfFrames,
 }
 
-/// A present mapping, as reported by [`query`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mapping {
-    /// The physical address the queried address maps to.
-    pub phys: PhysAddr,
-    /// The page's access rights.
-    pub flags: MapFlags,
-}
-
 static KERNEL_PT: IrqMutex<Option<OffsetPageTable<'static>>> = IrqMutex::new(None);
 static KERNEL_PML4: spin::Once<PhysFrame> = spin::Once::new();
 
@@ -109,7 +95,7 @@ pub(super) fn init(phys_offset: u64) {
 }
 
 /// The kernel's own top-level table (CR3 outside user address spaces).
-pub fn kernel_pml4() -> PhysFrame {
+pub(crate) fn kernel_pml4() -> PhysFrame {
     *KERNEL_PML4.get().expect("paging not initialized")
 }
 
@@ -127,14 +113,44 @@ fn check(page: Page, flags: MapFlags) -> Result<(), MapError> {
     Ok(())
 }
 
+/// Maps kernel page `page` to `frame`, which the mapping owns from now on
+/// (on error the frame is freed).
+pub(crate) fn map(page: Page, frame: Frame, flags: MapFlags) -> Result<(), MapError> {
+    // SAFETY: an owned frame is RAM nobody else refers to, so the mapping
+    // aliases nothing; on success it keeps the frame (`into_raw`).
+    unsafe { map_raw(page, frame.phys_frame(), flags) }?;
+    frame.into_raw();
+    Ok(())
+}
+
+/// Maps `page` to a fresh zeroed frame.
+pub(crate) fn map_new(page: Page, flags: MapFlags) -> Result<(), MapError> {
+    map(page, Frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?, flags)
+}
+
+/// Maps kernel page `page` to the device registers at `frame`.
+///
+/// # Safety
+/// `frame` is device memory (no RAM the frame allocator or anyone else
+/// hands out), and touching it through the page cannot break what the
+/// kernel assumes of the device.
+pub(crate) unsafe fn map_device(page: Page, frame: PhysFrame) -> Result<(), MapError> {
+    // SAFETY: forwarded to the caller.
+    unsafe { map_raw(page, frame, MapFlags::MMIO) }
+}
+
 /// Maps kernel page `page` to `frame`.
-pub fn map(page: Page, frame: PhysFrame, flags: MapFlags) -> Result<(), MapError> {
+///
+/// # Safety
+/// Nothing else may refer to `frame`'s memory through a Rust reference or
+/// rely on its contents; the mapping does not own it.
+unsafe fn map_raw(page: Page, frame: PhysFrame, flags: MapFlags) -> Result<(), MapError> {
     check(page, flags)?;
     let table_flags = Pte::PRESENT | Pte::WRITABLE;
     with_table(|table| {
         // SAFETY: the page is in the kernel half and was unmapped (map_to
         // refuses otherwise), so no existing reference is invalidated; the
-        // caller hands over `frame` for this mapping.
+        // caller vouches for `frame`.
         let result =
             unsafe { table.map_to_with_table_flags(page, frame, flags.to_pte(), table_flags, &mut PageTableFrames) };
         match result {
@@ -149,32 +165,6 @@ pub fn map(page: Page, frame: PhysFrame, flags: MapFlags) -> Result<(), MapError
     })
 }
 
-/// Maps `page` to a fresh zeroed frame.
-pub fn map_new(page: Page, flags: MapFlags) -> Result<(), MapError> {
-    let frame = frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
-    map(page, frame, flags).inspect_err(|_| {
-        // SAFETY: the frame was never mapped.
-        unsafe { frame::free(frame) }
-    })
-}
-
-/// Unmaps kernel page `page` (on every CPU) and returns the frame it mapped.
-pub fn unmap(page: Page) -> Result<PhysFrame, MapError> {
-    check(page, MapFlags::READ_ONLY)?;
-    let frame = with_table(|table| match table.unmap(page) {
-        // The local flush is part of the shootdown below.
-        Ok((frame, flush)) => {
-            flush.ignore();
-            Ok(frame)
-        }
-        Err(UnmapError::PageNotMapped) => Err(MapError::NotMapped),
-        Err(UnmapError::ParentEntryHugePage) => Err(MapError::HugePage),
-        Err(UnmapError::InvalidFrameAddress(_)) => Err(MapError::NotMapped),
-    })?;
-    tlb::shootdown(tlb::Flush::Nothing.with(page));
-    Ok(frame)
-}
-
 /// Frames freed per TLB shootdown by [`unmap_and_free_ranges`].
 const BATCH: usize = 128;
 
@@ -184,8 +174,9 @@ const BATCH: usize = 128;
 /// pages before it are unmapped and freed).
 ///
 /// # Safety
-/// Nothing may still refer to the pages' memory.
-pub unsafe fn unmap_and_free_ranges(ranges: impl IntoIterator<Item = (Page, u64)>) -> Result<(), MapError> {
+/// The pages were mapped by [`map`] or [`map_new`] (the mapping owns their
+/// frames), and nothing may still refer to their memory.
+pub(crate) unsafe fn unmap_and_free_ranges(ranges: impl IntoIterator<Item = (Page, u64)>) -> Result<(), MapError> {
     let mut frames = [None::<PhysFrame>; BATCH];
     let mut len = 0;
     let mut flush = tlb::Flush::Nothing;
@@ -228,52 +219,19 @@ pub unsafe fn unmap_and_free_ranges(ranges: impl IntoIterator<Item = (Page, u64)
 unsafe fn shoot_down_and_free(flush: tlb::Flush, frames: &mut [Option<PhysFrame>]) {
     tlb::shootdown(flush);
     for frame in frames.iter_mut().filter_map(Option::take) {
-        // SAFETY: unmapped everywhere (shot down above); the caller vouches
+        // SAFETY: the mapping owned the frame (`map` took it); it is now
+        // unmapped everywhere (shot down above), and the caller vouches
         // for references.
-        unsafe { frame::free(frame) };
+        drop(unsafe { Frame::from_raw(frame) });
     }
 }
 
-/// Unmaps `page` and frees its frame.
-///
-/// # Safety
-/// Nothing may still refer to the page's memory.
-pub unsafe fn unmap_and_free(page: Page) -> Result<(), MapError> {
-    // SAFETY: forwarded to the caller.
-    unsafe { unmap_and_free_ranges([(page, 1)]) }
-}
-
-/// Changes the access rights of mapped kernel page `page` (on every CPU).
-pub fn protect(page: Page, flags: MapFlags) -> Result<(), MapError> {
-    check(page, flags)?;
-    with_table(|table| {
-        // SAFETY: changing rights of a kernel page cannot create aliasing;
-        // W^X was checked above.
-        match unsafe { table.update_flags(page, flags.to_pte()) } {
-            Ok(flush) => {
-                flush.ignore();
-                Ok(())
-            }
-            Err(_) => Err(MapError::NotMapped),
-        }
-    })?;
-    tlb::shootdown(tlb::Flush::Nothing.with(page));
-    Ok(())
-}
-
-/// Where `addr` maps to, and with which rights.
-pub fn query(addr: VirtAddr) -> Option<Mapping> {
+/// The physical address `addr` maps to.
+pub(crate) fn translate(addr: VirtAddr) -> Option<PhysAddr> {
     with_table(|table| match table.translate(addr) {
-        TranslateResult::Mapped { frame, offset, flags } => {
-            Some(Mapping { phys: frame.start_address() + offset, flags: MapFlags::from_pte(flags) })
-        }
+        TranslateResult::Mapped { frame, offset, .. } => Some(frame.start_address() + offset),
         _ => None,
     })
-}
-
-/// The physical address `addr` maps to.
-pub fn translate(addr: VirtAddr) -> Option<PhysAddr> {
-    query(addr).map(|m| m.phys)
 }
 
 /// Makes sure the PML4 entry covering `addr` points to a table.
@@ -281,17 +239,33 @@ pub(super) fn ensure_top_level_table(addr: VirtAddr) -> Result<(), MapError> {
     with_table(|table| {
         let entry: &mut PageTableEntry = &mut table.level_4_table_mut()[addr.p4_index()];
         if entry.is_unused() {
-            let frame = frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
-            entry.set_frame(frame, Pte::PRESENT | Pte::WRITABLE);
+            let frame = Frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?;
+            entry.set_frame(frame.into_raw(), Pte::PRESENT | Pte::WRITABLE);
         }
         Ok(())
     })
 }
 
+/// Unlinks the lower half of the kernel's table: what the bootloader left
+/// there (its identity-mapped hand-over code and GDT) is not needed once
+/// this CPU runs on the shim's own GDT (`cpu::init`). Without it, the
+/// lower half outside a user address space is empty, so a user copy made
+/// there faults (`Err(BadAddress)`) instead of reaching bootloader memory.
+/// The tables stay where they are: they are bootloader memory, not the
+/// frame allocator's. Runs on the bootstrap CPU before the others start.
+pub(crate) fn drop_boot_lower_half() {
+    let dropped = with_table(|table| {
+        let lower = table.level_4_table_mut().iter_mut().take(256);
+        lower.filter(|entry| !entry.is_unused()).map(PageTableEntry::set_unused).count()
+    });
+    tlb::flush_all_local();
+    log::debug!("dropped {dropped} lower-half PML4 entries of the bootloader");
+}
+
 /// Whether `addr` is mapped, found by walking the live page tables without
 /// taking the lock: for the panic and backtrace path, where the lock may be
 /// held by the code that failed.
-pub fn is_mapped_lockless(addr: VirtAddr) -> bool {
+pub(crate) fn is_mapped_lockless(addr: VirtAddr) -> bool {
     let (mut table_frame, _) = Cr3::read();
     let indexes = [addr.p4_index(), addr.p3_index(), addr.p2_index(), addr.p1_index()];
     for (level, index) in indexes.into_iter().enumerate() {
@@ -311,6 +285,6 @@ pub fn is_mapped_lockless(addr: VirtAddr) -> bool {
 }
 
 /// The 4 KiB page containing `addr`.
-pub fn page_of(addr: u64) -> Page {
+pub(crate) fn page_of(addr: u64) -> Page {
     Page::containing_address(VirtAddr::new(addr))
 }

@@ -3,11 +3,10 @@
 //! as faulted, instead of stopping the machine (the exception-table idea
 //! that user-memory copies will use too).
 
-use x86_64::VirtAddr;
-
 use crate::trap::TrapFrame;
 
 /// What a probing load returns (in RAX:RDX).
+#[cfg(feature = "ktest")]
 #[repr(C)]
 struct Probed {
     value: u64,
@@ -30,6 +29,7 @@ core::arch::global_asm!(
 );
 
 unsafe extern "C" {
+    #[cfg(feature = "ktest")]
     fn hardtack_probe_read_u64(addr: u64) -> Probed;
     static hardtack_probe_read_u64_load: u8;
     static hardtack_probe_read_u64_resume: u8;
@@ -37,7 +37,8 @@ unsafe extern "C" {
 
 /// Reads the u64 at kernel address `addr`; `None` if the read faults
 /// (unmapped page). `addr` must be 8-byte aligned.
-pub fn read_u64(addr: VirtAddr) -> Option<u64> {
+#[cfg(feature = "ktest")]
+pub(crate) fn read_u64(addr: x86_64::VirtAddr) -> Option<u64> {
     assert!(addr.is_aligned(8u64), "probe of unaligned address {addr:?}");
     // SAFETY: the function performs one load from `addr`, which is a
     // kernel address; a page fault there is caught by `fix_up` and only

@@ -31,7 +31,7 @@ static SLOTS: IrqMutex<IndexBitmap<[u64; words_for(STACK_SLOTS)]>> =
 static SLOT_TAGS: [AtomicU64; STACK_SLOTS] = [const { AtomicU64::new(0) }; STACK_SLOTS];
 
 /// Stacks retired before a purge unmaps them together.
-pub const RETIRE_BATCH: usize = 64;
+pub(crate) const RETIRE_BATCH: usize = 64;
 
 /// Dropped stacks still mapped: (slot, pages), kept small because drops
 /// copy it onto possibly small goroutine stacks.
@@ -53,11 +53,11 @@ pub struct KernelStack {
 
 /// Which stack a guard-page hit belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StackOwner {
+pub(crate) struct StackOwner {
     /// Slot number.
-    pub slot: usize,
+    pub(crate) slot: usize,
     /// The tag given at creation.
-    pub tag: u64,
+    pub(crate) tag: u64,
 }
 
 fn slot_base(slot: usize) -> u64 {
@@ -90,23 +90,25 @@ impl KernelStack {
     }
 
     /// The initial stack pointer (one past the highest byte).
-    pub fn top(&self) -> VirtAddr {
+    pub(crate) fn top(&self) -> VirtAddr {
         VirtAddr::new(slot_base(self.slot) + STACK_SLOT_SIZE)
     }
 
     /// The lowest usable byte.
-    pub fn bottom(&self) -> VirtAddr {
+    #[cfg(feature = "ktest")]
+    pub(crate) fn bottom(&self) -> VirtAddr {
         self.top() - self.pages * PAGE_SIZE
     }
 
     /// The highest guard page (just below the stack).
-    pub fn guard(&self) -> VirtAddr {
+    #[cfg(feature = "ktest")]
+    pub(crate) fn guard(&self) -> VirtAddr {
         self.bottom() - PAGE_SIZE
     }
 
     /// Retags the stack (reports name the new tag), e.g. when a cached
     /// stack is given to another goroutine.
-    pub fn set_tag(&mut self, tag: u64) {
+    pub(crate) fn set_tag(&mut self, tag: u64) {
         SLOT_TAGS[self.slot].store(tag, Ordering::Relaxed);
     }
 
@@ -116,13 +118,9 @@ impl KernelStack {
     }
 
     /// The slot number.
-    pub fn slot(&self) -> usize {
+    #[cfg(feature = "ktest")]
+    pub(crate) fn slot(&self) -> usize {
         self.slot
-    }
-
-    /// Whether `addr` lies in this stack's usable part.
-    pub fn contains(&self, addr: u64) -> bool {
-        (self.bottom().as_u64()..self.top().as_u64()).contains(&addr)
     }
 }
 
@@ -150,7 +148,7 @@ fn take_retired(retired: &mut Retired) -> ([(u16, u8); RETIRE_BATCH], usize) {
 }
 
 /// Unmaps and frees every retired stack now, with one TLB shootdown.
-pub fn purge_retired() {
+pub(crate) fn purge_retired() {
     let (stacks, len) = take_retired(&mut RETIRED.lock());
     purge(&stacks[..len]);
 }
@@ -173,13 +171,13 @@ fn purge(stacks: &[(u16, u8)]) {
 }
 
 /// The stack whose guard (the unmapped part of its slot) contains `addr`.
-pub fn guard_owner(addr: u64) -> Option<StackOwner> {
+pub(crate) fn guard_owner(addr: u64) -> Option<StackOwner> {
     let owner = stack_owner(addr)?;
     (!paging::is_mapped_lockless(VirtAddr::new(addr))).then_some(owner)
 }
 
 /// The stack slot (usable part or guard) that contains `addr`, if any.
-pub fn stack_owner(addr: u64) -> Option<StackOwner> {
+pub(crate) fn stack_owner(addr: u64) -> Option<StackOwner> {
     owner_slot(addr).map(|slot| StackOwner { slot, tag: SLOT_TAGS[slot].load(Ordering::Relaxed) })
 }
 
@@ -197,7 +195,7 @@ pub(super) fn set_boot_stack(bottom: u64, len: u64) {
 }
 
 /// Which stack an address (usually a saved RSP) is on, for reports.
-pub enum StackKind {
+pub(crate) enum StackKind {
     /// A kernel stack slot.
     Slot(StackOwner),
     /// The bootloader's stack, which the boot CPU starts on.
@@ -207,7 +205,7 @@ pub enum StackKind {
 }
 
 /// Names the stack `addr` is on.
-pub fn describe(addr: u64) -> StackKind {
+pub(crate) fn describe(addr: u64) -> StackKind {
     if let Some(owner) = stack_owner(addr) {
         return StackKind::Slot(owner);
     }

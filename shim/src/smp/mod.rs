@@ -12,9 +12,9 @@
 //! online set and calls the entry function (the scheduler). See docs/smp.md.
 
 mod trampoline;
-pub mod xcall;
+pub(crate) mod xcall;
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use x86_64::registers::control::{Cr3, Cr4, Cr4Flags};
 
@@ -23,7 +23,7 @@ use crate::percpu::MAX_CPUS;
 use trampoline::Trampoline;
 
 /// How long an AP may take from its first start-up IPI to coming online.
-pub const START_TIMEOUT_NS: u64 = 5_000_000_000;
+pub(crate) const START_TIMEOUT_NS: u64 = 5_000_000_000;
 /// Pages of the stack an AP boots on (which becomes its idle loop's).
 const AP_STACK_PAGES: u64 = 16;
 
@@ -38,19 +38,28 @@ static KERNEL_CR4: AtomicU64 = AtomicU64::new(0);
 static AP_ENTRY: AtomicUsize = AtomicUsize::new(0);
 
 /// The set of online CPUs (bit per index).
-pub fn online_mask() -> u64 {
+pub(crate) fn online_mask() -> u64 {
     ONLINE.load(Ordering::SeqCst)
 }
 
 /// Number of CPUs online.
-pub fn online_count() -> usize {
+pub(crate) fn online_count() -> usize {
     online_mask().count_ones() as usize
 }
 
+/// Set by the first [`start_others`].
+static STARTED: AtomicBool = AtomicBool::new(false);
+
 /// Starts every CPU of the MADT other than this one; each runs `entry`
 /// (with interrupts enabled, on its boot stack) once it is up. Returns the
-/// number of CPUs online. Called once, on the bootstrap CPU.
+/// number of CPUs online.
+///
+/// # Panics
+/// Unless called on the bootstrap CPU, and the first time: a second
+/// round of INIT would reset CPUs that run kernel code.
 pub fn start_others(entry: fn() -> !) -> usize {
+    assert!(crate::percpu::index() == 0, "smp::start_others on an application processor");
+    assert!(!STARTED.swap(true, Ordering::AcqRel), "smp::start_others called twice");
     let me = crate::apic::current_id();
     let others = crate::acpi::cpus().iter().filter(|cpu| cpu.apic_id != me);
     if others.clone().next().is_none() {

@@ -27,7 +27,7 @@
 //! when the scheduler switches back to it.
 
 mod entry;
-pub mod report;
+pub(crate) mod report;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -36,12 +36,12 @@ use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
 
-pub use entry::TrapFrame;
+pub(crate) use entry::TrapFrame;
 
 use crate::cpu;
 
 /// First vector of the (masked) legacy PIC.
-pub const PIC_BASE: u8 = 0x20;
+pub(crate) const PIC_BASE: u8 = 0x20;
 /// Local APIC timer vector.
 pub const TIMER_VECTOR: u8 = 0x30;
 /// Wake-up IPI vector: handled by acknowledging it; it exists to end a `hlt`.
@@ -50,16 +50,16 @@ pub const WAKE_VECTOR: u8 = 0x31;
 /// return if the scheduler has something else to run.
 pub const RESCHED_VECTOR: u8 = 0x32;
 /// Cross-CPU call IPI vector ([`crate::smp::xcall`]).
-pub const CALL_VECTOR: u8 = 0x33;
+pub(crate) const CALL_VECTOR: u8 = 0x33;
 /// First vector free for [`set_handler`] besides the timer.
 const FIRST_FREE_VECTOR: u8 = 0x34;
 /// Local APIC error vector.
-pub const APIC_ERROR_VECTOR: u8 = 0xfe;
+pub(crate) const APIC_ERROR_VECTOR: u8 = 0xfe;
 /// Local APIC spurious vector.
-pub const SPURIOUS_VECTOR: u8 = 0xff;
+pub(crate) const SPURIOUS_VECTOR: u8 = 0xff;
 
 /// Exception vectors.
-pub mod vector {
+pub(crate) mod vector {
     /// #DF.
     pub const DOUBLE_FAULT: u64 = 8;
     /// #PF.
@@ -72,8 +72,10 @@ pub mod vector {
     pub const MACHINE_CHECK: u64 = 18;
 }
 
-/// A handler for a device or IPI vector; runs with interrupts masked.
-pub type Handler = fn(&mut TrapFrame);
+/// A handler for a device or IPI vector; runs with interrupts masked. It
+/// is not shown the interrupted registers: changing them could resume the
+/// interrupted code anywhere.
+pub type Handler = fn();
 
 /// One 16-byte IDT gate.
 #[repr(C)]
@@ -127,7 +129,7 @@ fn ist_for(vector: u64) -> Option<u16> {
 }
 
 /// Builds the IDT (once) and loads it on this CPU.
-pub fn init() {
+pub(crate) fn init() {
     let idt = IDT
         .call_once(|| core::array::from_fn(|v| Gate::new(v as u64, entry::stub_address(v as u8), ist_for(v as u64))));
     let pointer =
@@ -167,16 +169,16 @@ fn maybe_preempt() {
     }
 }
 
-/// Runs the handler installed for `frame.vector`; false if there is none.
-fn run_installed(frame: &mut TrapFrame) -> bool {
-    let handler = HANDLERS[frame.vector as usize].load(Ordering::Acquire);
+/// Runs the handler installed for `vector`; false if there is none.
+fn run_installed(vector: u64) -> bool {
+    let handler = HANDLERS[vector as usize].load(Ordering::Acquire);
     if handler == 0 {
         return false;
     }
     // SAFETY: only `set_handler` stores non-zero values, and it stores
     // `Handler` function pointers.
     let handler = unsafe { core::mem::transmute::<usize, Handler>(handler) };
-    handler(frame);
+    handler();
     true
 }
 
@@ -200,30 +202,29 @@ extern "C" fn hardtack_trap_dispatch(frame: &mut TrapFrame) {
 /// Handles an interrupt (vector 32 and up): runs its handler and
 /// acknowledges it. True if it ended the outermost handler, so a pending
 /// reschedule may be acted on now.
-pub(crate) fn handle_interrupt(frame: &mut TrapFrame) -> bool {
+pub(crate) fn handle_interrupt(frame: &TrapFrame) -> bool {
     let v = frame.vector;
     if (PIC_BASE as u64..PIC_BASE as u64 + 16).contains(&v) || v == SPURIOUS_VECTOR as u64 {
         return false; // a stray from the masked PIC, or spurious: no EOI
     }
     crate::percpu::interrupt_enter();
-    interrupt(frame);
+    interrupt(v);
     crate::apic::end_of_interrupt();
     crate::percpu::interrupt_exit()
 }
 
 /// A device, timer or IPI interrupt (the APIC is acknowledged after it).
-fn interrupt(frame: &mut TrapFrame) {
-    let v = frame.vector;
+fn interrupt(v: u64) {
     if v == TIMER_VECTOR as u64 {
         crate::apic::count_tick();
-        run_installed(frame);
+        run_installed(v);
     } else if v == RESCHED_VECTOR as u64 {
         crate::percpu::request_resched();
     } else if v == CALL_VECTOR as u64 {
         crate::smp::xcall::serve();
     } else if v == APIC_ERROR_VECTOR as u64 {
         println!("apic: error interrupt");
-    } else if v != WAKE_VECTOR as u64 && !run_installed(frame) {
+    } else if v != WAKE_VECTOR as u64 && !run_installed(v) {
         println!("trap: unexpected interrupt vector {v:#x}");
     }
 }
