@@ -6,6 +6,9 @@
  * /tmp is a tmpfs. */
 #include "harness.h"
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 static char chunk[1 << 20];
@@ -28,6 +31,82 @@ static int fill(const char *path, long *total) {
     }
     close(fd);
     return error;
+}
+
+/* One process of a fork bomb: forks until a fork fails, then waits for
+ * its children. Exits 0 if its first failure was EAGAIN or ENOMEM. */
+static int bomb(void) {
+    int error = 0;
+    for (;;) {
+        pid_t pid = fork();
+        if (pid == 0)
+            continue; /* the child bombs too */
+        if (pid < 0) {
+            error = errno;
+            break;
+        }
+    }
+    while (wait(NULL) > 0) {
+    }
+    return error == EAGAIN || error == ENOMEM ? 0 : 1;
+}
+
+/* Maps and touches 1 MiB at a time until the kernel refuses: exits 0 on
+ * an mmap failure; the OOM killer may kill it (SIGKILL) instead. */
+static int hog(void) {
+    for (;;) {
+        char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return errno == ENOMEM ? 0 : 1;
+        for (int i = 0; i < (1 << 20); i += 4096)
+            p[i] = 1;
+    }
+}
+
+/* A 64 GiB MAP_NORESERVE mapping touched page by page. */
+static int noreserve(void) {
+    char *p = mmap(NULL, 64L << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return errno == ENOMEM ? 0 : 1;
+    for (long i = 0; i < (64L << 30); i += 4096)
+        p[i] = 1;
+    return 2;
+}
+
+static void *idle(void *stop) {
+    while (!__atomic_load_n((int *)stop, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    return NULL;
+}
+
+/* Starts threads until 10 000 run or one cannot start: exits 0 if every
+ * start succeeded or the failure was EAGAIN, after joining them all. */
+static int many_threads(void) {
+    static pthread_t threads[10000];
+    static int stop;
+    int started = 0, error = 0;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 16384);
+    while (started < 10000 && !(error = pthread_create(&threads[started], &attr, idle, &stop)))
+        started++;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    return error == 0 || error == EAGAIN ? 0 : 1;
+}
+
+/* Whether a fresh fork and a file write work (after an exhaustion). */
+static int still_works(void) {
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(9);
+    int status, fd = open("/tmp/exhaust-after", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int ok = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 9 && fd >= 0 &&
+             write(fd, "ok", 2) == 2;
+    close(fd);
+    unlink("/tmp/exhaust-after");
+    return ok;
 }
 
 int main(int argc, char **argv) {
@@ -63,5 +142,16 @@ int main(int argc, char **argv) {
     CHECK_ERR("ftruncate_negative_einval", ftruncate(fd, -1), EINVAL);
     close(fd);
     unlink("/tmp/exhaust-sparse");
+
+    CHECK_CHILD("fork_bomb_ends_in_eagain", bomb, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK("fork_and_write_after_fork_bomb", still_works());
+    CHECK_CHILD("memory_hog_fails_or_is_oom_killed", hog,
+                (WIFEXITED(status) && WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+    CHECK("fork_and_write_after_memory_hog", still_works());
+    CHECK_CHILD("noreserve_64gib_touched_is_oom_killed", noreserve,
+                (WIFEXITED(status) && WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+    CHECK("fork_and_write_after_noreserve", still_works());
+    CHECK_CHILD("ten_thousand_threads_or_eagain", many_threads, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK("fork_and_write_after_threads", still_works());
     return ut_done();
 }

@@ -37,6 +37,7 @@ fn release(process: &Process) {
     drop(files);
     let vm = process.vm.lock().take();
     drop(vm);
+    crate::oom::released();
 }
 
 /// What runs before the power-off.

@@ -89,6 +89,23 @@ type TableRoot = Rootable![RefLock<Table<'_>>];
 /// Room a member and its table entry take in the heap.
 const MEMBER_BYTES: u64 = 256;
 
+/// RAM per process or thread the system-wide limit allows (Linux's
+/// `threads-max` allows one per 128 KiB; a task here also costs its
+/// goroutine stack and its own heap).
+const RAM_PER_TASK: usize = 256 << 10;
+
+/// The system-wide limit on processes (zombies included) and threads:
+/// `kernel.threads_max` on the command line, or one per [`RAM_PER_TASK`]
+/// of RAM. A `fork` or `clone` past it is `EAGAIN`, so a fork bomb fills
+/// the table, not the kernel's memory.
+pub(crate) fn max_tasks() -> usize {
+    static MAX: spin::Once<usize> = spin::Once::new();
+    *MAX.call_once(|| match shim::cmdline::get_u64("kernel.threads_max") {
+        Some(max) => max as usize,
+        None => (shim::mem::frame::total_count() * 4096 / RAM_PER_TASK).max(64),
+    })
+}
+
 static HEAP: spin::Once<Heap> = spin::Once::new();
 static TABLE: spin::Once<Handle<TableRoot>> = spin::Once::new();
 
@@ -108,8 +125,12 @@ pub(crate) fn with_table<T>(f: impl for<'gc> FnOnce(&Scope<'_, 'gc>, &mut Table<
 }
 
 impl<'gc> Table<'gc> {
-    /// A free id for a process or thread, or `EAGAIN` if all are taken.
+    /// A free id for a process or thread; `EAGAIN` if all are taken or the
+    /// system holds [`max_tasks`] processes and threads already.
     fn allocate_id(&mut self) -> KResult<i32> {
+        if self.processes.len() + self.threads.len() >= max_tasks() {
+            return Err(EAGAIN);
+        }
         for _ in 0..PID_MAX {
             let id = self.next_id;
             self.next_id = if id + 1 >= PID_MAX { 2 } else { id + 1 };

@@ -29,6 +29,7 @@ mod exit;
 mod family;
 mod fdtable;
 mod futex;
+mod oom;
 mod private;
 mod process;
 mod procfs;

@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
+use abi::errno::ENOMEM;
 use abi::flags::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
 use runtime::sched::{self, Builder};
 use shim::user::{self, Exit};
@@ -92,11 +93,17 @@ fn fault(thread: &Thread, vector: u8, error_code: u64, address: u64) {
                 e if e & 0x2 != 0 => Access::Write,
                 _ => Access::Read,
             };
-            let handled = process.vm.lock().as_mut().is_some_and(|vm| vm.fault(address, access).is_ok());
-            if handled {
-                return;
+            let result = process.vm.lock().as_mut().map(|vm| vm.fault(address, access));
+            match result {
+                Some(Ok(())) => return,
+                Some(Err(ENOMEM)) => {
+                    // No frame for user memory: free some, then the access
+                    // is retried (or this thread dies, if it was chosen).
+                    crate::oom::reclaim(thread);
+                    return;
+                }
+                _ => SIGSEGV,
             }
-            SIGSEGV
         }
         0 | 16 | 19 => SIGFPE,
         1 | 3 => SIGTRAP,

@@ -345,19 +345,15 @@ impl Vm {
         Ok(())
     }
 
-    /// Memory use (walks the page tables: for `/proc`, not hot paths).
+    /// Memory use (walks the areas: for `/proc` and the OOM killer, not hot
+    /// paths).
     pub fn usage(&mut self) -> Usage {
-        let mut usage = Usage { mapped_bytes: 0, resident_bytes: 0 };
-        let _ = self.for_each_area(|vm, vma| {
-            usage.mapped_bytes += vma.end - vma.start;
-            let mut at = vma.start;
-            while let Some(page) = vm.space.next_mapped(at, vma.end) {
-                usage.resident_bytes += PAGE;
-                at = page + PAGE;
-            }
+        let mut mapped_bytes = 0;
+        let _ = self.for_each_area(|_, vma| {
+            mapped_bytes += vma.end - vma.start;
             Ok(())
         });
-        usage
+        Usage { mapped_bytes, resident_bytes: self.space.resident_pages() * PAGE }
     }
 
     /// A copy of this memory for a child process, its areas in `heap`

@@ -23,7 +23,7 @@ use x86_64::structures::paging::{
 };
 use x86_64::{PhysAddr, VirtAddr};
 
-use super::frame::{Frame, PageTableFrames, phys_to_virt};
+use super::frame::{Frame, UserTableFrames, phys_to_virt};
 use super::paging::MapError;
 use super::tlb;
 
@@ -86,6 +86,8 @@ impl Drop for Root {
 /// A user address space.
 pub struct AddressSpace {
     root: Arc<Root>,
+    /// User pages mapped (not counting page tables).
+    resident: u64,
 }
 
 fn user_page(addr: VirtAddr) -> Result<Page, MapError> {
@@ -114,7 +116,7 @@ impl AddressSpace {
             // (its kernel-half entries never change after boot).
             unsafe { new.add(slot).write(kernel.add(slot).read()) };
         }
-        Ok(AddressSpace { root: Arc::new(Root { pml4: pml4.into_raw() }) })
+        Ok(AddressSpace { root: Arc::new(Root { pml4: pml4.into_raw() }), resident: 0 })
     }
 
     /// The shared top-level table, for binding tasks to this space.
@@ -133,7 +135,7 @@ impl AddressSpace {
     /// Maps a fresh zeroed page at `addr` (rounded down to its page).
     pub fn map(&mut self, addr: VirtAddr, access: UserAccess) -> Result<(), MapError> {
         let (page, _) = (user_page(addr)?, check_access(access)?);
-        self.map_frame(page, Frame::alloc_zeroed().ok_or(MapError::OutOfFrames)?, access)
+        self.map_frame(page, Frame::alloc_user_zeroed().ok_or(MapError::OutOfFrames)?, access)
     }
 
     /// Maps `page` to `frame`, which the space owns from now on (on error
@@ -149,7 +151,7 @@ impl AddressSpace {
                 frame.phys_frame(),
                 access.to_pte(),
                 parents,
-                &mut PageTableFrames,
+                &mut UserTableFrames,
             )
         };
         match result {
@@ -157,6 +159,7 @@ impl AddressSpace {
             Ok(flush) => {
                 flush.ignore();
                 frame.into_raw();
+                self.resident += 1;
                 Ok(())
             }
             Err(MapToError::PageAlreadyMapped(_)) => Err(MapError::AlreadyMapped),
@@ -180,6 +183,7 @@ impl AddressSpace {
         // SAFETY: the space owned the frame (`map_frame`); it is unmapped
         // on every CPU, and user memory has no kernel references.
         drop(unsafe { Frame::from_raw(frame) });
+        self.resident -= 1;
         Ok(())
     }
 
@@ -204,6 +208,12 @@ impl AddressSpace {
             }
             _ => None,
         }
+    }
+
+    /// User pages mapped in this space (what `RSS` counts; page tables
+    /// not included).
+    pub fn resident_pages(&self) -> u64 {
+        self.resident
     }
 
     /// The first mapped page of `[from, end)` (page-aligned user
@@ -240,7 +250,7 @@ impl AddressSpace {
     pub fn map_copy_of(&mut self, src: &mut AddressSpace, addr: VirtAddr, access: UserAccess) -> Result<(), MapError> {
         let (page, _) = (user_page(addr)?, check_access(access)?);
         let (from, _) = src.translate(page.start_address()).ok_or(MapError::NotMapped)?;
-        let copy = Frame::alloc().ok_or(MapError::OutOfFrames)?;
+        let copy = Frame::alloc_user().ok_or(MapError::OutOfFrames)?;
         // SAFETY: `from` is a whole user frame of `src` (held under `&mut`,
         // so it stays mapped there and is not freed), `copy` is ours alone;
         // both are mapped at the physical offset, and they differ.
@@ -304,7 +314,7 @@ impl Drop for AddressSpace {
         for table in lower {
             // SAFETY: unreachable from the PML4 and flushed from every TLB;
             // the tables and frames are this space's alone (page tables from
-            // `PageTableFrames`, pages from `map_frame`), freed once each.
+            // `UserTableFrames`, pages from `map_frame`), freed once each.
             unsafe {
                 free_tables(&*phys_to_virt(table.start_address()).as_ptr::<PageTable>(), 3);
                 drop(Frame::from_raw(table));

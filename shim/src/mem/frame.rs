@@ -8,6 +8,8 @@
 //! memory. The bitmap itself lives in the first usable region large
 //! enough, marked used.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use bootloader_api::info::{MemoryRegionKind, MemoryRegions};
 use spin::Once;
 use x86_64::structures::paging::{FrameAllocator, PhysFrame, Size4KiB};
@@ -59,9 +61,22 @@ pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
     });
     let bitmap_start = (home.start / PAGE_SIZE) as usize;
     bitmap.mark_used(bitmap_start, bitmap_start + bitmap_bytes.div_ceil(PAGE_SIZE) as usize);
-    TOTAL.store(bitmap.free_count(), core::sync::atomic::Ordering::Relaxed);
+    let total = bitmap.free_count();
+    TOTAL.store(total, Ordering::Relaxed);
+    KERNEL_RESERVE.store((total / 16).clamp(RESERVE_MIN, RESERVE_MAX), Ordering::Relaxed);
     *FRAMES.lock() = Some(bitmap);
 }
+
+/// Fewest frames kept for the kernel (8 MiB).
+const RESERVE_MIN: usize = 2048;
+/// Most frames kept for the kernel (64 MiB).
+const RESERVE_MAX: usize = 16384;
+/// Free frames only the kernel may take: user pages (and their page
+/// tables) are refused below this, so user memory running out leaves the
+/// kernel room to act on it (fail the call, or kill a process) instead of
+/// failing its own allocations. A sixteenth of RAM, within
+/// [`RESERVE_MIN`]..=[`RESERVE_MAX`].
+static KERNEL_RESERVE: AtomicUsize = AtomicUsize::new(0);
 
 /// [`LOW_RESERVE_FRAMES`] physically contiguous usable frames below 640 KiB,
 /// never handed out by the allocator (which starts at 1 MiB); `None` if the
@@ -95,11 +110,30 @@ impl Frame {
 
     /// Allocates one frame filled with zeros.
     pub(crate) fn alloc_zeroed() -> Option<Frame> {
-        let frame = Frame::alloc()?;
+        Frame::alloc().map(Frame::zeroed)
+    }
+
+    /// Allocates one frame for user memory (contents undefined): `None`
+    /// once no more than the kernel's reserve is free.
+    pub(crate) fn alloc_user() -> Option<Frame> {
+        let mut frames = FRAMES.lock();
+        let bitmap = frames.as_mut()?;
+        if bitmap.free_count() <= KERNEL_RESERVE.load(Ordering::Relaxed) {
+            return None;
+        }
+        bitmap.alloc().map(|index| Frame(to_frame(index)))
+    }
+
+    /// [`Frame::alloc_user`], filled with zeros.
+    pub(crate) fn alloc_user_zeroed() -> Option<Frame> {
+        Frame::alloc_user().map(Frame::zeroed)
+    }
+
+    fn zeroed(self) -> Frame {
         // SAFETY: the frame is ours alone (just allocated) and mapped
         // (4 KiB, writable) through the physical-memory offset.
-        unsafe { core::ptr::write_bytes(frame.virt().as_mut_ptr::<u8>(), 0, PAGE_SIZE as usize) };
-        Some(frame)
+        unsafe { core::ptr::write_bytes(self.virt().as_mut_ptr::<u8>(), 0, PAGE_SIZE as usize) };
+        self
     }
 
     /// The physical address of the frame's first byte.
@@ -150,11 +184,11 @@ impl Drop for Frame {
 }
 
 /// Frames the allocator manages (free at boot).
-static TOTAL: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
 
 /// Number of frames the allocator manages: the usable RAM (`MemTotal`).
 pub fn total_count() -> usize {
-    TOTAL.load(core::sync::atomic::Ordering::Relaxed)
+    TOTAL.load(Ordering::Relaxed)
 }
 
 /// Number of free frames.
@@ -172,5 +206,16 @@ pub(crate) struct PageTableFrames;
 unsafe impl FrameAllocator<Size4KiB> for PageTableFrames {
     fn allocate_frame(&mut self) -> Option<PhysFrame> {
         Frame::alloc_zeroed().map(Frame::into_raw)
+    }
+}
+
+/// [`PageTableFrames`] for user address spaces: their tables are user
+/// memory, refused below the kernel's reserve.
+pub(crate) struct UserTableFrames;
+
+// SAFETY: as for `PageTableFrames`, with `Frame::alloc_user_zeroed`.
+unsafe impl FrameAllocator<Size4KiB> for UserTableFrames {
+    fn allocate_frame(&mut self) -> Option<PhysFrame> {
+        Frame::alloc_user_zeroed().map(Frame::into_raw)
     }
 }
