@@ -422,10 +422,24 @@ pub mod dirent {
 
 /// `prlimit64`/`getrlimit` resources and values.
 pub mod rlimit {
+    /// Largest file a process may write.
+    pub const RLIMIT_FSIZE: u32 = 1;
     /// Stack size.
     pub const RLIMIT_STACK: u32 = 3;
+    /// Core file size.
+    pub const RLIMIT_CORE: u32 = 4;
+    /// Processes (threads included) of the real user.
+    pub const RLIMIT_NPROC: u32 = 6;
     /// Number of open descriptors.
     pub const RLIMIT_NOFILE: u32 = 7;
+    /// Locked memory.
+    pub const RLIMIT_MEMLOCK: u32 = 8;
+    /// Address-space size.
+    pub const RLIMIT_AS: u32 = 9;
+    /// Pending signals.
+    pub const RLIMIT_SIGPENDING: u32 = 11;
+    /// Bytes in POSIX message queues.
+    pub const RLIMIT_MSGQUEUE: u32 = 12;
     /// Number of resources (valid ones are below it).
     pub const RLIM_NLIMITS: u32 = 16;
     /// No limit.
@@ -571,6 +585,10 @@ mod tests {
             dirent::DT_CHR => libc::DT_CHR, dirent::DT_DIR => libc::DT_DIR, dirent::DT_REG => libc::DT_REG,
             dirent::DT_LNK => libc::DT_LNK,
             rlimit::RLIMIT_STACK => libc::RLIMIT_STACK, rlimit::RLIMIT_NOFILE => libc::RLIMIT_NOFILE,
+            rlimit::RLIMIT_FSIZE => libc::RLIMIT_FSIZE, rlimit::RLIMIT_CORE => libc::RLIMIT_CORE,
+            rlimit::RLIMIT_NPROC => libc::RLIMIT_NPROC, rlimit::RLIMIT_MEMLOCK => libc::RLIMIT_MEMLOCK,
+            rlimit::RLIMIT_AS => libc::RLIMIT_AS, rlimit::RLIMIT_SIGPENDING => libc::RLIMIT_SIGPENDING,
+            rlimit::RLIMIT_MSGQUEUE => libc::RLIMIT_MSGQUEUE,
             // libc's RLIM_NLIMITS is deprecated; the last resource is RLIMIT_RTTIME.
             rlimit::RLIM_NLIMITS => libc::RLIMIT_RTTIME + 1,
             rlimit::RLIM_INFINITY => libc::RLIM_INFINITY,

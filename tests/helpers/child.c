@@ -1,5 +1,6 @@
 /* Helper that the test programs execve (not a test itself).
  *   child exit N          exit with status N
+ *   child stack K         touch K KiB of stack, then exit 0
  *   child args A B        exit 0 iff argv is exactly {child, args, A, B} and HARDTACK_T=yes is in envp
  *   child fdclosed N      exit 0 iff fd N is not open
  *   child fdopen N        exit 0 iff fd N is open
@@ -22,6 +23,11 @@ int main(int argc, char **argv) {
     const char *mode = argv[1];
     int arg = argc > 2 ? atoi(argv[2]) : 0;
     if (!strcmp(mode, "exit")) return arg;
+    if (!strcmp(mode, "stack")) {
+        volatile char frame[arg > 0 ? arg * 1024 : 1];
+        for (int i = 0; i < arg * 1024; i += 4096) frame[i] = 1;
+        return frame[0] == 1 || arg == 0 ? 0 : 1;
+    }
     if (!strcmp(mode, "args")) {
         const char *t = getenv("HARDTACK_T");
         return argc == 4 && !strcmp(argv[2], "a b") && !strcmp(argv[3], "") && argv[4] == NULL && t && !strcmp(t, "yes") ? 0 : 1;

@@ -3,6 +3,7 @@
 //! non-blocking step of a read or a write (plain logic on the state,
 //! host-tested).
 
+use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::errno::{EAGAIN, ENOMEM, EPIPE};
@@ -10,7 +11,7 @@ use abi::flags::mode::S_IFIFO;
 use abi::types::Stat;
 use fs::KResult;
 use gc_arena::Collect;
-use runtime::heap::{AllocError, Handle, RefLock, Rootable, layout};
+use runtime::heap::{AllocError, Handle, Rootable, Static, layout};
 use runtime::sync::WaitQueue;
 
 use crate::ring::{PIPE_CAPACITY, Ring, writable_now};
@@ -71,7 +72,9 @@ impl State {
 }
 
 /// The rootable form of a pipe's state, for its handle.
-type StateRoot = Rootable![RefLock<State>];
+/// Plain data in a cell, not a `RefLock`: the state holds no `Gc`, so a
+/// change needs no write barrier (see docs/gc.md on `Static`).
+type StateRoot = Rootable![Static<RefCell<State>>];
 
 /// One pipe: a handle on its state in a shared-object heap (see
 /// `runtime::heap::layout`), and the wait queues, which stay outside any
@@ -96,7 +99,7 @@ impl Pipe {
         let state = layout::shared()
             .try_mutate(|scope| {
                 let ring = Ring::new(PIPE_CAPACITY);
-                let state = scope.alloc(RefLock::new(State { ring, readers: 1, writers: 1 }))?;
+                let state = scope.alloc(Static(RefCell::new(State { ring, readers: 1, writers: 1 })))?;
                 Ok(scope.stash::<StateRoot>(state))
             })
             .map_err(|AllocError| ENOMEM)?;
@@ -111,7 +114,7 @@ impl Pipe {
     /// Runs `f` on the state in a scope of its heap (which pins the
     /// goroutine and serializes access). `f` must not block.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        self.state.with(|scope, state| f(&mut state.borrow_mut(scope.mc())))
+        self.state.with(|_, state| f(&mut state.0.borrow_mut()))
     }
 
     /// The heap the state lives in (for tests of reclamation).

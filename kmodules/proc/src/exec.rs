@@ -40,8 +40,9 @@ pub struct Image {
 
 /// Loads `path` (relative to `cwd`) with the strings of `args` (which a
 /// `#!` line rewrites for its interpreter); its memory's areas go in
-/// `heap` (the process's).
-pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], args: &ExecArgs) -> KResult<Image> {
+/// `heap` (the process's), its stack area follows `stack_limit`
+/// (`RLIMIT_STACK`; see `Vm::new`).
+pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], args: &ExecArgs, stack_limit: u64) -> KResult<Image> {
     let mut interpreter: Option<Vec<u8>> = None;
     for _ in 0..=MAX_INTERPRETERS {
         let current = interpreter.as_deref().unwrap_or(path);
@@ -52,7 +53,7 @@ pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], args: &ExecArgs) -> KResult
         let read = file.read_at(0, &mut head[..file.len().min(HEAD_BYTES) as usize]);
         let head = &head[..read];
         let Some((next, argument)) = shebang(head) else {
-            return load_elf(heap, &file, head, current, args);
+            return load_elf(heap, &file, head, current, args, stack_limit);
         };
         // argv becomes: interpreter [argument] path argv[1..]
         args.with(|strings| {
@@ -90,7 +91,14 @@ fn read_head(file: &ExecFile, max: u64) -> KResult<Vec<u8>> {
     Ok(head)
 }
 
-fn load_elf(heap: &Heap, file: &ExecFile, head: &[u8], path: &[u8], args: &ExecArgs) -> KResult<Image> {
+fn load_elf(
+    heap: &Heap,
+    file: &ExecFile,
+    head: &[u8],
+    path: &[u8],
+    args: &ExecArgs,
+    stack_limit: u64,
+) -> KResult<Image> {
     let headers_end = elf::headers_end(head)?;
     let long_head;
     let head = if headers_end > head.len() as u64 && headers_end <= HEADERS_MAX.min(file.len()) {
@@ -100,7 +108,7 @@ fn load_elf(heap: &Heap, file: &ExecFile, head: &[u8], path: &[u8], args: &ExecA
         head
     };
     let exe = elf::parse(head, file.len())?;
-    let mut vm = Vm::new(heap)?;
+    let mut vm = Vm::new(heap, stack_limit)?;
     map_segments(&mut vm, file, &exe)?;
     let auxv = [
         (AT_PHDR, exe.phdr),
@@ -120,7 +128,8 @@ fn load_elf(heap: &Heap, file: &ExecFile, head: &[u8], path: &[u8], args: &ExecA
     // The stack is built from the strings in their heap, and written into
     // the new memory there: its pages are made present first.
     let sp = args.with(|strings| stack::start(&stack_spec(strings, &auxv, randomness, path), STACK_TOP));
-    if STACK_TOP - sp > vm::STACK_SIZE / 4 {
+    // As Linux: the strings may take a quarter of the stack.
+    if STACK_TOP - sp > vm.stack_size() / 4 {
         return Err(abi::errno::E2BIG);
     }
     vm.prefault(sp, (STACK_TOP - sp) as usize, true)?;

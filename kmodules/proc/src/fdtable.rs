@@ -6,9 +6,6 @@ use alloc::vec::Vec;
 use abi::errno::{EBADF, EMFILE};
 use fs::{KResult, OpenFile};
 
-/// Most descriptors a process may have open (`RLIMIT_NOFILE`).
-pub const MAX_FDS: usize = 1024;
-
 /// One descriptor.
 #[derive(Clone)]
 pub struct Fd {
@@ -19,12 +16,34 @@ pub struct Fd {
 }
 
 /// The table.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FdTable {
     slots: Vec<Option<Fd>>,
+    /// Descriptors are below this (`RLIMIT_NOFILE`'s soft limit).
+    limit: usize,
 }
 
 impl FdTable {
+    /// An empty table whose descriptors stay below `limit`.
+    pub fn new(limit: u64) -> FdTable {
+        FdTable { slots: Vec::new(), limit: 0 }.with_limit(limit)
+    }
+
+    /// Sets the limit (`RLIMIT_NOFILE`); descriptors already above it stay.
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = limit.min(crate::rlimit::NR_OPEN) as usize;
+    }
+
+    fn with_limit(mut self, limit: u64) -> FdTable {
+        self.set_limit(limit);
+        self
+    }
+
+    /// Descriptors are below this.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// The descriptor `fd`, or `EBADF`.
     pub fn get(&self, fd: i32) -> KResult<&Fd> {
         usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(Option::as_ref).ok_or(EBADF)
@@ -46,7 +65,7 @@ impl FdTable {
     /// (The table takes copies, so a refused insertion never closes a
     /// file where the caller cannot: inside a heap scope.)
     pub fn insert_from(&mut self, min: usize, fd: &Fd) -> KResult<i32> {
-        let free = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(EMFILE)?;
+        let free = (min..self.limit).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(EMFILE)?;
         self.put(free, fd);
         Ok(free as i32)
     }
@@ -59,7 +78,7 @@ impl FdTable {
     /// Installs a copy of `fd` at `number`, returning what was there (to
     /// be closed by the caller, outside any lock or scope).
     pub fn replace(&mut self, number: i32, fd: &Fd) -> KResult<Option<Fd>> {
-        let index = usize::try_from(number).ok().filter(|&i| i < MAX_FDS).ok_or(EBADF)?;
+        let index = usize::try_from(number).ok().filter(|&i| i < self.limit).ok_or(EBADF)?;
         let old = self.slots.get_mut(index).and_then(Option::take);
         self.put(index, fd);
         Ok(old)

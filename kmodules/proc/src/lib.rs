@@ -34,6 +34,7 @@ mod private;
 mod process;
 mod procfs;
 mod random;
+mod rlimit;
 mod run;
 mod signal;
 mod sigstate;
@@ -68,15 +69,17 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     tty::set_signal_hook(signal_group);
     bounce::prime();
     let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;
-    let mut files = FdTable::default();
+    let limits = rlimit::Limits::initial(family::max_tasks() as u64);
+    let mut files = FdTable::new(limits.cur(abi::flags::rlimit::RLIMIT_NOFILE));
     let console = Fd { file: console, cloexec: false };
     for _ in 0..3 {
         files.insert(&console)?;
     }
     let envp: [&[u8]; 3] = [b"HOME=/", b"TERM=vt100", b"PATH=/bin:/sbin:/usr/bin:/usr/sbin"];
-    let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
+    let stack = limits.cur(abi::flags::rlimit::RLIMIT_STACK);
+    let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8), limits))?;
     let args = ExecArgs::from_kernel(&private.heap(), argv, &envp)?;
-    let image = exec::load(&private.heap(), &fs::root(), path, &args)?;
+    let image = exec::load(&private.heap(), &fs::root(), path, &args, stack)?;
     let (init, thread) = Process::new(None, image.vm, private, sigstate::Signals::new(0), image.regs)?;
     tty::set_foreground(init.pgid());
     run::spawn(thread)

@@ -12,14 +12,17 @@
 //! it.
 
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use abi::errno::ENOMEM;
+use abi::flags::rlimit::RLIMIT_NOFILE;
 use abi::flags::signal::NSIG;
 use fs::{KResult, NodeRef};
 use gc_arena::Collect;
-use runtime::heap::{AllocError, Handle, Heap, RefLock, Rootable, layout};
+use runtime::heap::{AllocError, Handle, Heap, Rootable, Static, layout};
 
 use crate::fdtable::{Fd, FdTable};
+use crate::rlimit::Limits;
 use crate::sigstate::Action;
 
 /// What a process keeps for itself.
@@ -34,12 +37,16 @@ pub struct Private {
     pub cwd: NodeRef,
     /// The command line, NUL-separated (for `ps`).
     pub cmdline: Vec<u8>,
+    /// Resource limits.
+    pub limits: Limits,
 }
 
 impl Private {
-    /// A first process's state: default actions.
-    pub fn new(files: FdTable, cwd: NodeRef, cmdline: Vec<u8>) -> Private {
-        Private { files, actions: [Action::default(); NSIG as usize], cwd, cmdline }
+    /// A first process's state: default actions, `limits`, and a
+    /// descriptor table that follows them.
+    pub fn new(mut files: FdTable, cwd: NodeRef, cmdline: Vec<u8>, limits: Limits) -> Private {
+        files.set_limit(limits.cur(RLIMIT_NOFILE));
+        Private { files, actions: [Action::default(); NSIG as usize], cwd, cmdline, limits }
     }
 
     /// A copy for a forked child: the same open files (shared), actions,
@@ -50,14 +57,17 @@ impl Private {
             actions: self.actions,
             cwd: self.cwd.clone(),
             cmdline: self.cmdline.clone(),
+            limits: self.limits,
         }
     }
 }
 
-type PrivateRoot = Rootable![RefLock<Private>];
+/// Plain data in a cell, not a `RefLock`: the state holds no `Gc`, so a
+/// change needs no write barrier (see docs/gc.md on `Static`).
+type PrivateRoot = Rootable![Static<RefCell<Private>>];
 
 /// Room the state's object takes in its heap (its header included).
-const OBJECT_BYTES: u64 = (size_of::<RefLock<Private>>() + 32) as u64;
+const OBJECT_BYTES: u64 = (size_of::<Static<RefCell<Private>>>() + 32) as u64;
 
 /// A process's heap and its private state there.
 pub struct PrivateState {
@@ -73,7 +83,7 @@ impl PrivateState {
             // Room first: a refused allocation must not drop the state (and
             // its files) inside the scope.
             scope.reserve(OBJECT_BYTES)?;
-            let object = scope.alloc(RefLock::new(private.take().ok_or(AllocError)?))?;
+            let object = scope.alloc(Static(RefCell::new(private.take().ok_or(AllocError)?)))?;
             Ok(scope.stash::<PrivateRoot>(object))
         });
         Ok(PrivateState { state: state.map_err(|AllocError| ENOMEM)? })
@@ -85,8 +95,8 @@ impl PrivateState {
         let (parent, child) = (self.state.heap(), layout::process());
         let state = child.mutate_pair(&parent, |child, parent| {
             child.reserve(OBJECT_BYTES)?;
-            let copy = parent.fetch(&self.state).borrow().copy();
-            let object = child.alloc(RefLock::new(copy))?;
+            let copy = parent.fetch(&self.state).0.borrow().copy();
+            let object = child.alloc(Static(RefCell::new(copy)))?;
             Ok(child.stash::<PrivateRoot>(object))
         });
         Ok(PrivateState { state: state.map_err(|AllocError| ENOMEM)? })
@@ -101,7 +111,7 @@ impl PrivateState {
     /// Runs `f` on the state, in a scope of its heap (see the module doc
     /// for what `f` must not do).
     pub fn with<R>(&self, f: impl FnOnce(&mut Private) -> R) -> R {
-        self.state.with(|scope, state| f(&mut state.borrow_mut(scope.mc())))
+        self.state.with(|_, state| f(&mut state.0.borrow_mut()))
     }
 
     /// Takes every descriptor out (at exit, and before the state is

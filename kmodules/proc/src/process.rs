@@ -123,6 +123,11 @@ impl Process {
         self.private_state.with(f)
     }
 
+    /// The soft limit of `resource` (an `RLIMIT_*`).
+    pub fn limit(&self, resource: u32) -> u64 {
+        self.private(|p| p.limits.cur(resource))
+    }
+
     /// The private state's handle (to fork it, or to take the files).
     pub fn private_state(&self) -> &PrivateState {
         &self.private_state

@@ -38,6 +38,8 @@ pub const MMAP_MIN: u64 = 0x1_0000;
 pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
 /// Size of the stack area (Linux's default `RLIMIT_STACK`, 8 MiB).
 pub const STACK_SIZE: u64 = 8 << 20;
+/// The smallest stack area (`RLIMIT_STACK` below it still gets this much).
+pub const STACK_MIN: u64 = 128 << 10;
 /// Mappings without a fixed address are placed top-down from here.
 pub const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - (1 << 30);
 
@@ -113,17 +115,36 @@ fn stash_areas(s: &Scope<'_, '_>, areas: VmaSet) -> Result<Handle<AreasRoot>, Al
 
 impl Vm {
     /// An empty address space with the stack area, its areas in `heap`
-    /// (the process's).
-    pub fn new(heap: &Heap) -> KResult<Vm> {
+    /// (the process's). The stack area is `stack_limit` bytes
+    /// (`RLIMIT_STACK`) rounded to pages, within
+    /// [`STACK_MIN`]..=[`STACK_SIZE`]: the stack does not grow past its
+    /// area, and the area has room reserved below it only up to 8 MiB.
+    pub fn new(heap: &Heap, stack_limit: u64) -> KResult<Vm> {
         let space = AddressSpace::new().map_err(no_memory)?;
         let rw = Prot { read: true, write: true, exec: false };
+        let stack = (stack_limit & !(PAGE - 1)).clamp(STACK_MIN, STACK_SIZE);
         let areas = heap.try_mutate(|s| {
             s.reserve(AREAS_BYTES)?;
             let mut areas = VmaSet::default();
-            areas.insert(Vma { start: STACK_TOP - STACK_SIZE, end: STACK_TOP, prot: rw });
+            areas.insert(Vma { start: STACK_TOP - stack, end: STACK_TOP, prot: rw });
             stash_areas(s, areas)
         });
         Ok(Vm { space, areas: areas.map_err(|AllocError| ENOMEM)?, brk_base: 0, brk: 0 })
+    }
+
+    /// The current break.
+    pub fn current_brk(&self) -> u64 {
+        self.brk
+    }
+
+    /// The size of the stack area.
+    pub fn stack_size(&self) -> u64 {
+        self.areas(|areas| areas.find(STACK_TOP - 1).map_or(0, |vma| vma.end - vma.start))
+    }
+
+    /// Bytes in areas (what `RLIMIT_AS` limits).
+    pub fn mapped_bytes(&self) -> u64 {
+        self.areas(|areas| areas.total())
     }
 
     /// Runs `f` on the areas, in a scope of their heap.
@@ -348,12 +369,7 @@ impl Vm {
     /// Memory use (walks the areas: for `/proc` and the OOM killer, not hot
     /// paths).
     pub fn usage(&mut self) -> Usage {
-        let mut mapped_bytes = 0;
-        let _ = self.for_each_area(|_, vma| {
-            mapped_bytes += vma.end - vma.start;
-            Ok(())
-        });
-        Usage { mapped_bytes, resident_bytes: self.space.resident_pages() * PAGE }
+        Usage { mapped_bytes: self.mapped_bytes(), resident_bytes: self.space.resident_pages() * PAGE }
     }
 
     /// A copy of this memory for a child process, its areas in `heap`

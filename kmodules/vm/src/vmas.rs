@@ -125,6 +125,11 @@ impl VmaSet {
         (start >= floor).then_some(start)
     }
 
+    /// Bytes the areas cover.
+    pub fn total(&self) -> u64 {
+        self.iter().map(|vma| vma.end - vma.start).sum()
+    }
+
     /// Every area, in address order.
     pub fn iter(&self) -> impl Iterator<Item = &Vma> {
         self.areas.values()

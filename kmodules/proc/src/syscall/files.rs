@@ -3,11 +3,14 @@
 
 use alloc::vec::Vec;
 
-use abi::errno::{EBADF, EINVAL, ENOTDIR, EPIPE};
+use abi::errno::{EBADF, EFBIG, EINVAL, ENOTDIR, EPIPE};
 use abi::flags::fcntl::*;
 use abi::flags::ioctl::TIOCSCTTY;
 use abi::flags::limits::IOV_MAX;
 use abi::flags::open::{O_APPEND, O_CLOEXEC, O_NONBLOCK, O_WRONLY};
+use abi::flags::rlimit::{RLIM_INFINITY, RLIMIT_FSIZE};
+use abi::flags::seek::SEEK_CUR;
+use abi::flags::signal::SIGXFSZ;
 use abi::types::Iovec;
 use fs::{File, KResult, OpenFile};
 
@@ -45,7 +48,13 @@ syscalls! {
         super::misc::poll(c, deadline)
     },
     PPOLL => ppoll,
-    FTRUNCATE => |c| file(c, 0)?.truncate(c.arg(1)).map(|()| 0),
+    FTRUNCATE => |c| {
+        let file = file(c, 0)?;
+        if matches!(file, OpenFile::Tmpfs(_)) {
+            fsize_check(c, c.arg(1))?;
+        }
+        file.truncate(c.arg(1)).map(|()| 0)
+    },
     FSYNC => |c| file(c, 0).map(|_| 0),
     FDATASYNC => |c| file(c, 0).map(|_| 0),
     FCHDIR => fchdir,
@@ -150,10 +159,40 @@ fn read_into(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u6
 
 fn write(ctx: &Ctx<'_>, fd: i32, buf: u64, len: usize) -> KResult<u64> {
     let file = ctx.process.file(fd)?;
-    write_from(ctx, &*file, buf, len)
+    write_from(ctx, &file, buf, len)
 }
 
-fn write_from(ctx: &Ctx<'_>, file: &dyn File, buf: u64, len: usize) -> KResult<u64> {
+/// How many of `len` bytes a write to `file` at its offset may move under
+/// `RLIMIT_FSIZE`: all of them but for a regular file the limit cuts
+/// short; none is SIGXFSZ and `EFBIG`, as on Linux.
+fn fsize_room(ctx: &Ctx<'_>, file: &OpenFile, len: usize) -> KResult<usize> {
+    if !matches!(file, OpenFile::Tmpfs(_)) {
+        return Ok(len);
+    }
+    let limit = ctx.process.limit(RLIMIT_FSIZE);
+    if limit == RLIM_INFINITY {
+        return Ok(len);
+    }
+    let at = match file.status_flags() & O_APPEND {
+        0 => file.seek(0, SEEK_CUR)?,
+        _ => file.stat()?.st_size as u64,
+    };
+    fsize_check(ctx, at.saturating_add(1))?;
+    Ok(len.min((limit - at) as usize))
+}
+
+/// `EFBIG` and SIGXFSZ if a regular file of `len` bytes passes
+/// `RLIMIT_FSIZE`.
+pub(super) fn fsize_check(ctx: &Ctx<'_>, len: u64) -> KResult<()> {
+    if len > ctx.process.limit(RLIMIT_FSIZE) {
+        signal::send(ctx.process, SIGXFSZ);
+        return Err(EFBIG);
+    }
+    Ok(())
+}
+
+fn write_from(ctx: &Ctx<'_>, file: &OpenFile, buf: u64, len: usize) -> KResult<u64> {
+    let len = fsize_room(ctx, file, len)?;
     bounce::with(len.min(CHUNK), |buffer| {
         let mut done = 0;
         while done < len {
@@ -193,7 +232,7 @@ fn vectored(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
     for v in vectors.iter().filter(|v| v.iov_len > 0) {
         let len = v.iov_len as usize;
         let result = match writing {
-            true => write_from(ctx, &*file, v.iov_base, len),
+            true => write_from(ctx, &file, v.iov_base, len),
             false => read_into(ctx, &*file, v.iov_base, len),
         };
         match result {
@@ -222,7 +261,7 @@ fn positioned(ctx: &Ctx<'_>, writing: bool) -> KResult<u64> {
     let saved = file.seek(0, abi::flags::seek::SEEK_CUR)?;
     file.seek(offset, abi::flags::seek::SEEK_SET)?;
     let result = match writing {
-        true => write_from(ctx, &*file, ctx.arg(1), ctx.arg(2) as usize),
+        true => write_from(ctx, &file, ctx.arg(1), ctx.arg(2) as usize),
         false => read_into(ctx, &*file, ctx.arg(1), ctx.arg(2) as usize),
     };
     file.seek(saved as i64, abi::flags::seek::SEEK_SET)?;
@@ -235,7 +274,12 @@ fn fcntl(ctx: &mut Ctx<'_>) -> KResult<u64> {
     match command {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let fd = Fd { file: entry.file, cloexec: command == F_DUPFD_CLOEXEC };
-            Ok(ctx.process.private(|p| p.files.insert_from(arg as usize, &fd))? as u64)
+            let inserted = ctx.process.private(|p| match usize::try_from(arg as i32) {
+                // As Linux: a negative or too high minimum is EINVAL.
+                Ok(min) if min < p.files.limit() => p.files.insert_from(min, &fd),
+                _ => Err(EINVAL),
+            });
+            Ok(inserted? as u64)
         }
         F_GETFD => Ok(entry.cloexec as u64 * FD_CLOEXEC as u64),
         F_SETFD => ctx.process.private(|p| p.files.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0)).map(|_| 0),
@@ -283,6 +327,7 @@ fn make_pipe(ctx: &Ctx<'_>, flags: u32) -> KResult<u64> {
 fn sendfile(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let (output, input) = (file(ctx, 0)?, file(ctx, 1)?);
     let (offset_addr, count) = (ctx.arg(2), ctx.arg(3) as usize);
+    let count = fsize_room(ctx, &output, count)?;
     let saved = match offset_addr {
         0 => None,
         addr => {

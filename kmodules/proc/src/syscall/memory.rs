@@ -5,6 +5,7 @@ use abi::flags::mman::{
     MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE,
     MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_STACK,
 };
+use abi::flags::rlimit::RLIMIT_AS;
 use fs::KResult;
 use vm::{Prot, Vm};
 
@@ -15,7 +16,7 @@ use super::table::syscalls;
 const MAP_HINTS: u32 = MAP_NORESERVE | MAP_POPULATE | MAP_STACK | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE;
 
 syscalls! {
-    BRK => |c| with_vm(c, |vm| Ok(vm.brk(c.arg(0)))),
+    BRK => brk,
     MMAP => mmap,
     MUNMAP => |c| with_vm(c, |vm| vm.munmap(c.arg(0), c.arg(1)).map(|()| 0)),
     MPROTECT => |c| with_vm(c, |vm| vm.mprotect(c.arg(0), c.arg(1), Prot::from_bits(c.arg(2) as u32)).map(|()| 0)),
@@ -26,6 +27,19 @@ syscalls! {
 fn with_vm(ctx: &Ctx<'_>, f: impl FnOnce(&mut Vm) -> KResult<u64>) -> KResult<u64> {
     let mut vm = ctx.process.vm.lock();
     f(vm.as_mut().ok_or(ENOMEM)?)
+}
+
+/// `brk`: the break moves unless that passes `RLIMIT_AS` (or the VM
+/// refuses); the result is the break either way.
+fn brk(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let limit = ctx.process.limit(RLIMIT_AS);
+    with_vm(ctx, |vm| {
+        let (current, wanted) = (vm.current_brk(), ctx.arg(0));
+        if wanted > current && vm.mapped_bytes().saturating_add(wanted - current) > limit {
+            return Ok(current);
+        }
+        Ok(vm.brk(wanted))
+    })
 }
 
 fn mmap(ctx: &mut Ctx<'_>) -> KResult<u64> {
@@ -49,7 +63,11 @@ fn mmap(ctx: &mut Ctx<'_>) -> KResult<u64> {
         return Err(EINVAL);
     }
     let fixed = flags & MAP_FIXED != 0;
+    let limit = ctx.process.limit(RLIMIT_AS);
     with_vm(ctx, |vm| {
+        if vm.mapped_bytes().saturating_add(len) > limit {
+            return Err(ENOMEM);
+        }
         if flags & MAP_FIXED_NOREPLACE != 0 && !fixed {
             // Exactly there, or EEXIST: try without replacing.
             let at = vm.mmap_anonymous(addr, len, Prot::from_bits(prot), false)?;

@@ -4,17 +4,18 @@
 use alloc::vec;
 use core::sync::atomic::Ordering;
 
-use abi::errno::{EFAULT, EINTR, EINVAL, ENOSYS, EPERM};
+use abi::errno::{EFAULT, EINTR, EINVAL, ENOSYS, EPERM, ESRCH};
 use abi::flags::open::O_RDONLY;
 use abi::flags::poll::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use abi::flags::reboot::*;
-use abi::flags::rlimit::{RLIM_INFINITY, RLIM_NLIMITS, RLIMIT_NOFILE, RLIMIT_STACK};
+use abi::flags::rlimit::RLIMIT_NOFILE;
 use abi::types::{Timespec, Utsname};
 use fs::KResult;
 use shim::time::now_ns;
 
 use super::Ctx;
 use super::table::syscalls;
+use crate::rlimit::Limit;
 use crate::{bounce, random, uaccess};
 
 /// Clock ticks per second reported by `times` and `AT_CLKTCK`.
@@ -44,9 +45,9 @@ syscalls! {
         Ok(0)
     },
     SCHED_GETAFFINITY => sched_getaffinity,
-    PRLIMIT64 => |c| prlimit(c, c.arg(1) as u32, c.arg(3)),
-    GETRLIMIT => |c| prlimit(c, c.arg(0) as u32, c.arg(1)),
-    SETRLIMIT => |_| Ok(0),
+    PRLIMIT64 => |c| prlimit(c, c.int(0), c.arg(1) as u32, c.arg(2), c.arg(3)),
+    GETRLIMIT => |c| prlimit(c, 0, c.arg(0) as u32, 0, c.arg(1)),
+    SETRLIMIT => |c| prlimit(c, 0, c.arg(0) as u32, c.arg(1), 0),
     SYSINFO => sysinfo,
     TIMES => times,
     GETRUSAGE => |c| uaccess::write(c.process, c.arg(1), &[0u8; 144]).map(|()| 0),
@@ -169,16 +170,37 @@ fn uname(ctx: &mut Ctx<'_>) -> KResult<u64> {
 
 /// Resource limits: reported as Linux's defaults, not enforced (except
 /// the descriptor count, which the table enforces).
-fn prlimit(ctx: &Ctx<'_>, resource: u32, old: u64) -> KResult<u64> {
-    let (soft, hard) = match resource {
-        RLIMIT_STACK => (vm::STACK_SIZE, RLIM_INFINITY),
-        RLIMIT_NOFILE => (crate::fdtable::MAX_FDS as u64, crate::fdtable::MAX_FDS as u64),
-        r if r < RLIM_NLIMITS => (RLIM_INFINITY, RLIM_INFINITY),
+/// `prlimit64(pid, resource, new, old)` and, on the caller, `getrlimit`
+/// and `setrlimit`: reads the old limits, then sets the new ones (see
+/// `rlimit`). Another process's limits are everyone's to read and set
+/// while everyone is root.
+fn prlimit(ctx: &Ctx<'_>, pid: i32, resource: u32, new: u64, old: u64) -> KResult<u64> {
+    let target = match pid {
+        0 => ctx.process.clone(),
+        pid if pid > 0 => crate::process::lookup(pid).ok_or(ESRCH)?,
         _ => return Err(EINVAL),
     };
+    let new = match new {
+        0 => None,
+        addr => {
+            let [cur, max]: [u64; 2] =
+                [uaccess::read_value(ctx.process, addr)?, uaccess::read_value(ctx.process, addr + 8)?];
+            Some(Limit { cur, max })
+        }
+    };
+    let previous = target.private(|p| {
+        let previous = p.limits.get(resource)?;
+        if let Some(new) = new {
+            p.limits.set(resource, new, true)?;
+            if resource == RLIMIT_NOFILE {
+                p.files.set_limit(new.cur);
+            }
+        }
+        Ok(previous)
+    })?;
     if old != 0 {
-        uaccess::write_value(ctx.process, old, &soft)?;
-        uaccess::write_value(ctx.process, old + 8, &hard)?;
+        uaccess::write_value(ctx.process, old, &previous.cur)?;
+        uaccess::write_value(ctx.process, old + 8, &previous.max)?;
     }
     Ok(0)
 }
@@ -219,7 +241,7 @@ fn reboot(ctx: &mut Ctx<'_>) -> KResult<u64> {
 pub(super) fn poll(ctx: &Ctx<'_>, deadline: u64) -> KResult<u64> {
     const RECHECK_NS: u64 = 5_000_000;
     let (fds, count) = (ctx.arg(0), ctx.arg(1));
-    if count > crate::fdtable::MAX_FDS as u64 {
+    if count > ctx.process.private(|p| p.files.limit()) as u64 {
         return Err(EINVAL);
     }
     let mut entries = vec![0u8; count as usize * 8];

@@ -45,7 +45,10 @@ syscalls! {
     GETCWD => getcwd,
     CHMOD => |c| with_path(c, CWD, 0, |base, path| fs::chmod(base, path, c.arg(1) as u32)),
     FCHMODAT => |c| with_path(c, c.arg(0), 1, |base, path| fs::chmod(base, path, c.arg(2) as u32)),
-    TRUNCATE => |c| with_path(c, CWD, 0, |base, path| fs::truncate(base, path, c.arg(1))),
+    TRUNCATE => |c| {
+        super::files::fsize_check(c, c.arg(1))?;
+        with_path(c, CWD, 0, |base, path| fs::truncate(base, path, c.arg(1)))
+    },
     // Times and owners are not kept beyond what tmpfs records itself: the
     // calls succeed on an existing file.
     UTIMENSAT => |c| match c.arg(1) {

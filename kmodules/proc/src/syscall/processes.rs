@@ -8,6 +8,7 @@ use abi::flags::clone::*;
 use abi::flags::futex::{
     FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAKE,
 };
+use abi::flags::rlimit::RLIMIT_STACK;
 use abi::flags::wait::WNOHANG;
 use fs::KResult;
 use shim::mem::aspace::USER_END;
@@ -192,7 +193,7 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
         if path.is_empty() {
             return Err(abi::errno::ENOENT);
         }
-        exec::load(&heap, &me.cwd(), path, &args)
+        exec::load(&heap, &me.cwd(), path, &args, me.limit(RLIMIT_STACK))
     })?;
     exec::end_other_threads(ctx.thread);
     exec::commit(ctx.thread, image, ctx.regs, &args);
