@@ -13,10 +13,12 @@
  *
  * Configuration: /fuzz/config, one `key value` per line: seed, calls
  * (total; 0 for no limit), seconds (0 for no limit), per_round, first_round,
- * trace (1: the child prints each call before making it).
+ * trace (1: the child prints each call before making it), and any number
+ * of `replay SEED ROUND` lines: rounds run first, each once.
  *
  * Console lines (all start with `fuzz: `):
  *   fuzz: start seed S per_round N
+ *   fuzz: replay seed S round R    (before a replayed round)
  *   fuzz: round R calls C          (before each round; C = calls so far)
  *   fuzz: call R.I nr(a,b,c,d,e,f) (trace only)
  *   fuzz: hang round R seed S: DETAIL
@@ -52,8 +54,13 @@
 #define SCRATCH_PAGES 8
 #define PAGE 4096
 
+/* Rounds to replay at most. */
+#define MAX_REPLAYS 64
+
 struct config {
     uint64_t seed, calls, seconds, per_round, first_round, trace;
+    uint64_t replay[MAX_REPLAYS][2]; /* seed, round */
+    int replays;
 };
 
 static uint64_t rng_state;
@@ -295,8 +302,12 @@ static void read_config(struct config *c) {
     if (!f)
         return;
     char key[32];
-    unsigned long long value;
+    unsigned long long value, round;
     while (fscanf(f, "%31s %llu", key, &value) == 2) {
+        if (!strcmp(key, "replay") && fscanf(f, "%llu", &round) == 1 && c->replays < MAX_REPLAYS) {
+            c->replay[c->replays][0] = value;
+            c->replay[c->replays++][1] = round;
+        }
         if (!strcmp(key, "seed")) c->seed = value;
         else if (!strcmp(key, "calls")) c->calls = value;
         else if (!strcmp(key, "seconds")) c->seconds = value;
@@ -305,6 +316,63 @@ static void read_config(struct config *c) {
         else if (!strcmp(key, "trace")) c->trace = value;
     }
     fclose(f);
+}
+
+/* What the rounds so far did. */
+struct tally {
+    uint64_t calls, rounds, timeouts, signals;
+};
+
+/* Runs round `round` of seed `seed`: a child making `per_round` calls,
+ * killed if it outlives ROUND_MS, then every other process killed and
+ * reaped. Returns 0, or init's exit status for a hang (reported). */
+static int run_round(uint64_t seed, uint64_t round, const struct config *c, struct tally *t) {
+    say("fuzz: round %llu calls %llu", (unsigned long long)round, (unsigned long long)t->calls);
+    int progress[2];
+    if (pipe2(progress, O_CLOEXEC) < 0) {
+        say("fuzz: hang round %llu seed %llu: init cannot make a pipe (errno %d)", (unsigned long long)round,
+            (unsigned long long)seed, errno);
+        return 2;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(progress[1], PROGRESS_FD);
+        if (c->trace)
+            dup2(1, CONSOLE_FD);
+        close(progress[0]);
+        close(progress[1]);
+        child(round, mix(seed, round), c->per_round, (int)c->trace);
+    }
+    close(progress[1]);
+    if (pid < 0) {
+        /* Memory may be short for a moment: let the last round's
+         * processes finish dying, then go on. */
+        close(progress[0]);
+        reap(-1, now_ms() + DEATH_MS, &t->signals);
+        return 0;
+    }
+    if (!reap(pid, now_ms() + ROUND_MS, &t->signals)) {
+        t->timeouts++;
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        if (!reap(pid, now_ms() + DEATH_MS, &t->signals)) {
+            say("fuzz: hang round %llu seed %llu: the child outlived SIGKILL for %d ms", (unsigned long long)round,
+                (unsigned long long)seed, DEATH_MS);
+            return 3;
+        }
+    }
+    /* Every other process (grandchildren, new sessions) dies too. */
+    kill(-1, SIGKILL);
+    if (!reap(-1, now_ms() + DEATH_MS, &t->signals)) {
+        say("fuzz: hang round %llu seed %llu: a process outlived SIGKILL for %d ms", (unsigned long long)round,
+            (unsigned long long)seed, DEATH_MS);
+        return 3;
+    }
+    fcntl(progress[0], F_SETFL, O_NONBLOCK);
+    t->calls += drain_progress(progress[0]);
+    close(progress[0]);
+    t->rounds++;
+    return 0;
 }
 
 int main(void) {
@@ -316,60 +384,25 @@ int main(void) {
     sigprocmask(SIG_BLOCK, &chld, NULL);
     say("fuzz: start seed %llu per_round %llu", (unsigned long long)c.seed, (unsigned long long)c.per_round);
 
-    uint64_t start = now_ms(), calls = 0, rounds = 0, timeouts = 0, signals = 0;
+    struct tally t = {0};
+    /* The rounds that once found a kernel bug, first. */
+    for (int i = 0; i < c.replays; i++) {
+        say("fuzz: replay seed %llu round %llu", (unsigned long long)c.replay[i][0], (unsigned long long)c.replay[i][1]);
+        int status = run_round(c.replay[i][0], c.replay[i][1], &c, &t);
+        if (status)
+            return status;
+    }
+    uint64_t start = now_ms();
     for (uint64_t round = c.first_round;; round++) {
-        if (c.calls && calls >= c.calls)
+        if (c.calls && t.calls >= c.calls)
             break;
         if (c.seconds && now_ms() - start >= c.seconds * 1000)
             break;
-        say("fuzz: round %llu calls %llu", (unsigned long long)round, (unsigned long long)calls);
-        int progress[2];
-        if (pipe2(progress, O_CLOEXEC) < 0) {
-            say("fuzz: hang round %llu seed %llu: init cannot make a pipe (errno %d)", (unsigned long long)round,
-                (unsigned long long)c.seed, errno);
-            return 2;
-        }
-        uint64_t seed = mix(c.seed, round);
-        pid_t pid = fork();
-        if (pid == 0) {
-            dup2(progress[1], PROGRESS_FD);
-            if (c.trace)
-                dup2(1, CONSOLE_FD);
-            close(progress[0]);
-            close(progress[1]);
-            child(round, seed, c.per_round, (int)c.trace);
-        }
-        close(progress[1]);
-        if (pid < 0) {
-            /* Memory may be short for a moment: let the last round's
-             * processes finish dying, then go on. */
-            close(progress[0]);
-            reap(-1, now_ms() + DEATH_MS, &signals);
-            continue;
-        }
-        if (!reap(pid, now_ms() + ROUND_MS, &signals)) {
-            timeouts++;
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            if (!reap(pid, now_ms() + DEATH_MS, &signals)) {
-                say("fuzz: hang round %llu seed %llu: the child outlived SIGKILL for %d ms", (unsigned long long)round,
-                    (unsigned long long)c.seed, DEATH_MS);
-                return 3;
-            }
-        }
-        /* Every other process (grandchildren, new sessions) dies too. */
-        kill(-1, SIGKILL);
-        if (!reap(-1, now_ms() + DEATH_MS, &signals)) {
-            say("fuzz: hang round %llu seed %llu: a process outlived SIGKILL for %d ms", (unsigned long long)round,
-                (unsigned long long)c.seed, DEATH_MS);
-            return 3;
-        }
-        fcntl(progress[0], F_SETFL, O_NONBLOCK);
-        calls += drain_progress(progress[0]);
-        close(progress[0]);
-        rounds++;
+        int status = run_round(c.seed, round, &c, &t);
+        if (status)
+            return status;
     }
-    say("fuzz: done calls %llu rounds %llu timeouts %llu signals %llu", (unsigned long long)calls,
-        (unsigned long long)rounds, (unsigned long long)timeouts, (unsigned long long)signals);
+    say("fuzz: done calls %llu rounds %llu timeouts %llu signals %llu", (unsigned long long)t.calls,
+        (unsigned long long)t.rounds, (unsigned long long)t.timeouts, (unsigned long long)t.signals);
     return 0;
 }

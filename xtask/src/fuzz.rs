@@ -87,11 +87,13 @@ struct Config {
     per_round: u64,
     first_round: u64,
     trace: bool,
+    /// Rounds (seed, round) to run first.
+    replays: &'static [(u64, u64)],
 }
 
 impl Config {
     fn text(&self) -> String {
-        format!(
+        let mut text = format!(
             "seed {}\ncalls {}\nseconds {}\nper_round {}\nfirst_round {}\ntrace {}\n",
             self.seed,
             self.calls,
@@ -99,17 +101,33 @@ impl Config {
             self.per_round,
             self.first_round,
             u8::from(self.trace)
-        )
+        );
+        for (seed, round) in self.replays {
+            text += &format!("replay {seed} {round}\n");
+        }
+        text
     }
 }
+
+/// Rounds (seed, round of 500 calls) that once ended in a kernel panic or
+/// hang, or killed init; `cargo xtask test` replays each before its slice.
+/// Each came from a `cargo xtask fuzz` report:
+const REGRESSIONS: &[(u64, u64)] = &[
+    // tkill(1, SIGSEGV) from a child killed init (a sent fault signal got
+    // past init's protection).
+    (100, 502),
+];
 
 /// What one fuzzing boot found.
 #[derive(Debug, Default)]
 struct Findings {
     /// From init's `done` line, if it got there.
     done: Option<String>,
-    /// The last round init started, and the calls made before it.
-    last_round: Option<(u64, u64)>,
+    /// The last round init started (its seed if a replay, the round, and
+    /// the calls made before it).
+    last_round: Option<(Option<u64>, u64, u64)>,
+    /// The seed of the replay whose round line comes next.
+    replaying: Option<u64>,
     /// The panic message and the lines after it (the backtrace).
     panic: Option<String>,
     /// Init's report of a process that outlived SIGKILL, or the host's of a
@@ -128,12 +146,14 @@ impl Findings {
             }
         } else if let Some(at) = line.find(PANIC) {
             self.panic = Some(line[at..].to_string());
+        } else if let Some(rest) = line.strip_prefix("fuzz: replay seed ") {
+            self.replaying = rest.split(' ').next().and_then(|w| w.parse().ok());
         } else if let Some(rest) = line.strip_prefix("fuzz: round ") {
             let mut words = rest.split(' ');
             let round = words.next().and_then(|w| w.parse().ok());
             let calls = words.nth(1).and_then(|w| w.parse().ok());
             if let (Some(round), Some(calls)) = (round, calls) {
-                self.last_round = Some((round, calls));
+                self.last_round = Some((self.replaying.take(), round, calls));
             }
         } else if let Some(rest) = line.strip_prefix("fuzz: done ") {
             self.done = Some(rest.to_string());
@@ -171,12 +191,14 @@ impl Findings {
             text += &format!("warning: {warning}\n");
         }
         if !self.clean()
-            && let Some((round, calls)) = self.last_round
+            && let Some((replayed, round, calls)) = self.last_round
         {
             text += &format!(
                 "in round {round} (after {calls} calls); replay it with:\n    cargo xtask fuzz --seed {} --first-round \
                  {round} --per-round {} --calls {} --trace\n",
-                config.seed, config.per_round, config.per_round
+                replayed.unwrap_or(config.seed),
+                config.per_round,
+                config.per_round
             );
         }
         text
@@ -257,6 +279,7 @@ pub fn run(args: FuzzArgs) -> Result<bool> {
         per_round: args.per_round.max(1),
         first_round: args.first_round,
         trace: args.trace,
+        replays: &[],
     };
     let ramdisk = initramfs(&config, "fuzz")?;
     let kernel = build::kernel(&args.build.kernel(false), &ramdisk)?;
@@ -292,12 +315,20 @@ pub fn run(args: FuzzArgs) -> Result<bool> {
 /// Calls of the bounded slice `cargo xtask test` runs.
 const SLICE_CALLS: u64 = 100_000;
 
-/// `cargo xtask test`'s fuzzing slice: [`SLICE_CALLS`] calls from `seed` on
-/// a 2-CPU, 256 MiB machine, one case that fails on any panic, hang or
-/// unexpected warning.
+/// `cargo xtask test`'s fuzzing slice: the [`REGRESSIONS`], then
+/// [`SLICE_CALLS`] calls from `seed` on a 2-CPU, 256 MiB machine; one case
+/// that fails on any panic, hang or unexpected warning.
 pub fn slice_suite(tools: &Tools, gc: Gc, layout: Layout, release: bool, seed: u64) -> Result<Suite> {
     let name = format!("fuzz{}-{}", layout.suffix(), gc.name());
-    let config = Config { seed, calls: SLICE_CALLS, seconds: 0, per_round: 500, first_round: 0, trace: false };
+    let config = Config {
+        seed,
+        calls: SLICE_CALLS,
+        seconds: 0,
+        per_round: 500,
+        first_round: 0,
+        trace: false,
+        replays: REGRESSIONS,
+    };
     let ramdisk = initramfs(&config, "fuzz-slice")?;
     let kernel = build::kernel(&KernelBuild { release, ktest: false, gc }, &ramdisk)?;
     let started = Instant::now();
@@ -310,4 +341,42 @@ pub fn slice_suite(tools: &Tools, gc: Gc, layout: Layout, release: bool, seed: u
     };
     crate::test::print_verdict(&name, &case);
     Ok(Suite { name, cases: vec![case] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(lines: &[&str]) -> Findings {
+        let mut findings = Findings::default();
+        lines.iter().for_each(|line| findings.feed(line));
+        findings
+    }
+
+    #[test]
+    fn a_clean_run_and_what_spoils_one() {
+        let done = "fuzz: done calls 10 rounds 1 timeouts 0 signals 0";
+        let expected = "[    1.000000] WARN  proc::syscall: unsupported system call 41 (socket): ENOSYS";
+        assert!(findings(&["fuzz: round 0 calls 0", expected, done]).clean());
+        assert!(!findings(&["fuzz: round 0 calls 0"]).clean(), "no done line");
+        let warned = findings(&["[    1.0] WARN  proc::x: something odd", done]);
+        assert_eq!(warned.warnings, ["WARN  proc::x: something odd"]);
+        let panicked = findings(&["fuzz: round 7 calls 3500", "!!! KERNEL PANIC on CPU 0: boom", "  #0 0xffff"]);
+        assert_eq!(panicked.panic.as_deref(), Some("KERNEL PANIC on CPU 0: boom\n  #0 0xffff"));
+        assert_eq!(panicked.last_round, Some((None, 7, 3500)));
+    }
+
+    #[test]
+    fn a_replayed_round_is_reported_with_its_seed() {
+        let config =
+            Config { seed: 5, calls: 0, seconds: 1, per_round: 500, first_round: 0, trace: false, replays: &[] };
+        let hung = findings(&[
+            "fuzz: replay seed 100 round 502",
+            "fuzz: round 502 calls 0",
+            "fuzz: hang round 502 seed 100: x",
+        ]);
+        assert_eq!(hung.last_round, Some((Some(100), 502, 0)));
+        let report = hung.describe(&config, &Symbolizer::new(std::path::Path::new("/nonexistent")));
+        assert!(report.contains("--seed 100 --first-round 502"), "{report}");
+    }
 }

@@ -30,6 +30,7 @@ pub fn reclaim(thread: &Thread) {
         signal::force(thread, SIGKILL);
         return;
     };
+    let own = Arc::ptr_eq(&victim, &thread.process);
     if !victim.exiting() {
         log::warn!(
             "out of memory: killing pid {} ({} KiB resident) for pid {}",
@@ -37,9 +38,14 @@ pub fn reclaim(thread: &Thread) {
             resident_pages(&victim) * 4,
             thread.process.pid
         );
-        signal::send(&victim, SIGKILL);
+        // Forced on itself (init too, when nothing else can go); sent to
+        // another process.
+        match own {
+            true => signal::force(thread, SIGKILL),
+            false => signal::send(&victim, SIGKILL),
+        }
     }
-    if Arc::ptr_eq(&victim, &thread.process) {
+    if own {
         return;
     }
     // Interrupted means this thread has a signal to take (SIGKILL, say):

@@ -93,11 +93,11 @@ pub fn send_to_thread(thread: &Thread, sig: u32, sender: i32) {
 }
 
 /// Whether `sig` would take its default action on init, which (as on
-/// Linux) is not done: init gets only the signals it handles.
-/// A fault init causes itself (SIGSEGV and the like) still ends it.
+/// Linux) is not done: init gets only the signals it handles, whoever
+/// sends them (a SIGSEGV from `kill` included). A fault init causes itself
+/// is [`force`]d, not sent, and still ends it.
 fn unkillable_init(thread: &Thread, sig: u32) -> bool {
-    let fault = matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP);
-    thread.process.pid == crate::INIT_PID && thread.process.action(sig).handler == SIG_DFL && !fault
+    thread.process.pid == crate::INIT_PID && thread.process.action(sig).handler == SIG_DFL
 }
 
 /// Marks `sig` pending and interrupts a blocking wait unless it is blocked.
