@@ -7,6 +7,7 @@ mod fuzz;
 mod initramfs;
 mod junit;
 mod ktest_log;
+mod lint;
 mod prereq;
 mod qemu;
 mod symbolize;
@@ -63,6 +64,10 @@ enum Command {
     /// report the calls made and any kernel panic, hang or warning with the
     /// seed and round that replay it. Exits non-zero if it found any.
     Fuzz(fuzz::FuzzArgs),
+    /// The checks every change passes (also run by `test`): `cargo fmt
+    /// --check`, and clippy with warnings denied on the host crates and on
+    /// the kernel under every GC policy.
+    Lint,
 }
 
 #[derive(Args)]
@@ -182,6 +187,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(args).map(|passed| u8::from(!passed)),
         Command::Bench(args) => bench::run(args).map(|()| 0),
         Command::Fuzz(args) => fuzz::run(args).map(|clean| u8::from(!clean)),
+        Command::Lint => lint::run().map(|passed| u8::from(!passed)),
         Command::Image(args) => kernel_with_initramfs(&args.build, &args.initramfs).map(|k| {
             println!("kernel ELF: {}", k.elf.display());
             println!("BIOS image: {}", k.bios.display());

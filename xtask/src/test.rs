@@ -22,7 +22,7 @@ use crate::junit::{self, Case, Suite};
 use crate::prereq::{self, Tools};
 use crate::qemu::{self, Boot, Machine};
 use crate::symbolize::Symbolizer;
-use crate::{fuzz, ktest_log, root, usertests};
+use crate::{fuzz, ktest_log, lint, root, usertests};
 
 /// Which firmware the kernel suite boots with.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,7 +129,7 @@ pub struct TestArgs {
     /// Extra kernel command line for the kernel and user suites (`gc.step=256 gctrace=1`).
     #[arg(long, default_value = "")]
     pub cmdline: String,
-    /// Skip the host unit tests.
+    /// Skip the host unit tests and the lint checks (`cargo xtask lint`).
     #[arg(long)]
     no_host: bool,
     /// CPU counts to run the user-space suite with (comma-separated); it
@@ -153,6 +153,9 @@ pub fn run(args: TestArgs) -> Result<bool> {
     let mut suites = Vec::new();
     if !args.no_host {
         suites.push(host_tests()?);
+    }
+    if !args.no_host && args.filter.as_deref().is_none_or(|f| f == "lint") {
+        suites.push(lint::suite()?);
     }
     let policies = args.gc.policies();
     if args.filter.is_none() {
