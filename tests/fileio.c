@@ -220,6 +220,12 @@ int main(int argc, char **argv) {
     struct winsize ws = {0};
     CHECK_OK("ioctl_tiocgwinsz_console", ioctl(con, TIOCGWINSZ, &ws));
     CHECK_ERR("ioctl_tcgets_bad_pointer_efault", ioctl(con, TCGETS, (void *)8), EFAULT);
+    /* Into memory the process has but has not touched yet (a fresh page of
+     * the break): the kernel makes it present, as for read(2). */
+    unsigned long brk = syscall(SYS_brk, 0);
+    syscall(SYS_brk, brk + 3 * 4096);
+    struct termios *fresh = (struct termios *)((brk + 4095) & ~4095UL);
+    CHECK_OK("ioctl_tcgets_into_untouched_brk_page", ioctl(con, TCGETS, fresh));
     CHECK("isatty_console", isatty(con));
     CHECKF("console_stat_is_chr", fstat(con, &st) == 0 && S_ISCHR(st.st_mode), "mode 0%o", st.st_mode);
     close(con);

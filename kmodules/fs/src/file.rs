@@ -13,6 +13,18 @@ use abi::types::Stat;
 
 pub use abi::errno::KResult;
 
+/// The calling process's memory, for the user pointers of an `ioctl`: the
+/// caller makes pages present as any system call's copy does, and checks
+/// that the process may access them.
+pub trait UserMemory {
+    /// Copies `buf.len()` bytes from user address `addr`; `EFAULT` if they
+    /// cannot be read.
+    fn read(&self, addr: u64, buf: &mut [u8]) -> KResult<()>;
+    /// Copies `bytes` to user address `addr`; `EFAULT` if they cannot be
+    /// written.
+    fn write(&self, addr: u64, bytes: &[u8]) -> KResult<()>;
+}
+
 /// An open file description.
 pub trait File: Send + Sync {
     /// Reads up to `buf.len()` bytes at the current offset (advancing it);
@@ -46,9 +58,8 @@ pub trait File: Send + Sync {
     }
 
     /// A device-specific request; `arg` is the raw user argument (often a
-    /// user pointer the implementation copies through
-    /// `shim::mem::usercopy`). Not a TTY: `ENOTTY`.
-    fn ioctl(&self, _request: u32, _arg: u64) -> KResult<u64> {
+    /// user pointer, copied through `user`). Not a TTY: `ENOTTY`.
+    fn ioctl(&self, _request: u32, _arg: u64, _user: &dyn UserMemory) -> KResult<u64> {
         Err(errno::ENOTTY)
     }
 

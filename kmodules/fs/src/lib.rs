@@ -56,7 +56,7 @@ use abi::errno::{EBUSY, EEXIST};
 
 pub use description::{OpenFile, TmpfsFile};
 pub use devices::{makedev, register_char_device};
-pub use file::{File, KResult};
+pub use file::{File, KResult, UserMemory};
 pub use node::NodeRef;
 pub use open::open;
 pub use ops::{

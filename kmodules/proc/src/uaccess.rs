@@ -40,6 +40,19 @@ pub fn write(process: &Process, addr: u64, bytes: &[u8]) -> KResult<()> {
     copy_to_user(addr, bytes).map_err(|_| EFAULT)
 }
 
+/// A process's memory for a file's `ioctl` (see `fs::UserMemory`).
+pub struct Caller<'a>(pub &'a Process);
+
+impl fs::UserMemory for Caller<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
+        read(self.0, addr, buf)
+    }
+
+    fn write(&self, addr: u64, bytes: &[u8]) -> KResult<()> {
+        write(self.0, addr, bytes)
+    }
+}
+
 /// Reads a plain-data value (an integer or ABI struct).
 pub fn read_value<T: Plain + Default>(process: &Process, addr: u64) -> KResult<T> {
     let mut value = T::default();

@@ -7,7 +7,7 @@ use alloc::sync::Arc;
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use abi::errno::{EAGAIN, EFAULT, EINTR, EINVAL, ENOTTY, ESRCH};
+use abi::errno::{EAGAIN, EINTR, EINVAL, ENOTTY, ESRCH};
 use abi::flags::ioctl::{
     FIONREAD, TCFLSH, TCGETS, TCIFLUSH, TCIOFLUSH, TCOFLUSH, TCSBRK, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ,
     TIOCNOTTY, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
@@ -16,10 +16,9 @@ use abi::flags::mode::S_IFCHR;
 use abi::flags::open::{O_ACCMODE, O_APPEND, O_NONBLOCK};
 use abi::flags::signal::SIGWINCH;
 use abi::types::{Stat, Winsize};
-use fs::{File, KResult};
+use fs::{File, KResult, UserMemory};
 use runtime::heap::{Handle, Rootable, Static, layout};
 use runtime::sync::WaitQueue;
-use shim::mem::usercopy::{copy_from_user, copy_to_user};
 
 use crate::ldisc::{Effects, LineDiscipline, process_output};
 use crate::termios::{
@@ -156,15 +155,15 @@ pub(crate) fn open(rdev: u64, flags: u32) -> KResult<Arc<dyn File>> {
 }
 
 /// Copies `bytes` to user address `addr`.
-fn put(addr: u64, bytes: &[u8]) -> KResult<u64> {
-    copy_to_user(addr, bytes).map_err(|_| EFAULT)?;
+fn put(user: &dyn UserMemory, addr: u64, bytes: &[u8]) -> KResult<u64> {
+    user.write(addr, bytes)?;
     Ok(0)
 }
 
 /// Copies `N` bytes from user address `addr`.
-fn get<const N: usize>(addr: u64) -> KResult<[u8; N]> {
+fn get<const N: usize>(user: &dyn UserMemory, addr: u64) -> KResult<[u8; N]> {
     let mut bytes = [0; N];
-    copy_from_user(&mut bytes, addr).map_err(|_| EFAULT)?;
+    user.read(addr, &mut bytes)?;
     Ok(bytes)
 }
 
@@ -199,12 +198,12 @@ impl File for TtyFile {
         Ok(Stat { st_mode: S_IFCHR | 0o620, st_nlink: 1, st_rdev: self.rdev, st_blksize: 1024, ..Stat::default() })
     }
 
-    fn ioctl(&self, request: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, request: u32, arg: u64, user: &dyn UserMemory) -> KResult<u64> {
         match u64::from(request) {
-            TCGETS => put(arg, &termios_to_bytes(&TTY.with(|s| s.ldisc.termios()))),
+            TCGETS => put(user, arg, &termios_to_bytes(&TTY.with(|s| s.ldisc.termios()))),
             request @ (TCSETS | TCSETSW | TCSETSF) => {
                 // Output is never buffered, so "after it drains" is now.
-                let termios = termios_from_bytes(&get::<TERMIOS_SIZE>(arg)?);
+                let termios = termios_from_bytes(&get::<TERMIOS_SIZE>(user, arg)?);
                 TTY.with(|s| {
                     if request == TCSETSF {
                         s.ldisc.flush_input();
@@ -215,16 +214,16 @@ impl File for TtyFile {
                 TTY.readers.wake_all();
                 Ok(0)
             }
-            TIOCGWINSZ => put(arg, &winsize_to_bytes(&TTY.with(|s| s.winsize))),
+            TIOCGWINSZ => put(user, arg, &winsize_to_bytes(&TTY.with(|s| s.winsize))),
             TIOCSWINSZ => {
-                let winsize = winsize_from_bytes(&get::<WINSIZE_SIZE>(arg)?);
+                let winsize = winsize_from_bytes(&get::<WINSIZE_SIZE>(user, arg)?);
                 if TTY.with(|s| core::mem::replace(&mut s.winsize, winsize)) != winsize {
                     TTY.signal_foreground(SIGWINCH);
                 }
                 Ok(0)
             }
-            TIOCGPGRP => put(arg, &TTY.foreground.load(Ordering::Relaxed).to_ne_bytes()),
-            TIOCSPGRP => match i32::from_ne_bytes(get::<4>(arg)?) {
+            TIOCGPGRP => put(user, arg, &TTY.foreground.load(Ordering::Relaxed).to_ne_bytes()),
+            TIOCSPGRP => match i32::from_ne_bytes(get::<4>(user, arg)?) {
                 group if group < 0 => Err(EINVAL),
                 0 => Err(ESRCH),
                 group => {
@@ -234,7 +233,7 @@ impl File for TtyFile {
             },
             FIONREAD => {
                 let available = TTY.with(|s| s.ldisc.available());
-                put(arg, &i32::try_from(available).unwrap_or(i32::MAX).to_ne_bytes())
+                put(user, arg, &i32::try_from(available).unwrap_or(i32::MAX).to_ne_bytes())
             }
             TCFLSH => match arg {
                 TCIFLUSH | TCIOFLUSH => {

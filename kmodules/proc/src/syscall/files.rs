@@ -75,7 +75,7 @@ fn fstat(ctx: &mut Ctx<'_>) -> KResult<u64> {
 }
 
 fn ioctl(ctx: &mut Ctx<'_>) -> KResult<u64> {
-    let result = file(ctx, 0)?.ioctl(ctx.arg(1) as u32, ctx.arg(2))?;
+    let result = file(ctx, 0)?.ioctl(ctx.arg(1) as u32, ctx.arg(2), &uaccess::Caller(ctx.process))?;
     if u64::from(ctx.arg(1) as u32) == TIOCSCTTY {
         // The terminal becomes the caller's controlling terminal: its
         // session's group is now the foreground group.
