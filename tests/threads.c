@@ -13,6 +13,10 @@
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 #define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_OP(op, oparg, cmp, cmparg) ((((op) & 0xf) << 28) | (((cmp) & 0xf) << 24) | (((oparg) & 0xfff) << 12) | ((cmparg) & 0xfff))
 #define FUTEX_WAIT_PRIVATE 128
 #define FUTEX_WAKE_PRIVATE 129
 
@@ -180,6 +184,33 @@ static int crowd_wakes_everyone(void) {
     return 1;
 }
 
+/* A thread asleep on word_c until it changes; FUTEX_WAKE_OP on word_c
+ * and word_d must wake it and change word_d atomically. */
+static atomic_int word_c, word_d, op_woken;
+
+static void *op_waiter(void *arg) {
+    (void)arg;
+    while (atomic_load(&word_c) == 0) syscall(SYS_futex, &word_c, FUTEX_WAIT_BITSET, 0, NULL, NULL, -1);
+    atomic_store(&op_woken, 1);
+    return NULL;
+}
+
+/* Returns 0 if the waiter was woken and word_d went from 5 to 0 (SET 0,
+ * and the old value 5 > 1 woke word_d's waiters too, of which there are
+ * none). */
+static int wake_op_works(void) {
+    pthread_t t;
+    atomic_store(&word_d, 5);
+    if (pthread_create(&t, NULL, op_waiter, NULL)) return 10;
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    atomic_store(&word_c, 1);
+    long woken = syscall(SYS_futex, &word_c, FUTEX_WAKE_OP, 1, (void *)1L, &word_d, FUTEX_OP(0, 0, 4, 1));
+    pthread_join(t, NULL);
+    if (woken < 0) return 11;
+    return atomic_load(&op_woken) == 1 && atomic_load(&word_d) == 0 ? 0 : 12;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     ut_init(argv[0]);
@@ -235,6 +266,22 @@ int main(int argc, char **argv) {
     CHECKF("futex_wake_nobody", syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1) == 0, "errno %d", errno);
     CHECK_ERR("futex_unaligned_einval", syscall(SYS_futex, (char *)&word + 1, FUTEX_WAKE_PRIVATE, 1), EINVAL);
     CHECK_ERR("futex_bad_pointer_efault", syscall(SYS_futex, BAD(0x10), FUTEX_WAIT_PRIVATE, 0, NULL), EFAULT);
+
+    struct timespec past = {0, 0};
+    CHECK_ERR("futex_wait_bitset_absolute_past_etimedout",
+              syscall(SYS_futex, &word, FUTEX_WAIT_BITSET, 1, &past, NULL, -1), ETIMEDOUT);
+    CHECK_ERR("futex_wait_bitset_zero_einval", syscall(SYS_futex, &word, FUTEX_WAIT_BITSET, 1, NULL, NULL, 0), EINVAL);
+    CHECKF("futex_wake_bitset_nobody", syscall(SYS_futex, &word, FUTEX_WAKE_BITSET, 1, NULL, NULL, -1) == 0,
+           "errno %d", errno);
+    int other = 3;
+    CHECKF("futex_wake_op_changes_the_word",
+           syscall(SYS_futex, &word, FUTEX_WAKE_OP, 1, (void *)1L, &other, FUTEX_OP(1, 4, 0, 0)) == 0 && other == 7,
+           "other %d errno %d", other, errno);
+    CHECK_ERR("futex_wake_op_bad_op_enosys",
+              syscall(SYS_futex, &word, FUTEX_WAKE_OP, 1, (void *)1L, &other, FUTEX_OP(7, 0, 0, 0)), ENOSYS);
+    CHECK_ERR("futex_wake_op_bad_pointer_efault",
+              syscall(SYS_futex, &word, FUTEX_WAKE_OP, 1, (void *)1L, BAD(0x10), FUTEX_OP(0, 0, 0, 0)), EFAULT);
+    CHECK_CHILD("futex_wake_op_wakes_and_changes_atomically", wake_op_works, WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     int status = ut_in_child(exit_group_ends_all);
     CHECKF("exit_group_ends_all_threads", WIFEXITED(status) && WEXITSTATUS(status) == 7, "child %s", ut_status(status));

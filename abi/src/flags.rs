@@ -226,6 +226,14 @@ pub mod futex {
     pub const FUTEX_REQUEUE: u32 = 3;
     /// `FUTEX_REQUEUE` if the word still holds the expected value.
     pub const FUTEX_CMP_REQUEUE: u32 = 4;
+    /// Change a second word atomically and wake on both by a comparison.
+    pub const FUTEX_WAKE_OP: u32 = 5;
+    /// `FUTEX_WAIT` with an absolute timeout and a wake bitset.
+    pub const FUTEX_WAIT_BITSET: u32 = 9;
+    /// `FUTEX_WAKE` of waiters whose bitset meets this one.
+    pub const FUTEX_WAKE_BITSET: u32 = 10;
+    /// `FUTEX_WAKE_OP`'s flag: the operand is a shift count (`1 << oparg`).
+    pub const FUTEX_OP_OPARG_SHIFT: u32 = 8;
     /// Flag: the futex is private to the process.
     pub const FUTEX_PRIVATE_FLAG: u32 = 128;
     /// Flag: the timeout is on `CLOCK_REALTIME`.
@@ -562,6 +570,9 @@ mod tests {
             futex::FUTEX_WAIT => libc::FUTEX_WAIT, futex::FUTEX_WAKE => libc::FUTEX_WAKE,
             futex::FUTEX_REQUEUE => libc::FUTEX_REQUEUE, futex::FUTEX_CMP_REQUEUE => libc::FUTEX_CMP_REQUEUE,
             futex::FUTEX_PRIVATE_FLAG => libc::FUTEX_PRIVATE_FLAG,
+            futex::FUTEX_WAKE_OP => libc::FUTEX_WAKE_OP, futex::FUTEX_WAIT_BITSET => libc::FUTEX_WAIT_BITSET,
+            futex::FUTEX_WAKE_BITSET => libc::FUTEX_WAKE_BITSET,
+            futex::FUTEX_OP_OPARG_SHIFT => libc::FUTEX_OP_OPARG_SHIFT,
             futex::FUTEX_CLOCK_REALTIME => libc::FUTEX_CLOCK_REALTIME,
             poll::POLLIN => libc::POLLIN, poll::POLLOUT => libc::POLLOUT, poll::POLLERR => libc::POLLERR,
             poll::POLLHUP => libc::POLLHUP, poll::POLLNVAL => libc::POLLNVAL,

@@ -40,6 +40,21 @@ pub fn write(process: &Process, addr: u64, bytes: &[u8]) -> KResult<()> {
     copy_to_user(addr, bytes).map_err(|_| EFAULT)
 }
 
+/// The deadline (kernel clock, ns) of an absolute timeout at `addr` on
+/// the monotonic clock, or the realtime one if `realtime`: never for a
+/// null pointer.
+pub fn read_absolute_deadline(process: &Process, addr: u64, realtime: bool) -> KResult<u64> {
+    if addr == 0 {
+        return Ok(u64::MAX);
+    }
+    let at = read_duration(process, addr)?;
+    Ok(match realtime {
+        // The realtime clock runs at the kernel clock's rate, ahead of it.
+        true => at.saturating_sub(shim::rtc::realtime_ns().saturating_sub(shim::time::now_ns())),
+        false => at,
+    })
+}
+
 /// A process's memory for a file's `ioctl` (see `fs::UserMemory`).
 pub struct Caller<'a>(pub &'a Process);
 

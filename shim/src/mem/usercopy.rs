@@ -33,6 +33,21 @@ core::arch::global_asm!(
     "hardtack_copy_bytes_resume:",
     "mov rax, rcx",
     "ret",
+    // (user: rdi, expected: esi, new: edx, old: rcx) -> 0, or 1 on a fault;
+    // the value found is stored at `old` (a kernel pointer)
+    ".global hardtack_cmpxchg_u32",
+    "hardtack_cmpxchg_u32:",
+    "mov eax, esi",
+    ".global hardtack_cmpxchg_u32_insn",
+    "hardtack_cmpxchg_u32_insn:",
+    "lock cmpxchg [rdi], edx",
+    "mov [rcx], eax",
+    "xor eax, eax",
+    "ret",
+    ".global hardtack_cmpxchg_u32_resume",
+    "hardtack_cmpxchg_u32_resume:",
+    "mov eax, 1",
+    "ret",
     ".popsection",
 );
 
@@ -40,6 +55,9 @@ unsafe extern "C" {
     fn hardtack_copy_bytes(dst: *mut u8, src: *const u8, len: usize) -> usize;
     static hardtack_copy_bytes_insn: u8;
     static hardtack_copy_bytes_resume: u8;
+    fn hardtack_cmpxchg_u32(user: *mut u32, expected: u32, new: u32, old: *mut u32) -> u32;
+    static hardtack_cmpxchg_u32_insn: u8;
+    static hardtack_cmpxchg_u32_resume: u8;
 }
 
 /// Records whether SMAP is on (set by `cpu::init`), so copies open and
@@ -98,13 +116,42 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), BadAddress> {
     }
 }
 
-/// Called for every page fault: if it hit a user copy, resumes after the
-/// copy with the remaining count and returns true.
-pub(crate) fn fix_up(frame: &mut TrapFrame) -> bool {
-    if frame.rip != &raw const hardtack_copy_bytes_insn as u64 {
-        return false;
+/// Atomically replaces the aligned `u32` at user address `user` with `new`
+/// if it holds `expected` (`lock cmpxchg`, as a futex operation needs
+/// against the process's other threads); returns the value it held.
+pub fn compare_exchange_user_u32(user: u64, expected: u32, new: u32) -> Result<u32, BadAddress> {
+    check(user, 4)?;
+    if !user.is_multiple_of(4) {
+        return Err(BadAddress);
     }
-    frame.rip = &raw const hardtack_copy_bytes_resume as u64;
+    let mut old = 0u32;
+    let smap = SMAP.load(Ordering::Relaxed);
+    // SAFETY: `user` is an aligned word of the user half (checked), so no
+    // kernel memory is touched; a fault there is fixed up by `fix_up`;
+    // `old` is a live kernel word; `stac`/`clac` as in `copy`.
+    let faulted = unsafe {
+        if smap {
+            core::arch::asm!("stac", options(nomem, nostack));
+        }
+        let faulted = hardtack_cmpxchg_u32(user as *mut u32, expected, new, &mut old);
+        if smap {
+            core::arch::asm!("clac", options(nomem, nostack));
+        }
+        faulted
+    };
+    if faulted != 0 { Err(BadAddress) } else { Ok(old) }
+}
+
+/// Called for every page fault: if it hit a user access, resumes after it
+/// (a copy with the remaining count, a compare-exchange with its failure)
+/// and returns true.
+pub(crate) fn fix_up(frame: &mut TrapFrame) -> bool {
+    let resume = match frame.rip {
+        rip if rip == &raw const hardtack_copy_bytes_insn as u64 => &raw const hardtack_copy_bytes_resume as u64,
+        rip if rip == &raw const hardtack_cmpxchg_u32_insn as u64 => &raw const hardtack_cmpxchg_u32_resume as u64,
+        _ => return false,
+    };
+    frame.rip = resume;
     true
 }
 
@@ -112,7 +159,7 @@ pub(crate) fn fix_up(frame: &mut TrapFrame) -> bool {
 mod ktests {
     use x86_64::VirtAddr;
 
-    use super::{BadAddress, copy_from_user, copy_to_user};
+    use super::{BadAddress, compare_exchange_user_u32, copy_from_user, copy_to_user};
     use crate::ktest;
     use crate::mem::aspace::{AddressSpace, UserAccess};
     use crate::mem::{frame, probe};
@@ -131,6 +178,12 @@ mod ktests {
                 crate::task::set_address_space(Some(&space));
                 assert_eq!(copy_to_user(BASE + 0xff8, b"hello, user"), Err(BadAddress), "crosses into a read-only page");
                 copy_to_user(BASE + 8, b"hello, user").expect("copy out");
+                assert_eq!(compare_exchange_user_u32(BASE + 0x100, 0, 7), Ok(0), "swapped");
+                assert_eq!(compare_exchange_user_u32(BASE + 0x100, 0, 9), Ok(7), "not swapped: the word is 7");
+                assert_eq!(compare_exchange_user_u32(BASE + 0x1000, 0, 1), Err(BadAddress), "a read-only page");
+                assert_eq!(compare_exchange_user_u32(BASE + 0x3000, 0, 1), Err(BadAddress), "unmapped");
+                assert_eq!(compare_exchange_user_u32(BASE + 0x102, 0, 1), Err(BadAddress), "misaligned");
+                assert_eq!(compare_exchange_user_u32(0xffff_8000_0000_0000, 0, 1), Err(BadAddress), "kernel");
                 let mut back = [0u8; 11];
                 copy_from_user(&mut back, BASE + 8).expect("copy in");
                 assert_eq!(&back, b"hello, user");

@@ -6,7 +6,8 @@ use abi::errno::{ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
 use abi::flags::arch_prctl::{ARCH_GET_FS, ARCH_SET_FS};
 use abi::flags::clone::*;
 use abi::flags::futex::{
-    FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAKE,
+    FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAIT_BITSET,
+    FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
 };
 use abi::flags::rlimit::RLIMIT_STACK;
 use abi::flags::wait::WNOHANG;
@@ -226,16 +227,35 @@ fn wait4(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// `FUTEX_WAKE`, `FUTEX_REQUEUE` and `FUTEX_CMP_REQUEUE`, private or not
 /// (all futexes are per process here).
 fn futex(ctx: &mut Ctx<'_>) -> KResult<u64> {
+    let realtime = ctx.arg(1) as u32 & FUTEX_CLOCK_REALTIME != 0;
     let (addr, op, val) = (ctx.arg(0), ctx.arg(1) as u32 & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), ctx.arg(2));
     if addr % 4 != 0 {
         return Err(EINVAL);
     }
+    // Waiters do not keep their bitsets: a bitset wake wakes every waiter
+    // of the word, which re-checks it (a spurious wake-up, which futex
+    // users expect); only a zero bitset is refused, as on Linux.
+    let bitset_ok = || if ctx.arg(5) as u32 == 0 { Err(EINVAL) } else { Ok(()) };
     match op {
         FUTEX_WAIT => {
             let deadline = uaccess::read_deadline(ctx.process, ctx.arg(3))?;
             crate::futex::wait(ctx.process, addr, val as u32, deadline)
         }
+        FUTEX_WAIT_BITSET => {
+            bitset_ok()?;
+            let deadline = uaccess::read_absolute_deadline(ctx.process, ctx.arg(3), realtime)?;
+            crate::futex::wait(ctx.process, addr, val as u32, deadline)
+        }
         FUTEX_WAKE => Ok(crate::futex::wake(ctx.process, addr, val as u32)),
+        FUTEX_WAKE_BITSET => bitset_ok().map(|()| crate::futex::wake(ctx.process, addr, val as u32)),
+        FUTEX_WAKE_OP => {
+            let (count2, addr2) = (ctx.arg(3) as u32, ctx.arg(4));
+            if addr2 % 4 != 0 {
+                return Err(EINVAL);
+            }
+            let op = crate::futex::WakeOp::decode(ctx.arg(5) as u32)?;
+            crate::futex::wake_op(ctx.process, addr, val as u32, addr2, count2, op)
+        }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             let (requeue, target) = (ctx.arg(3) as u32, ctx.arg(4));
             if target % 4 != 0 || (val as i32) < 0 || (requeue as i32) < 0 {
