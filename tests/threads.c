@@ -95,6 +95,29 @@ static int exec_ends_the_other_threads(void) {
     return 92;
 }
 
+/* Two threads call execve at the same moment: one image wins (exit 12 or
+ * 13), and neither thread waits forever for the other. */
+static pthread_barrier_t exec_race;
+static char race_helper[300];
+
+static void *exec_too(void *arg) {
+    (void)arg;
+    pthread_barrier_wait(&exec_race);
+    execve(race_helper, (char *[]){race_helper, "exit", "13", NULL}, (char *[]){NULL});
+    return NULL;
+}
+
+static int two_threads_exec_at_once(void) {
+    pthread_t other;
+    snprintf(race_helper, sizeof race_helper, "%s/helpers/child", ut_dir);
+    pthread_barrier_init(&exec_race, NULL, 2);
+    if (pthread_create(&other, NULL, exec_too, NULL) != 0) return 90;
+    pthread_barrier_wait(&exec_race);
+    execve(race_helper, (char *[]){race_helper, "exit", "12", NULL}, (char *[]){NULL});
+    /* This thread lost the race: it is being ended by the winner. */
+    for (;;) pause();
+}
+
 static void *exit_whole_process(void *arg) {
     (void)arg;
     exit(9); /* exit_group from a thread */
@@ -287,6 +310,9 @@ int main(int argc, char **argv) {
     CHECKF("exit_group_ends_all_threads", WIFEXITED(status) && WEXITSTATUS(status) == 7, "child %s", ut_status(status));
     status = ut_in_child(exec_ends_the_other_threads);
     CHECKF("exec_ends_the_other_threads", WIFEXITED(status) && WEXITSTATUS(status) == 11, "child %s", ut_status(status));
+    status = ut_in_child(two_threads_exec_at_once);
+    CHECKF("two_threads_exec_at_once_one_wins", WIFEXITED(status) && (WEXITSTATUS(status) == 12 || WEXITSTATUS(status) == 13),
+           "child %s", ut_status(status));
     status = ut_in_child(thread_exit_group);
     CHECKF("exit_from_a_thread_ends_the_process", WIFEXITED(status) && WEXITSTATUS(status) == 9, "child %s", ut_status(status));
 

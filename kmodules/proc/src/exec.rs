@@ -4,6 +4,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
 
 use abi::errno::{ELOOP, ENOEXEC, ENOMEM};
 use abi::flags::auxv::*;
@@ -159,15 +160,27 @@ fn map_segments(vm: &mut Vm, file: &ExecFile, exe: &Executable) -> KResult<()> {
     Ok(())
 }
 
-/// Before an `execve` replaces the image: the process's other threads end
-/// (as on Linux); returns once they are gone.
-pub fn end_other_threads(thread: &Thread) {
-    let others: Vec<_> = thread.process.threads().into_iter().filter(|t| t.tid != thread.tid).collect();
+/// Ends the process's other threads, for `execve`, and waits until they
+/// are gone. Only one thread replaces the image: if another one already
+/// does, this one is among those it ends, and gets `EAGAIN` (it exits on
+/// its way back to user mode). Until [`done_replacing`], the caller owns
+/// the process's image.
+pub fn end_other_threads(thread: &Thread) -> KResult<()> {
+    let process = &thread.process;
+    if process.exec_owner.compare_exchange(0, thread.tid, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return Err(abi::errno::EAGAIN);
+    }
+    let others: Vec<_> = process.threads().into_iter().filter(|t| t.tid != thread.tid).collect();
     for other in &others {
         other.request_exit(0);
     }
-    let process = &thread.process;
     process.thread_ended.wait_for(|| (process.thread_count() <= 1).then_some(()));
+    Ok(())
+}
+
+/// Ends what [`end_other_threads`] began: the image is replaced.
+pub fn done_replacing(thread: &Thread) {
+    thread.process.exec_owner.store(0, Ordering::Release);
 }
 
 /// Replaces the process's image with `image`: the new memory is bound to

@@ -13,7 +13,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 use fs::{KResult, NodeRef, OpenFile};
 use runtime::heap::Handle;
@@ -58,6 +58,10 @@ pub struct Process {
     /// Whether the member's life has left `Alive` (set with it, in its
     /// scope): read on every return to user mode, without a scope.
     exiting: AtomicBool,
+    /// The thread replacing the image (`execve`), 0 if none: the first
+    /// claims it, a second one in the same process fails (it is being
+    /// ended by the first).
+    pub exec_owner: AtomicI32,
     /// The parent waits here for children to change state.
     pub child_events: WaitQueue,
     /// A thread waits here for the others to end (`execve`).
@@ -89,6 +93,7 @@ impl Process {
             private_state,
             umask: AtomicU32::new(parent.map_or(0o022, |p| p.umask.load(Ordering::Relaxed))),
             exiting: AtomicBool::new(false),
+            exec_owner: AtomicI32::new(0),
             child_events: WaitQueue::new(),
             thread_ended: WaitQueue::new(),
         });

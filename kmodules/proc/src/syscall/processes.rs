@@ -196,8 +196,9 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
         }
         exec::load(&heap, &me.cwd(), path, &args, me.limit(RLIMIT_STACK))
     })?;
-    exec::end_other_threads(ctx.thread);
+    exec::end_other_threads(ctx.thread)?;
     exec::commit(ctx.thread, image, ctx.regs, &args);
+    exec::done_replacing(ctx.thread);
     Ok(0)
 }
 
