@@ -3,6 +3,7 @@
  * SIGCHLD, ignoring, errors, and rt_sigreturn restoring every register
  * (general, SSE and MXCSR) of code interrupted asynchronously. */
 #include "harness.h"
+#include <setjmp.h>
 #include <signal.h>
 #include <sched.h>
 #include <time.h>
@@ -138,6 +139,21 @@ static int default_terminate_child(void) {
 /* A handled signal arrives while the stack pointer is 8: there is no room
  * for the handler's frame, so the process dies of SIGSEGV (the kernel must
  * not compute the frame's address below 0). */
+/* A handler left with siglongjmp, 200 times: nothing of its frame stays
+ * behind in the kernel (the FPU state is in the user frame). */
+static sigjmp_buf jump_back;
+static void jump_out(int sig) {
+    (void)sig;
+    siglongjmp(jump_back, 1);
+}
+static int siglongjmp_many_times_child(void) {
+    signal(SIGUSR1, jump_out);
+    volatile int left = 200;
+    sigsetjmp(jump_back, 1);
+    if (left-- > 0) raise(SIGUSR1);
+    return left == -1 ? 0 : 1;
+}
+
 static int no_room_for_frame_child(void) {
     install(SIGUSR1, on_signal, 0);
     long me = getpid();
@@ -214,6 +230,8 @@ int main(int argc, char **argv) {
     CHECK_CHILD("default_ignored_signals_survive", default_ignored_child, WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK_CHILD("default_sigusr1_terminates", default_terminate_child, WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
     CHECK_CHILD("sa_resethand", resethand_child, WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
+    CHECK_CHILD("handler_left_by_siglongjmp_200_times", siglongjmp_many_times_child,
+                WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK_CHILD("no_room_for_a_handler_frame_is_sigsegv", no_room_for_frame_child,
                 WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
 

@@ -52,6 +52,43 @@ impl Default for FpuState {
     }
 }
 
+impl FpuState {
+    /// Bytes of the `fxsave` area.
+    pub const LEN: usize = 512;
+
+    /// The state as an `fxsave` area (what a signal frame carries).
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        self.0
+    }
+
+    /// A state from an `fxsave` area user code supplied (a signal frame it
+    /// returns from): MXCSR bits the CPU does not support are cleared,
+    /// because `fxrstor` faults on them; everything else is the thread's
+    /// own business.
+    pub fn from_user_bytes(bytes: &[u8; Self::LEN]) -> FpuState {
+        let mut area = *bytes;
+        let mxcsr = u32::from_le_bytes([area[24], area[25], area[26], area[27]]) & mxcsr_mask();
+        area[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        FpuState(area)
+    }
+}
+
+/// The MXCSR bits this CPU supports (`fxsave`'s MXCSR_MASK; 0 there
+/// means the architectural default, 0xffbf).
+fn mxcsr_mask() -> u32 {
+    static MASK: spin::Once<u32> = spin::Once::new();
+    *MASK.call_once(|| {
+        let mut area = FpuState([0; FpuState::LEN]);
+        // SAFETY: saves this CPU's x87/SSE registers into a local, aligned
+        // 512-byte area; nothing else is written.
+        unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) &raw mut area, options(nostack)) };
+        match u32::from_le_bytes([area.0[28], area.0[29], area.0[30], area.0[31]]) {
+            0 => 0xffbf,
+            mask => mask,
+        }
+    })
+}
+
 impl core::fmt::Debug for FpuState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("FpuState { .. }")

@@ -198,8 +198,6 @@ pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, args: &ExecArg
         p.files.take_cloexec()
     });
     drop(closing);
-    // The handler frames are gone with the old image.
-    thread.state.with(|kept| kept.saved_fpu.clear());
     *regs = image.regs;
 }
 

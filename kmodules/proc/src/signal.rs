@@ -16,7 +16,7 @@ use core::sync::atomic::Ordering;
 
 use abi::flags::signal::*;
 use fs::KResult;
-use shim::user::UserRegs;
+use shim::user::{FpuState, UserRegs};
 
 use crate::process::Process;
 use crate::sigstate::{Action, SigSet, UNCATCHABLE, bit};
@@ -40,10 +40,6 @@ fn default_action(sig: u32) -> Default {
         _ => Default::Terminate,
     }
 }
-
-/// Deepest handler nesting (saved FPU states) before the process is
-/// killed: a runaway recursion of signals.
-const MAX_NESTING: usize = 64;
 
 /// Whether `action` for `sig` drops the signal.
 fn ignores(sig: u32, action: Action) -> bool {
@@ -224,6 +220,8 @@ fn never_restarted_after_handler(nr: u64) -> bool {
 const UC_MCONTEXT: u64 = 40;
 /// Bytes of `struct sigcontext`.
 const SIGCONTEXT_LEN: u64 = 256;
+/// Offset of `fpstate` (the `fxsave` area's address) in `struct sigcontext`.
+const SC_FPSTATE: u64 = 184;
 /// Offset of `uc_sigmask` in `struct ucontext`.
 const UC_SIGMASK: u64 = UC_MCONTEXT + SIGCONTEXT_LEN;
 /// Bytes of `struct ucontext` (up to and including `uc_sigmask`).
@@ -266,26 +264,30 @@ fn push_frame(thread: &Thread, regs: &mut UserRegs, sig: u32, action: Action) ->
     let (signals, process) = (&thread.signals, &*thread.process);
     // The handler starts as if called: (rsp + 8) is 16-byte aligned. A
     // stack pointer too low for the frame is the process's fault.
-    let top = regs.rsp.checked_sub(RED_ZONE + FRAME_LEN as u64).filter(|&top| top >= 16).ok_or(abi::errno::EFAULT)?;
+    let fpstate = regs.rsp.checked_sub(RED_ZONE + FpuState::LEN as u64).ok_or(abi::errno::EFAULT)? & !63;
+    let top = fpstate.checked_sub(FRAME_LEN as u64).filter(|&top| top >= 16).ok_or(abi::errno::EFAULT)?;
     let frame = (top & !15) - 8;
     let ucontext = frame + 8;
     let siginfo = ucontext + UCONTEXT_LEN;
     // Return address; ucontext: flags, link, stack (zero), sigcontext;
-    // cs/gs/fs/ss, err, trapno, oldmask, cr2, fpstate (kept by the
-    // kernel), reserved: zero; the mask; then siginfo.
+    // cs/gs/fs/ss, err, trapno, oldmask, cr2: zero; fpstate: the `fxsave`
+    // area above the frame, as on Linux (so a handler left by `siglongjmp`
+    // leaves nothing behind in the kernel); reserved: zero; the mask; then
+    // siginfo.
     let mut bytes = [0u8; FRAME_LEN];
     let mut put = |at: u64, value: &[u8]| bytes[at as usize..at as usize + value.len()].copy_from_slice(value);
     put(0, &action.restorer.to_le_bytes());
     for (i, word) in sigcontext_words(regs).iter().enumerate() {
         put(8 + UC_MCONTEXT + 8 * i as u64, &word.to_le_bytes());
     }
+    put(8 + UC_MCONTEXT + SC_FPSTATE, &fpstate.to_le_bytes());
     put(8 + UC_SIGMASK, &signals.mask_to_save().to_le_bytes());
     // si_signo; si_code SI_USER (0); si_pid at 16, si_uid (root) at 20.
     let sender = thread.state.with(|kept| kept.senders[sig as usize - 1]);
     put(8 + UCONTEXT_LEN, &sig.to_le_bytes());
     put(8 + UCONTEXT_LEN + 16, &sender.to_le_bytes());
+    uaccess::write(process, fpstate, &regs.fpu.to_bytes())?;
     uaccess::write(process, frame, &bytes)?;
-    thread.state.push_fpu(&regs.fpu, MAX_NESTING)?;
     regs.rsp = frame;
     regs.rip = action.handler;
     regs.rdi = sig as u64;
@@ -306,7 +308,15 @@ pub fn sigreturn(thread: &Thread, regs: &mut UserRegs) -> KResult<()> {
     }
     let mask: u64 = uaccess::read_value(process, ucontext + UC_SIGMASK)?;
     let [r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, rflags] = words;
-    let fpu = thread.state.with(|kept| kept.saved_fpu.pop()).unwrap_or_default();
+    // No `fpstate`: the registers' initial state, as on Linux.
+    let fpu = match uaccess::read_value::<u64>(process, ucontext + UC_MCONTEXT + SC_FPSTATE)? {
+        0 => FpuState::default(),
+        area => {
+            let mut bytes = [0u8; FpuState::LEN];
+            uaccess::read(process, area, &mut bytes)?;
+            FpuState::from_user_bytes(&bytes)
+        }
+    };
     *regs = UserRegs {
         r8,
         r9,
