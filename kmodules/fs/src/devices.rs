@@ -9,6 +9,8 @@ use abi::errno::{EBADF, Errno};
 use abi::flags::mode::S_IFCHR;
 use abi::types::Stat;
 
+use runtime::sync::SpinLock;
+
 use crate::status::StatusFlags;
 use crate::{File, KResult};
 
@@ -25,7 +27,7 @@ pub(crate) const ZERO: u64 = makedev(1, 5);
 type Opener = fn(flags: u32) -> KResult<Arc<dyn File>>;
 
 /// Openers by device number.
-static OPENERS: spin::Mutex<BTreeMap<u64, Opener>> = spin::Mutex::new(BTreeMap::new());
+static OPENERS: SpinLock<BTreeMap<u64, Opener>> = SpinLock::new(BTreeMap::new());
 
 /// A device number in Linux's encoding (glibc's `makedev`).
 pub const fn makedev(major: u32, minor: u32) -> u64 {

@@ -19,6 +19,8 @@ use abi::flags::mode::{S_IFDIR, S_IFLNK, S_IFREG};
 use abi::flags::open::{O_ACCMODE, O_CREAT, O_DIRECTORY, O_RDONLY};
 use abi::types::Stat;
 
+use runtime::sync::SpinLock;
+
 use crate::directory::Cursor;
 use crate::dirent::{self, DT_DIR, DT_LNK, DT_REG};
 use crate::lock::PositionLock;
@@ -74,7 +76,7 @@ pub(crate) struct Mount {
 }
 
 /// The mount table. Never taken inside a heap scope.
-static MOUNTS: spin::Mutex<Vec<Arc<Mount>>> = spin::Mutex::new(Vec::new());
+static MOUNTS: SpinLock<Vec<Arc<Mount>>> = SpinLock::new(Vec::new());
 
 /// Mount `id` (an index a tmpfs directory carries).
 pub(crate) fn mount(id: u32) -> Arc<Mount> {

@@ -10,6 +10,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use runtime::sync::SpinLock;
 
 /// Transfers of at most this many bytes go through a buffer on the stack
 /// (most `read`s and `write`s of a pipe or terminal).
@@ -24,7 +25,7 @@ pub const LARGEST: usize = 64 << 10;
 /// Buffers of [`LARGEST`] bytes the pool starts with.
 const PRIMED: usize = 4;
 
-static POOL: spin::Mutex<Vec<Vec<u8>>> = spin::Mutex::new(Vec::new());
+static POOL: SpinLock<Vec<Vec<u8>>> = SpinLock::new(Vec::new());
 
 /// Fills the pool (at boot).
 pub fn prime() {

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi::errno::{EAGAIN, EFAULT, EINTR, ENOSYS, ETIMEDOUT};
 use abi::flags::futex::FUTEX_OP_OPARG_SHIFT;
 use fs::KResult;
-use runtime::sync::WaitQueue;
+use runtime::sync::{SpinLock, WaitQueue};
 
 use crate::process::Process;
 use crate::uaccess;
@@ -24,7 +24,7 @@ struct Futex {
 }
 
 /// Futexes with waiters (or recently woken), by (process, address).
-static FUTEXES: spin::Mutex<BTreeMap<(usize, u64), Arc<Futex>>> = spin::Mutex::new(BTreeMap::new());
+static FUTEXES: SpinLock<BTreeMap<(usize, u64), Arc<Futex>>> = SpinLock::new(BTreeMap::new());
 
 fn key(process: &Process, addr: u64) -> (usize, u64) {
     (process as *const Process as usize, addr)

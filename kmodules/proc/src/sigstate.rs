@@ -5,6 +5,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::flags::signal::{SIG_IGN, SIGKILL, SIGSTOP};
+use runtime::sync::SpinLock;
 
 /// A set of signals: bit `n - 1` is signal `n`.
 pub type SigSet = u64;
@@ -51,7 +52,7 @@ pub struct Signals {
     pub(crate) awaited: AtomicU64,
     /// The mask `rt_sigsuspend` replaced, restored once a signal has been
     /// dealt with (through the handler frame if one runs).
-    pub(crate) suspended_mask: spin::Mutex<Option<SigSet>>,
+    pub(crate) suspended_mask: SpinLock<Option<SigSet>>,
 }
 
 impl Signals {
@@ -60,7 +61,7 @@ impl Signals {
         Signals {
             pending: AtomicU64::new(0),
             mask: AtomicU64::new(mask & !UNCATCHABLE),
-            suspended_mask: spin::Mutex::new(None),
+            suspended_mask: SpinLock::new(None),
             awaited: AtomicU64::new(0),
         }
     }

@@ -6,6 +6,8 @@ use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use runtime::sched::Interrupter;
 
+use runtime::sync::SpinLock;
+
 use crate::process::Process;
 use crate::sigstate::Signals;
 use crate::thread_state::ThreadState;
@@ -24,7 +26,7 @@ pub struct Thread {
     pub(crate) interrupter: spin::Once<Interrupter>,
     /// `set_tid_address`/`CLONE_CHILD_CLEARTID`: zeroed and futex-woken
     /// when the thread ends.
-    pub clear_child_tid: spin::Mutex<u64>,
+    pub clear_child_tid: SpinLock<u64>,
     /// `exit` (not `exit_group`) was called: only this thread ends.
     exit_requested: AtomicBool,
     /// The wait status `exit` gave (the process's if this thread is last).
@@ -40,7 +42,7 @@ impl Thread {
             signals,
             state,
             interrupter: spin::Once::new(),
-            clear_child_tid: spin::Mutex::new(0),
+            clear_child_tid: SpinLock::new(0),
             exit_requested: AtomicBool::new(false),
             exit_status: AtomicI32::new(0),
         })

@@ -18,7 +18,7 @@ use abi::flags::signal::SIGWINCH;
 use abi::types::{Stat, Winsize};
 use fs::{File, KResult, UserMemory};
 use runtime::heap::{Handle, Rootable, Static, layout};
-use runtime::sync::WaitQueue;
+use runtime::sync::{SpinLock, WaitQueue};
 
 use crate::ldisc::{Effects, LineDiscipline, process_output};
 use crate::termios::{
@@ -62,7 +62,7 @@ pub(crate) struct Tty {
     /// The foreground process group (0: none).
     foreground: AtomicI32,
     /// Called with (foreground group, signal) for `^C` and friends.
-    signal_hook: spin::Mutex<Option<SignalHook>>,
+    signal_hook: SpinLock<Option<SignalHook>>,
 }
 
 /// The terminal's state (plain data: no GC pointers inside).
@@ -76,16 +76,8 @@ pub(crate) static TTY: Tty = Tty {
     state: spin::Once::new(),
     readers: WaitQueue::new(),
     foreground: AtomicI32::new(0),
-    signal_hook: spin::Mutex::new(None),
+    signal_hook: SpinLock::new(None),
 };
-
-/// Runs `f` under `lock` with preemption disabled (a goroutine of this CPU
-/// spinning on the lock would otherwise wait a whole slice); `f` must not
-/// block.
-fn locked<T, R>(lock: &spin::Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
-    let _pin = runtime::sched::pin();
-    f(&mut lock.lock())
-}
 
 type StateRoot = Rootable![Static<RefCell<State>>];
 
@@ -124,7 +116,7 @@ impl Tty {
     /// there is no group or no hook.
     fn signal_foreground(&self, signal: u32) {
         let group = self.foreground.load(Ordering::Relaxed);
-        let hook = locked(&self.signal_hook, |hook| *hook);
+        let hook = *self.signal_hook.lock();
         if let (true, Some(hook)) = (group > 0, hook) {
             hook(group, signal);
         }
@@ -132,7 +124,7 @@ impl Tty {
 
     /// Installs the signal hook.
     pub(crate) fn set_signal_hook(&self, hook: SignalHook) {
-        locked(&self.signal_hook, |slot| *slot = Some(hook));
+        *self.signal_hook.lock() = Some(hook);
     }
 
     /// Sets the foreground process group (0: none).

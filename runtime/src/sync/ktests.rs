@@ -8,7 +8,9 @@ use core::time::Duration;
 use shim::ktest;
 use shim::time::now_ns;
 
-use super::{Condvar, Mutex, RecvError, Select, TryRecvError, TrySendError, WaitGroup, WaitQueue, bounded, unbounded};
+use super::{
+    Condvar, Mutex, RecvError, Select, SpinLock, TryRecvError, TrySendError, WaitGroup, WaitQueue, bounded, unbounded,
+};
 use crate::sched::ktests::{run_all, run_on_each_cpu};
 use crate::sched::{sleep, spawn, yield_now};
 
@@ -240,5 +242,25 @@ ktest! {
             }
             assert_eq!(woken.load(Ordering::Relaxed), expected);
         }
+    }
+}
+
+ktest! {
+    fn spin_lock_pins_its_holder_and_counts_exactly() {
+        let lock = Arc::new(SpinLock::new(0u64));
+        let before = shim::percpu::preempt_count();
+        {
+            let mut held = lock.lock();
+            *held += 1;
+            assert_eq!(shim::percpu::preempt_count(), before + 1, "a holder cannot be switched away");
+        }
+        assert_eq!(shim::percpu::preempt_count(), before);
+        let shared = Arc::clone(&lock);
+        run_all(4, 32, move |_| {
+            for _ in 0..1000 {
+                *shared.lock() += 1;
+            }
+        });
+        assert_eq!(*lock.lock(), 4001);
     }
 }
