@@ -144,9 +144,16 @@ impl Findings {
                 panic.push('\n');
                 panic.push_str(line);
             }
-        } else if let Some(at) = line.find(PANIC) {
+            return;
+        }
+        if let Some(at) = line.find(PANIC) {
             self.panic = Some(line[at..].to_string());
-        } else if let Some(rest) = line.strip_prefix("fuzz: replay seed ") {
+            return;
+        }
+        // Init's lines start at its marker (output a child left unfinished
+        // on the console may come first).
+        let line = line.rfind("fuzz: ").map_or(line, |at| &line[at..]);
+        if let Some(rest) = line.strip_prefix("fuzz: replay seed ") {
             self.replaying = rest.split(' ').next().and_then(|w| w.parse().ok());
         } else if let Some(rest) = line.strip_prefix("fuzz: round ") {
             let mut words = rest.split(' ');
@@ -364,6 +371,9 @@ mod tests {
         let panicked = findings(&["fuzz: round 7 calls 3500", "!!! KERNEL PANIC on CPU 0: boom", "  #0 0xffff"]);
         assert_eq!(panicked.panic.as_deref(), Some("KERNEL PANIC on CPU 0: boom\n  #0 0xffff"));
         assert_eq!(panicked.last_round, Some((None, 7, 3500)));
+        let buried =
+            findings(&["   \x01garbage a child wrote   fuzz: hang round 3 seed 4: the child outlived SIGKILL"]);
+        assert_eq!(buried.hang.as_deref(), Some("round 3 seed 4: the child outlived SIGKILL"));
     }
 
     #[test]

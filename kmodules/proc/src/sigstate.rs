@@ -103,6 +103,11 @@ impl Signals {
     pub fn deliverable(&self) -> bool {
         self.pending() & !self.mask() != 0
     }
+
+    /// Whether SIGKILL is pending: a long transfer stops for it.
+    pub fn fatal_pending(&self) -> bool {
+        self.pending() & (1 << (SIGKILL - 1)) != 0
+    }
 }
 
 /// At `execve`: handled signals reset to default (ignored stay).

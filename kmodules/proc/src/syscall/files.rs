@@ -196,6 +196,11 @@ fn write_from(ctx: &Ctx<'_>, file: &OpenFile, buf: u64, len: usize) -> KResult<u
     bounce::with(len.min(CHUNK), |buffer| {
         let mut done = 0;
         while done < len {
+            // A long write (megabytes to the terminal, say) stops for a
+            // fatal signal with what it wrote.
+            if done > 0 && (ctx.thread.exiting() || ctx.thread.signals.fatal_pending()) {
+                break;
+            }
             let kernel = &mut buffer[..(len - done).min(CHUNK)];
             uaccess::read(ctx.process, buf + done as u64, kernel)?;
             match file.write(kernel) {
