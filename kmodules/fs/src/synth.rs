@@ -92,7 +92,7 @@ pub fn mount_synthetic(at: &[u8], fs: Arc<dyn Synthetic>) -> KResult<()> {
     }
     let crossed = |error| if error == CROSSED { EBUSY } else { error };
     let point: TmpfsRef = scoped(|s| {
-        let node = resolve(s, &crate::root(), at, true)?;
+        let node = resolve(s, &crate::Cred::ROOT, &crate::root(), at, true)?;
         let n = node.borrow();
         if n.dir()?.parent.is_none() {
             return Err(EBUSY);

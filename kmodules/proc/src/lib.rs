@@ -22,6 +22,7 @@ macro_rules! warn_once {
 }
 
 mod bounce;
+mod creds;
 mod elf;
 mod exec;
 mod exec_args;
@@ -66,7 +67,7 @@ pub fn mount_proc() -> KResult<()> {
 pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     tty::set_signal_hook(signal_group);
     bounce::prime();
-    let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;
+    let console = fs::open(&fs::Cred::ROOT, &fs::root(), b"/dev/console", O_RDWR, 0)?;
     let mut files = FdTable::default();
     let console = Fd { file: console, cloexec: false };
     for _ in 0..3 {
@@ -75,7 +76,7 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     let envp: [&[u8]; 3] = [b"HOME=/", b"TERM=vt100", b"PATH=/bin:/sbin:/usr/bin:/usr/sbin"];
     let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8)))?;
     let args = ExecArgs::from_kernel(&private.heap(), argv, &envp)?;
-    let image = exec::load(&private.heap(), &fs::root(), path, &args)?;
+    let image = exec::load(&private.heap(), &fs::root(), &creds::Creds::root(), path, &args)?;
     let (init, thread) = Process::new(None, image.vm, private, sigstate::Signals::new(0), image.regs)?;
     tty::set_foreground(init.pgid());
     run::spawn(thread)

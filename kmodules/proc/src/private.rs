@@ -1,5 +1,6 @@
 //! A process's private state as a managed object: its descriptor table,
-//! signal actions, working directory and command line, in a GC heap of the
+//! signal actions, working directory, command line and credentials, in a
+//! GC heap of the
 //! process's own (`runtime::heap::layout::process`: under the per-process
 //! layout a new heap per process, released whole, without tracing, when
 //! the process is gone; under the global layout the kernel's one heap).
@@ -19,6 +20,7 @@ use fs::{KResult, NodeRef};
 use gc_arena::Collect;
 use runtime::heap::{AllocError, Handle, Heap, RefLock, Rootable, layout};
 
+use crate::creds::Creds;
 use crate::fdtable::{Fd, FdTable};
 use crate::sigstate::Action;
 
@@ -34,22 +36,26 @@ pub struct Private {
     pub cwd: NodeRef,
     /// The command line, NUL-separated (for `ps`).
     pub cmdline: Vec<u8>,
+    /// User and group ids and supplementary groups (shared by the
+    /// threads, copied at `fork`, changed by `execve` of a set-id file).
+    pub creds: Creds,
 }
 
 impl Private {
-    /// A first process's state: default actions.
+    /// A first process's state: default actions, root's credentials.
     pub fn new(files: FdTable, cwd: NodeRef, cmdline: Vec<u8>) -> Private {
-        Private { files, actions: [Action::default(); NSIG as usize], cwd, cmdline }
+        Private { files, actions: [Action::default(); NSIG as usize], cwd, cmdline, creds: Creds::root() }
     }
 
     /// A copy for a forked child: the same open files (shared), actions,
-    /// directory and command line.
+    /// directory, command line and credentials.
     fn copy(&self) -> Private {
         Private {
             files: self.files.clone(),
             actions: self.actions,
             cwd: self.cwd.clone(),
             cmdline: self.cmdline.clone(),
+            creds: self.creds.clone(),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The remaining system calls: time and sleep, identity (everyone is
-//! root), limits, system information, randomness, `poll`, `reboot`.
+//! The remaining system calls: time and sleep, the file creation mask,
+//! limits, system information, randomness, `poll`, `reboot`.
 
 use alloc::vec;
 use core::sync::atomic::Ordering;
@@ -28,16 +28,6 @@ syscalls! {
     NANOSLEEP => |c| sleep(c, c.arg(0), false, c.arg(1)),
     CLOCK_NANOSLEEP => |c| sleep(c, c.arg(2), c.arg(1) & 1 != 0, c.arg(3)),
     GETRANDOM => getrandom,
-    GETUID => |_| Ok(0),
-    GETEUID => |_| Ok(0),
-    GETGID => |_| Ok(0),
-    GETEGID => |_| Ok(0),
-    SETUID => |_| Ok(0),
-    SETGID => |_| Ok(0),
-    GETRESUID => getres_ids,
-    GETRESGID => getres_ids,
-    GETGROUPS => |_| Ok(0),
-    SETGROUPS => |_| Ok(0),
     UMASK => |c| Ok(c.process.umask.swap(c.arg(0) as u32 & 0o777, Ordering::Relaxed) as u64),
     SCHED_YIELD => |_| {
         runtime::sched::yield_now();
@@ -91,11 +81,6 @@ fn getrandom(ctx: &mut Ctx<'_>) -> KResult<u64> {
         random::fill(bytes);
         uaccess::write(ctx.process, ctx.arg(0), bytes).map(|()| bytes.len() as u64)
     })
-}
-
-/// `getresuid`/`getresgid`: everyone is root.
-fn getres_ids(ctx: &mut Ctx<'_>) -> KResult<u64> {
-    (0..3).try_for_each(|i| uaccess::write_value(ctx.process, ctx.arg(i), &0u32)).map(|()| 0)
 }
 
 fn sched_getaffinity(ctx: &mut Ctx<'_>) -> KResult<u64> {

@@ -192,7 +192,7 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
         if path.is_empty() {
             return Err(abi::errno::ENOENT);
         }
-        exec::load(&heap, &me.cwd(), path, &args)
+        exec::load(&heap, &me.cwd(), &me.creds(), path, &args)
     })?;
     exec::end_other_threads(ctx.thread);
     exec::commit(ctx.thread, image, ctx.regs, &args);
