@@ -62,7 +62,7 @@ mod tests;
 use abi::errno::{EBUSY, EEXIST};
 
 pub use attr::{Attr, Time, set_attr};
-pub use cred::{Cred, MAY_EXEC, MAY_READ, MAY_WRITE};
+pub use cred::{Cred, MAY_EXEC};
 pub use description::{OpenFile, TmpfsFile};
 pub use devices::{makedev, register_char_device};
 pub use file::{File, KResult};

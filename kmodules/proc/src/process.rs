@@ -150,9 +150,9 @@ impl Process {
         self.private(|p| p.creds.clone())
     }
 
-    /// Changes the credentials with `f` (which sees whether the process is
-    /// privileged first), in a scope of the process's heap: `f` must not
-    /// block or open another scope.
+    /// Changes the credentials with `f`, in a scope of the process's heap
+    /// (so the rules `f` applies see and change one consistent state): `f`
+    /// must not block or open another scope.
     pub fn change_creds<R>(&self, f: impl FnOnce(&mut Creds) -> R) -> R {
         self.private(|p| f(&mut p.creds))
     }
