@@ -41,6 +41,8 @@ check su_cannot_kill_root "$(as alice "kill -0 $$ || echo denied")" denied
 check su_can_kill_own "$(as alice 'sleep 10 & kill $! && wait $!; echo $?')" 143
 check su_tmp_sticky "$(touch /tmp/rootfile.$$ && chmod 666 /tmp/rootfile.$$ && as alice "rm -f /tmp/rootfile.$$ || echo denied")" denied
 rm -f /tmp/rootfile.$$
+check ps_shows_the_user "$(as alice 'sleep 5 & ps | awk -v p=$! "\$1 == p { print \$2 }"; kill $!')" alice
+check proc_dir_owned "$(as alice 'stat -c %U:%G /proc/self/')" alice:alice
 check su_back_to_root "$(as alice 'su -c true root || echo denied')" denied
 
 add_user bob 1001

@@ -100,6 +100,18 @@ impl Synthetic for ProcFs {
         };
         Some(text.into_bytes())
     }
+
+    /// A process's directory and files belong to its effective uid and
+    /// gid (as Linux's for a dumpable process); the rest to root.
+    fn owner(&self, path: &[u8]) -> (u32, u32) {
+        match process_path(path) {
+            Some((process, _)) => {
+                let creds = process.creds();
+                (creds.uid.effective, creds.gid.effective)
+            }
+            None => (0, 0),
+        }
+    }
 }
 
 /// The GC pause log (`gc.log=<capacity>` turns it on): a header line
