@@ -28,6 +28,8 @@ fn archive() -> Vec<u8> {
     push_entry(&mut a, b"bin/ls", 5, 0o120777, 1, b"sh");
     push_raw(&mut a, b"dev/console", [6, 0o20600, 0, 0, 1, 0, 0, 0, 0, 5, 1], b"");
     push_entry(&mut a, b"deep/a/b/file", 7, 0o100600, 1, b"deep");
+    // A user's set-user-id file: owner, group and mode kept.
+    push_raw(&mut a, b"deep/a/owned", [10, 0o104750, 1000, 100, 1, 0, 2, 0, 0, 0, 0], b"hi");
     // A hard-linked pair: data on the last entry, as cpio writes it.
     push_entry(&mut a, b"links/one", 8, 0o100644, 2, b"");
     push_entry(&mut a, b"links/two", 8, 0o100644, 2, b"shared");
@@ -112,6 +114,9 @@ fn init_unpacks_the_archive() {
     let console = stat(R, &r, b"/dev/console", false).unwrap();
     assert_eq!((console.st_mode, console.st_rdev), (S_IFCHR | 0o600, makedev(5, 1)));
     assert_eq!(read_all(&*open_in(&r, b"/deep/a/b/file", O_RDONLY).unwrap()), b"deep");
+    let owned = stat(R, &r, b"/deep/a/owned", true).unwrap();
+    assert_eq!((owned.st_uid, owned.st_gid, owned.st_mode), (1000, 100, S_IFREG | 0o4750));
+    assert_eq!((sh.st_uid, sh.st_gid), (0, 0));
     let (one, two) = (stat(R, &r, b"/links/one", true).unwrap(), stat(R, &r, b"/links/two", true).unwrap());
     assert_eq!((one.st_ino, one.st_nlink, one.st_size), (two.st_ino, 2, 6));
     assert_eq!(read_all(&*open_in(&r, b"/links/one", O_RDONLY).unwrap()), b"shared");

@@ -58,15 +58,17 @@ fn strip_prefix(mut name: &[u8]) -> &[u8] {
     }
 }
 
-/// Gives the entry `name` the archive's owner and group, if not root's
-/// (then its permission bits again: `chown` drops set-id bits).
+/// Gives the entry `name` (if of a type [`add`] creates) the archive's
+/// owner and group, unless they are root's; then its permission bits
+/// again (`chown` drops set-id bits; a symbolic link has none).
 fn own(root: &NodeRef, name: &[u8], entry: &Entry) -> KResult<()> {
-    if (entry.uid, entry.gid) == (0, 0) || entry.mode & S_IFMT == 0 {
+    let file_type = entry.mode & S_IFMT;
+    if (entry.uid, entry.gid) == (0, 0) || ![S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR].contains(&file_type) {
         return Ok(());
     }
     let name = if name.is_empty() { &b"/"[..] } else { name };
     set_attr(ROOT, root, name, false, Attr::Owner { uid: Some(entry.uid), gid: Some(entry.gid) })?;
-    if entry.mode & S_IFMT == S_IFLNK {
+    if file_type == S_IFLNK {
         return Ok(());
     }
     set_attr(ROOT, root, name, false, Attr::Mode(entry.mode))
