@@ -14,6 +14,7 @@
 //! count instead of a copy.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use abi::errno::{EINVAL, EPERM};
 use abi::flags::signal::SIGCONT;
@@ -131,13 +132,13 @@ pub struct Creds {
     /// Group ids.
     pub gid: Ids,
     /// Supplementary groups, sorted (not deduplicated, as Linux keeps them).
-    pub groups: Arc<[u32]>,
+    pub groups: Arc<Vec<u32>>,
 }
 
 impl Creds {
     /// Root's: every id 0, no supplementary groups (the first process).
     pub fn root() -> Creds {
-        Creds { uid: Ids::all(0), gid: Ids::all(0), groups: Arc::from([]) }
+        Creds { uid: Ids::all(0), gid: Ids::all(0), groups: Arc::new(Vec::new()) }
     }
 
     /// Whether the process may change ids at will, send any signal:
@@ -232,7 +233,7 @@ mod tests {
 
     #[test]
     fn signals_need_a_shared_uid() {
-        let user = |r, e, s| Creds { uid: ids(r, e, s), gid: Ids::all(1), groups: Arc::from([]) };
+        let user = |r, e, s| Creds { uid: ids(r, e, s), gid: Ids::all(1), groups: Arc::new(Vec::new()) };
         assert!(user(5, 5, 5).may_signal(&user(6, 6, 5), 15, false));
         assert!(!user(5, 5, 5).may_signal(&user(6, 5, 6), 15, false));
         assert!(user(5, 5, 5).may_signal(&user(6, 5, 6), SIGCONT, true));

@@ -98,7 +98,8 @@ fn setgroups(ctx: &mut Ctx<'_>) -> KResult<u64> {
         addr = addr.checked_add(n as u64 * 4).ok_or(abi::errno::EFAULT)?;
     }
     groups.sort_unstable();
-    let groups: Arc<[u32]> = Arc::from(groups);
+    // The buffer was reserved fallibly above; the `Arc` only adds its counts.
+    let groups = Arc::new(groups);
     // Another thread may have given up the privilege meanwhile.
     let old = ctx.process.change_creds(|creds| match creds.privileged() {
         true => Ok(core::mem::replace(&mut creds.groups, groups)),
