@@ -79,6 +79,37 @@ static int small_stack_is_enough(void) {
     return 11;
 }
 
+/* As a user (not root): RLIMIT_NPROC 4 lets it have 4 processes, so 3
+ * forks work and the 4th is EAGAIN; a hard limit cannot go back up. */
+static int nproc_as_user(void) {
+    if (setgid(54321) || setuid(54321)) return 10;
+    struct rlimit four = {4, 4};
+    if (setrlimit(RLIMIT_NPROC, &four)) return 11;
+    pid_t kids[8];
+    int made = 0, error = 0;
+    while (made < 8) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            pause();
+            _exit(0);
+        }
+        if (pid < 0) {
+            error = errno;
+            break;
+        }
+        kids[made++] = pid;
+    }
+    for (int i = 0; i < made; i++) kill(kids[i], SIGKILL);
+    while (wait(NULL) > 0) {
+    }
+    if (made != 3 || error != EAGAIN) return 12;
+    struct rlimit up = {4, 5};
+    if (setrlimit(RLIMIT_NPROC, &up) != -1 || errno != EPERM) return 13;
+    /* Root's limits are not a user's to read. */
+    if (syscall(SYS_prlimit64, 1, RLIMIT_NOFILE, NULL, &up) != -1 || errno != EPERM) return 14;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     ut_init(argv[0]);
     snprintf(helper, sizeof helper, "%s/helpers/child", ut_dir);
@@ -97,6 +128,7 @@ int main(int argc, char **argv) {
     CHECK_CHILD("fsize_default_action_kills", fsize_default, WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ);
     CHECK_CHILD("stack_limit_follows_exec", stack_after_exec, WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
     CHECK_CHILD("stack_within_limit_works", small_stack_is_enough, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_CHILD("nproc_limits_a_user", nproc_as_user, WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     /* A child's limit, read and set by its parent with prlimit64. */
     int ready[2], go[2];

@@ -40,6 +40,23 @@ pub mod at {
     pub const AT_REMOVEDIR: u32 = 0x200;
     /// An empty path names `dirfd` itself.
     pub const AT_EMPTY_PATH: u32 = 0x1000;
+    /// `faccessat2`: check with the effective ids, not the real ones.
+    pub const AT_EACCESS: u32 = 0x200;
+}
+
+/// `utimensat`'s special `tv_nsec` values.
+pub mod utime {
+    /// Set the time to now.
+    pub const UTIME_NOW: i64 = (1 << 30) - 1;
+    /// Leave the time unchanged.
+    pub const UTIME_OMIT: i64 = (1 << 30) - 2;
+}
+
+/// Credentials.
+pub mod cred {
+    /// Most supplementary groups a process may have (`setgroups`; Linux's
+    /// `NGROUPS_MAX` in `linux/limits.h`, not in the `libc` crate).
+    pub const NGROUPS_MAX: u32 = 65536;
 }
 
 /// `lseek` whence.
@@ -116,6 +133,14 @@ pub mod mode {
     pub const S_IFIFO: u32 = 0o010000;
     /// Symbolic link.
     pub const S_IFLNK: u32 = 0o120000;
+    /// Set-user-id on execution.
+    pub const S_ISUID: u32 = 0o4000;
+    /// Set-group-id on execution (on a directory: new entries take its group).
+    pub const S_ISGID: u32 = 0o2000;
+    /// Sticky: in a directory, only an entry's owner, the directory's owner or root may remove or rename it.
+    pub const S_ISVTX: u32 = 0o1000;
+    /// Execute permission for the group.
+    pub const S_IXGRP: u32 = 0o010;
 }
 
 /// Signal numbers.
@@ -514,6 +539,8 @@ mod tests {
             open::O_NOFOLLOW => libc::O_NOFOLLOW, open::O_CLOEXEC => libc::O_CLOEXEC,
             at::AT_FDCWD => libc::AT_FDCWD, at::AT_SYMLINK_NOFOLLOW => libc::AT_SYMLINK_NOFOLLOW,
             at::AT_REMOVEDIR => libc::AT_REMOVEDIR, at::AT_EMPTY_PATH => libc::AT_EMPTY_PATH,
+            at::AT_EACCESS => libc::AT_EACCESS,
+            utime::UTIME_NOW => libc::UTIME_NOW, utime::UTIME_OMIT => libc::UTIME_OMIT,
             seek::SEEK_SET => libc::SEEK_SET, seek::SEEK_CUR => libc::SEEK_CUR, seek::SEEK_END => libc::SEEK_END,
             fcntl::F_DUPFD => libc::F_DUPFD, fcntl::F_GETFD => libc::F_GETFD, fcntl::F_SETFD => libc::F_SETFD,
             fcntl::F_GETFL => libc::F_GETFL, fcntl::F_SETFL => libc::F_SETFL,
@@ -524,6 +551,8 @@ mod tests {
             mman::MAP_ANONYMOUS => libc::MAP_ANONYMOUS,
             mode::S_IFMT => libc::S_IFMT, mode::S_IFDIR => libc::S_IFDIR, mode::S_IFCHR => libc::S_IFCHR,
             mode::S_IFREG => libc::S_IFREG, mode::S_IFIFO => libc::S_IFIFO, mode::S_IFLNK => libc::S_IFLNK,
+            mode::S_ISUID => libc::S_ISUID, mode::S_ISGID => libc::S_ISGID, mode::S_ISVTX => libc::S_ISVTX,
+            mode::S_IXGRP => libc::S_IXGRP,
             signal::SIGHUP => libc::SIGHUP, signal::SIGINT => libc::SIGINT, signal::SIGQUIT => libc::SIGQUIT,
             signal::SIGILL => libc::SIGILL, signal::SIGABRT => libc::SIGABRT, signal::SIGBUS => libc::SIGBUS,
             signal::SIGFPE => libc::SIGFPE, signal::SIGKILL => libc::SIGKILL, signal::SIGSEGV => libc::SIGSEGV,

@@ -173,16 +173,28 @@ numbers! {
     GETPGRP = 111,
     /// `setsid()`.
     SETSID = 112,
+    /// `setreuid(ruid, euid)`.
+    SETREUID = 113,
+    /// `setregid(rgid, egid)`.
+    SETREGID = 114,
     /// `getgroups(size, list)`.
     GETGROUPS = 115,
     /// `setgroups(size, list)`.
     SETGROUPS = 116,
+    /// `setresuid(ruid, euid, suid)`.
+    SETRESUID = 117,
     /// `getresuid(r, e, s)`.
     GETRESUID = 118,
+    /// `setresgid(rgid, egid, sgid)`.
+    SETRESGID = 119,
     /// `getresgid(r, e, s)`.
     GETRESGID = 120,
     /// `getpgid(pid)`.
     GETPGID = 121,
+    /// `setfsuid(fsuid)`.
+    SETFSUID = 122,
+    /// `setfsgid(fsgid)`.
+    SETFSGID = 123,
     /// `getsid(pid)`.
     GETSID = 124,
     /// `rt_sigpending(set, size)`.
@@ -373,11 +385,17 @@ mod tests {
             ("GETPPID", libc::SYS_getppid),
             ("GETPGRP", libc::SYS_getpgrp),
             ("SETSID", libc::SYS_setsid),
+            ("SETREUID", libc::SYS_setreuid),
+            ("SETREGID", libc::SYS_setregid),
             ("GETGROUPS", libc::SYS_getgroups),
             ("SETGROUPS", libc::SYS_setgroups),
+            ("SETRESUID", libc::SYS_setresuid),
             ("GETRESUID", libc::SYS_getresuid),
+            ("SETRESGID", libc::SYS_setresgid),
             ("GETRESGID", libc::SYS_getresgid),
             ("GETPGID", libc::SYS_getpgid),
+            ("SETFSUID", libc::SYS_setfsuid),
+            ("SETFSGID", libc::SYS_setfsgid),
             ("GETSID", libc::SYS_getsid),
             ("RT_SIGPENDING", libc::SYS_rt_sigpending),
             ("RT_SIGTIMEDWAIT", libc::SYS_rt_sigtimedwait),

@@ -6,7 +6,8 @@
  *   child fdopen N        exit 0 iff fd N is open
  *   child sigdfl S        exit 0 iff signal S's disposition is SIG_DFL
  *   child sigign S        exit 0 iff signal S's disposition is SIG_IGN
- *   child pid             write getpid() and getppid() to stdout */
+ *   child pid             write getpid() and getppid() to stdout
+ *   child ids RU EU SU RG EG SG   exit 0 iff getresuid/getresgid give these ids */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,14 @@ int main(int argc, char **argv) {
         struct sigaction sa;
         if (sigaction(arg, NULL, &sa)) return 2;
         return sa.sa_handler == (!strcmp(mode, "sigdfl") ? SIG_DFL : SIG_IGN) ? 0 : 1;
+    }
+    if (!strcmp(mode, "ids")) {
+        uid_t u[3];
+        gid_t g[3];
+        if (argc != 8 || getresuid(&u[0], &u[1], &u[2]) || getresgid(&g[0], &g[1], &g[2])) return 2;
+        for (int i = 0; i < 3; i++)
+            if (u[i] != (uid_t)atoi(argv[2 + i]) || g[i] != (gid_t)atoi(argv[5 + i])) return 1;
+        return 0;
     }
     if (!strcmp(mode, "pid")) {
         printf("%d %d\n", getpid(), getppid());

@@ -18,7 +18,8 @@
 //! `/bin/busybox` (Debian's `busybox-static`) with a symbolic link to it for
 //! every applet (`busybox --list-full`: `/bin/ls`, `/usr/bin/wc`,
 //! `/sbin/poweroff` …), the directories `/dev /proc /sys /tmp /etc /root
-//! /home`, a minimal `/etc` (`passwd`, `group`, `hostname`), and an `/init`
+//! /home`, a minimal `/etc` (`passwd`, `group`, `shadow` (mode 0600: root
+//! has no password to log in with), `hostname`), and an `/init`
 //! that sets `PATH`, `HOME` and `PS1`, changes to `/root` and runs an
 //! interactive `sh` on the console — or, with `--init CMD`, runs CMD (saved
 //! as `/etc/hardtack-init.sh`) with `sh`, so that CMD's exit status becomes
@@ -183,6 +184,9 @@ const ETC_FILES: &[(&str, &str)] = &[
     ("/etc/profile", "export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root PS1='\\w # '\ncd /root\n"),
 ];
 
+/// Files of the standard `/etc` only root may read (mode 0600).
+const ETC_SECRETS: &[(&str, &str)] = &[("/etc/shadow", "root:*:0:0:99999:7:::\n")];
+
 /// Where `--init CMD` saves CMD for `/init` to run.
 const INIT_COMMAND_PATH: &str = "/etc/hardtack-init.sh";
 
@@ -201,6 +205,9 @@ impl Initramfs {
         }
         for (path, text) in ETC_FILES {
             initramfs = initramfs.file(path, 0o644, *text)?;
+        }
+        for (path, text) in ETC_SECRETS {
+            initramfs = initramfs.file(path, 0o600, *text)?;
         }
         Ok(initramfs)
     }

@@ -48,6 +48,10 @@ pub struct Entry<'a> {
     pub ino: u32,
     /// `st_mode`: file type and permissions.
     pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
     /// Link count.
     pub nlink: u32,
     /// Major number of the device the file was on.
@@ -95,6 +99,7 @@ impl<'a> Reader<'a> {
         let field = |i: usize| hex_field(&header[6 + 8 * i..14 + 8 * i]);
         let ino = field(0)?;
         let mode = field(1)?;
+        let (uid, gid) = (field(2)?, field(3)?);
         let nlink = field(4)?;
         let size = field(6)? as usize;
         let (dev_major, dev_minor) = (field(7)?, field(8)?);
@@ -114,7 +119,7 @@ impl<'a> Reader<'a> {
             return Ok(None);
         }
         self.rest = self.rest.get(align4(data_end)..).unwrap_or(&[]);
-        Ok(Some(Entry { ino, mode, nlink, dev_major, dev_minor, rdev_major, rdev_minor, name, data }))
+        Ok(Some(Entry { ino, mode, uid, gid, nlink, dev_major, dev_minor, rdev_major, rdev_minor, name, data }))
     }
 }
 

@@ -21,6 +21,8 @@ use abi::types::Stat;
 use gc_arena::Collect;
 use runtime::heap::{Handle, Rootable, Scope};
 
+use crate::attr::{Attr, apply};
+use crate::cred::Cred;
 use crate::directory::{Cursor, list};
 use crate::node::{Kind, NodePtr, NodeRef, TmpfsRef, heap};
 use crate::regular::{CHUNK, seek_target, set_len, write_chunk};
@@ -44,6 +46,18 @@ impl Deref for OpenFile {
         match self {
             OpenFile::Tmpfs(file) => file,
             OpenFile::Other(file) => &**file,
+        }
+    }
+}
+
+impl OpenFile {
+    /// `fchmod`, `fchown`, `futimens`: changes the attributes of a tmpfs
+    /// file's node (see [`Attr`]); other files keep none, and accept the
+    /// change without effect.
+    pub fn set_attr(&self, cred: &Cred, attr: Attr) -> KResult<()> {
+        match self {
+            OpenFile::Tmpfs(file) => file.update(|s, node, _| apply(s, cred, node, attr)),
+            OpenFile::Other(_) => Ok(()),
         }
     }
 }

@@ -23,16 +23,23 @@
 //!   a tmpfs directory with [`mount_synthetic`]: lookups reaching it
 //!   continue in a tree another module computes on demand, read-only.
 //!
-//! There are no users or groups: permission bits are stored and reported,
-//! and only [`open_executable`] checks them (some execute bit). The caller
-//! applies the umask. See docs/fs.md.
+//! - **Permissions**: every operation takes the caller's [`Cred`] and
+//!   checks it as Linux's `generic_permission` does (search on every
+//!   directory of a path, read/write at open, write and search to change
+//!   a directory, the sticky bit, owner-only `chmod`/`chown`/times, execute
+//!   for `execve`); root (uid 0) bypasses the bits except that executing
+//!   needs some execute bit. New nodes belong to the caller (or to a
+//!   set-group-id directory's group). The caller applies the umask. See
+//!   docs/fs.md and docs/security.md.
 #![cfg_attr(target_os = "none", no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
+mod attr;
 mod contents;
 pub mod cpio;
+mod cred;
 mod description;
 mod devices;
 mod directory;
@@ -54,13 +61,15 @@ mod tests;
 
 use abi::errno::{EBUSY, EEXIST};
 
+pub use attr::{Attr, Time, set_attr};
+pub use cred::{Cred, MAY_EXEC};
 pub use description::{OpenFile, TmpfsFile};
 pub use devices::{makedev, register_char_device};
 pub use file::{File, KResult, UserMemory};
 pub use node::NodeRef;
 pub use open::open;
 pub use ops::{
-    ExecFile, chmod, link, lookup, mkdir, mknod_char, open_executable, readlink, rename, rmdir, stat, symlink,
+    ExecFile, SetIds, chmod, link, lookup, mkdir, mknod_char, open_executable, readlink, rename, rmdir, stat, symlink,
     truncate, unlink,
 };
 pub use synth::{SynthKind, Synthetic, mount_synthetic};
@@ -90,7 +99,7 @@ fn root_node() -> &'static TmpfsRef {
 /// A second call is `EBUSY`; a malformed archive is `EINVAL` (what came
 /// before the damage is kept).
 pub fn init(initramfs: &[u8]) -> KResult<()> {
-    let root = scoped(|s| Ok(TmpfsRef::new(s, Node::alloc_dir(s, None, b"", 0o755)?)))?;
+    let root = scoped(|s| Ok(TmpfsRef::new(s, Node::alloc_dir(s, None, b"", 0o755, cred::Owner::ROOT)?)))?;
     let mut fresh = false;
     ROOT.call_once(|| {
         fresh = true;
@@ -104,7 +113,7 @@ pub fn init(initramfs: &[u8]) -> KResult<()> {
     let root = &crate::root();
     let unpacked = unpack::unpack(root, initramfs);
     for (dir, mode) in [(&b"/dev"[..], 0o755), (b"/tmp", 0o1777), (b"/proc", 0o555)] {
-        ignore_existing(mkdir(root, dir, mode))?;
+        ignore_existing(mkdir(&Cred::ROOT, root, dir, mode))?;
     }
     ignore_existing(mknod_char(b"/dev/null", 0o666, devices::NULL))?;
     ignore_existing(mknod_char(b"/dev/zero", 0o666, devices::ZERO))?;

@@ -21,6 +21,7 @@ use runtime::heap::{GcRefLock, Handle, Heap, RefLock, Rootable, Scope};
 
 use crate::KResult;
 use crate::contents::{BLOCK, Contents};
+use crate::cred::{Cred, Owner};
 use crate::synth::{SynthKind, SynthRef};
 
 /// A node in a scope.
@@ -69,6 +70,8 @@ pub(crate) struct Meta {
     pub perm: u32,
     /// Hard links (directories: 2 + subdirectories; 0 once removed).
     pub nlink: u32,
+    /// Owner and group.
+    pub owner: Owner,
     pub atime: u64,
     pub mtime: u64,
     pub ctime: u64,
@@ -109,12 +112,12 @@ pub(crate) struct Node<'gc> {
 }
 
 impl<'gc> Node<'gc> {
-    /// Allocates a node with permissions `perm` and one link (two for a
-    /// directory).
-    pub fn alloc(s: &Scope<'_, 'gc>, kind: Kind<'gc>, perm: u32) -> KResult<NodePtr<'gc>> {
+    /// Allocates a node with permissions `perm`, `owner`, and one link
+    /// (two for a directory).
+    pub fn alloc(s: &Scope<'_, 'gc>, kind: Kind<'gc>, perm: u32, owner: Owner) -> KResult<NodePtr<'gc>> {
         let t = now();
         let nlink = if matches!(kind, Kind::Dir(_)) { 2 } else { 1 };
-        let meta = Meta { perm: perm & 0o7777, nlink, atime: t, mtime: t, ctime: t };
+        let meta = Meta { perm: perm & 0o7777, nlink, owner, atime: t, mtime: t, ctime: t };
         let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
         s.alloc(RefLock::new(Node { ino, meta, kind })).map_err(|_| ENOMEM)
     }
@@ -125,9 +128,23 @@ impl<'gc> Node<'gc> {
         parent: Option<NodePtr<'gc>>,
         name: &[u8],
         perm: u32,
+        owner: Owner,
     ) -> KResult<NodePtr<'gc>> {
         s.reserve(name.len() as u64).map_err(|_| ENOMEM)?;
-        Self::alloc(s, Kind::Dir(Dir { entries: BTreeMap::new(), parent, name: name.to_vec(), mount: None }), perm)
+        let dir = Dir { entries: BTreeMap::new(), parent, name: name.to_vec(), mount: None };
+        Self::alloc(s, Kind::Dir(dir), perm, owner)
+    }
+
+    /// Whether `cred` may do `mask` (`cred::MAY_*`) to this node; `EACCES`
+    /// if not.
+    pub fn may(&self, cred: &Cred, mask: u32) -> KResult<()> {
+        cred.may(self.mode(), self.meta.owner, mask)
+    }
+
+    /// `EACCES` unless `cred` may search this node, if it is a directory
+    /// (a non-directory fails the lookup with `ENOTDIR` instead).
+    pub fn may_search(&self, cred: &Cred) -> KResult<()> {
+        if self.is_dir() { self.may(cred, crate::cred::MAY_EXEC) } else { Ok(()) }
     }
 
     pub fn is_dir(&self) -> bool {
@@ -207,6 +224,8 @@ impl<'gc> Node<'gc> {
             st_ino: self.ino,
             st_nlink: u64::from(m.nlink),
             st_mode: self.mode(),
+            st_uid: m.owner.uid,
+            st_gid: m.owner.gid,
             st_rdev: rdev,
             st_size: size as i64,
             st_blksize: 4096,

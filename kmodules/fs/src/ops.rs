@@ -10,11 +10,14 @@ use alloc::vec::Vec;
 use abi::errno::{
     EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM, EXDEV,
 };
+use abi::flags::mode::{S_ISGID, S_ISUID, S_IXGRP};
 use abi::types::Stat;
 use runtime::heap::{Gc, Scope};
 
 use crate::KResult;
+use crate::attr::{Attr, set_attr};
 use crate::contents::{Contents, TMPFS};
+use crate::cred::{Cred, MAY_EXEC, MAY_WRITE, Owner};
 use crate::node::{ENTRY_OVERHEAD, Kind, Node, NodePtr, NodeRef, Place, TmpfsRef, scoped};
 use crate::path::{self, MAX_PATH};
 use crate::regular::{copy_out, read_at, set_len};
@@ -35,9 +38,52 @@ pub(crate) enum NewNode<'a> {
     CharDev(u32, u64),
 }
 
-/// Creates `name` in `dir`; `EEXIST` if it is taken.
+impl NewNode<'_> {
+    /// The permission bits asked for.
+    fn perm(&self) -> u32 {
+        match *self {
+            NewNode::File(perm) | NewNode::Dir(perm) | NewNode::CharDev(perm, _) => perm & 0o7777,
+            NewNode::Symlink(_) => 0o777,
+        }
+    }
+}
+
+/// The owner and permission bits of a node `cred` creates in directory
+/// `dir` with permissions `perm`: the caller's file-system ids, but the
+/// directory's group if the directory is set-group-id (a new directory
+/// then is too); a non-directory's set-group-id bit is dropped if it is
+/// group-executable and the caller is neither in its group nor root.
+fn new_owner(cred: &Cred, dir: &Node, perm: u32, is_dir: bool) -> (Owner, u32) {
+    let inherit = dir.meta.perm & S_ISGID != 0;
+    let gid = if inherit { dir.meta.owner.gid } else { cred.gid };
+    let perm = if is_dir && inherit {
+        perm | S_ISGID
+    } else if !is_dir && perm & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP && !cred.is_root() && !cred.in_group(gid) {
+        perm & !S_ISGID
+    } else {
+        perm
+    };
+    (Owner { uid: cred.uid, gid }, perm)
+}
+
+/// `EACCES` unless `cred` may add entries to `dir` (write and search).
+fn may_create(cred: &Cred, dir: NodePtr<'_>) -> KResult<()> {
+    dir.borrow().may(cred, MAY_WRITE | MAY_EXEC)
+}
+
+/// `EACCES` unless `cred` may remove entries from `dir`, `EPERM` if the
+/// directory is sticky and `victim` is neither its nor the caller's.
+fn may_delete<'gc>(cred: &Cred, dir: NodePtr<'gc>, victim: NodePtr<'gc>) -> KResult<()> {
+    let d = dir.borrow();
+    d.may(cred, MAY_WRITE | MAY_EXEC)?;
+    cred.may_remove_from(d.mode(), d.meta.owner, victim.borrow().meta.owner)
+}
+
+/// Creates `name` in `dir` for `cred`; `EEXIST` if it is taken, `EACCES`
+/// if `cred` may not write in `dir`.
 pub(crate) fn create_in<'gc>(
     s: &Scope<'_, 'gc>,
+    cred: &Cred,
     dir: NodePtr<'gc>,
     name: &[u8],
     new: &NewNode,
@@ -45,15 +91,17 @@ pub(crate) fn create_in<'gc>(
     if path::is_special(name) || dir.borrow().child(name)?.is_some() {
         return Err(EEXIST);
     }
+    may_create(cred, dir)?;
     s.reserve(name.len() as u64 + ENTRY_OVERHEAD).map_err(|_| ENOMEM)?;
+    let (owner, perm) = new_owner(cred, &dir.borrow(), new.perm(), matches!(new, NewNode::Dir(_)));
     let node = match *new {
-        NewNode::File(perm) => Node::alloc(s, Kind::File(Contents::new(&TMPFS)), perm)?,
-        NewNode::Dir(perm) => Node::alloc_dir(s, Some(dir), name, perm)?,
+        NewNode::File(_) => Node::alloc(s, Kind::File(Contents::new(&TMPFS)), perm, owner)?,
+        NewNode::Dir(_) => Node::alloc_dir(s, Some(dir), name, perm, owner)?,
         NewNode::Symlink(target) => {
             s.reserve(target.len() as u64).map_err(|_| ENOMEM)?;
-            Node::alloc(s, Kind::Symlink(target.to_vec()), 0o777)?
+            Node::alloc(s, Kind::Symlink(target.to_vec()), perm, owner)?
         }
-        NewNode::CharDev(perm, rdev) => Node::alloc(s, Kind::CharDev(rdev), perm)?,
+        NewNode::CharDev(_, rdev) => Node::alloc(s, Kind::CharDev(rdev), perm, owner)?,
     };
     let mut d = dir.borrow_mut(s.mc());
     if matches!(new, NewNode::Dir(_)) {
@@ -65,13 +113,13 @@ pub(crate) fn create_in<'gc>(
 }
 
 /// Creates the last component of `path` (`mkdir`, `symlink`, `mknod`).
-fn create(base: &NodeRef, path: &[u8], new: NewNode) -> KResult<()> {
-    let hit = on_parent(base, path, |s, Parent { dir, name, trailing_slash }| {
+fn create(cred: &Cred, base: &NodeRef, path: &[u8], new: NewNode) -> KResult<()> {
+    let hit = on_parent(cred, base, path, |s, Parent { dir, name, trailing_slash }| {
         if trailing_slash && !matches!(new, NewNode::Dir(_)) && !path::is_special(name) {
             // Only directories may be named with a trailing slash.
             return Err(if dir.borrow().child(name)?.is_some() { EEXIST } else { ENOENT });
         }
-        create_in(s, dir, name, &new).map(drop)
+        create_in(s, cred, dir, name, &new).map(drop)
     })?;
     match hit {
         Hit::Tmpfs(()) => Ok(()),
@@ -96,55 +144,57 @@ fn unlinked<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>) {
 
 /// The node `path` names (a final symbolic link followed if
 /// `follow_final_symlink`).
-pub fn lookup(base: &NodeRef, path: &[u8], follow_final_symlink: bool) -> KResult<NodeRef> {
-    Ok(match on_node(base, path, follow_final_symlink, |s, node| Ok(TmpfsRef::new(s, node)))? {
+pub fn lookup(cred: &Cred, base: &NodeRef, path: &[u8], follow_final_symlink: bool) -> KResult<NodeRef> {
+    Ok(match on_node(cred, base, path, follow_final_symlink, |s, node| Ok(TmpfsRef::new(s, node)))? {
         Hit::Tmpfs(node) => node.into(),
         Hit::Synth(node) => node.into(),
     })
 }
 
 /// `stat` (`follow`) or `lstat`.
-pub fn stat(base: &NodeRef, path: &[u8], follow: bool) -> KResult<Stat> {
-    Ok(match on_node(base, path, follow, |_, node| Ok(node.borrow().stat()))? {
+pub fn stat(cred: &Cred, base: &NodeRef, path: &[u8], follow: bool) -> KResult<Stat> {
+    Ok(match on_node(cred, base, path, follow, |_, node| Ok(node.borrow().stat()))? {
         Hit::Tmpfs(stat) => stat,
         Hit::Synth(node) => node.stat(),
     })
 }
 
 /// Creates a directory; `EEXIST` if the name is taken.
-pub fn mkdir(base: &NodeRef, path: &[u8], mode: u32) -> KResult<()> {
-    create(base, path, NewNode::Dir(mode))
+pub fn mkdir(cred: &Cred, base: &NodeRef, path: &[u8], mode: u32) -> KResult<()> {
+    create(cred, base, path, NewNode::Dir(mode))
 }
 
 /// Creates a symbolic link at `linkpath` pointing to `target`.
-pub fn symlink(target: &[u8], base: &NodeRef, linkpath: &[u8]) -> KResult<()> {
+pub fn symlink(cred: &Cred, target: &[u8], base: &NodeRef, linkpath: &[u8]) -> KResult<()> {
     if target.is_empty() {
         return Err(ENOENT);
     }
     if target.len() > MAX_PATH {
         return Err(ENAMETOOLONG);
     }
-    create(base, linkpath, NewNode::Symlink(target))
+    create(cred, base, linkpath, NewNode::Symlink(target))
 }
 
-/// Creates a character device node (like `mknod`); relative paths start at
-/// the root.
+/// Creates a character device node owned by root (like `mknod`);
+/// relative paths start at the root.
 pub fn mknod_char(path: &[u8], mode: u32, rdev: u64) -> KResult<()> {
-    create(&crate::root(), path, NewNode::CharDev(mode, rdev))
+    create(&Cred::ROOT, &crate::root(), path, NewNode::CharDev(mode, rdev))
 }
 
 /// Removes a non-directory; `EISDIR` for a directory.
-pub fn unlink(base: &NodeRef, path: &[u8]) -> KResult<()> {
-    let hit = on_parent(base, path, |s, Parent { dir, name, trailing_slash }| {
+pub fn unlink(cred: &Cred, base: &NodeRef, path: &[u8]) -> KResult<()> {
+    let hit = on_parent(cred, base, path, |s, Parent { dir, name, trailing_slash }| {
         if path::is_special(name) {
             return Err(EISDIR);
         }
         let node = dir.borrow().child(name)?.ok_or(ENOENT)?;
-        if node.borrow().is_dir() {
-            return Err(EISDIR);
-        }
+        let is_dir = node.borrow().is_dir();
         if trailing_slash {
-            return Err(ENOTDIR);
+            return Err(if is_dir { EISDIR } else { ENOTDIR });
+        }
+        may_delete(cred, dir, node)?;
+        if is_dir {
+            return Err(EISDIR);
         }
         remove_entry(s, dir, name)?;
         unlinked(s, node);
@@ -163,10 +213,11 @@ pub fn unlink(base: &NodeRef, path: &[u8]) -> KResult<()> {
 }
 
 /// Removes an empty directory.
-pub fn rmdir(base: &NodeRef, path: &[u8]) -> KResult<()> {
-    let hit = on_parent(base, path, |s, Parent { dir, name, .. }| {
+pub fn rmdir(cred: &Cred, base: &NodeRef, path: &[u8]) -> KResult<()> {
+    let hit = on_parent(cred, base, path, |s, Parent { dir, name, .. }| {
         check_rmdir_name(name)?;
         let node = dir.borrow().child(name)?.ok_or(ENOENT)?;
+        may_delete(cred, dir, node)?;
         let n = node.borrow();
         if !n.dir()?.entries.is_empty() {
             return Err(ENOTEMPTY);
@@ -201,27 +252,23 @@ fn check_rmdir_name(name: &[u8]) -> KResult<()> {
 
 /// Renames `old` to `new`, replacing a non-directory with a non-directory
 /// or a directory with an empty directory.
-pub fn rename(old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> KResult<()> {
+pub fn rename(cred: &Cred, old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> KResult<()> {
     path::check(old)?;
     path::check(new)?;
     let fast = scoped(|s| {
-        let from = Walk::new(s).parent(old_base.start(s, old)?, old)?;
-        let to = Walk::new(s).parent(new_base.start(s, new)?, new)?;
-        rename_in(s, from, to)
+        let from = Walk::new(s, cred).parent(old_base.start(s, old)?, old)?;
+        let to = Walk::new(s, cred).parent(new_base.start(s, new)?, new)?;
+        rename_in(s, cred, from, to)
     });
     if fast != Err(CROSSED) {
         return fast;
     }
-    let (from_dir, from) = parent_anywhere(old_base, old)?;
-    let (to_dir, to) = parent_anywhere(new_base, new)?;
+    let (from_dir, from) = parent_anywhere(cred, old_base, old)?;
+    let (to_dir, to) = parent_anywhere(cred, new_base, new)?;
     match (&from_dir.0, &to_dir.0) {
-        (Place::Tmpfs(from_dir), Place::Tmpfs(to_dir)) => settle(scoped(|s| {
-            rename_in(
-                s,
-                Parent { dir: from_dir.get(s), name: from.name, trailing_slash: from.trailing_slash },
-                Parent { dir: to_dir.get(s), name: to.name, trailing_slash: to.trailing_slash },
-            )
-        })),
+        (Place::Tmpfs(from_dir), Place::Tmpfs(to_dir)) => {
+            settle(scoped(|s| rename_in(s, cred, from.parent_in(s, cred, from_dir)?, to.parent_in(s, cred, to_dir)?)))
+        }
         (Place::Synth(from_dir), _) => {
             if path::is_special(from.name) || path::is_special(to.name) {
                 return Err(EBUSY);
@@ -234,7 +281,7 @@ pub fn rename(old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) ->
 }
 
 /// [`rename`] once both parents are resolved.
-fn rename_in<'gc>(s: &Scope<'_, 'gc>, from: Parent<'gc, '_>, to: Parent<'gc, '_>) -> KResult<()> {
+fn rename_in<'gc>(s: &Scope<'_, 'gc>, cred: &Cred, from: Parent<'gc, '_>, to: Parent<'gc, '_>) -> KResult<()> {
     if path::is_special(from.name) || path::is_special(to.name) {
         return Err(EBUSY);
     }
@@ -244,10 +291,11 @@ fn rename_in<'gc>(s: &Scope<'_, 'gc>, from: Parent<'gc, '_>, to: Parent<'gc, '_>
         return Err(ENOTDIR);
     }
     let replaced = to.dir.borrow().child(to.name)?;
+    if replaced.is_some_and(|target| Gc::ptr_eq(target, node)) {
+        return Ok(());
+    }
+    may_rename(cred, &from, &to, node, replaced)?;
     if let Some(target) = replaced {
-        if Gc::ptr_eq(target, node) {
-            return Ok(());
-        }
         match (is_dir, target.borrow().dir()) {
             (true, Err(_)) => return Err(ENOTDIR),
             (false, Ok(_)) => return Err(EISDIR),
@@ -291,26 +339,49 @@ fn rename_in<'gc>(s: &Scope<'_, 'gc>, from: Parent<'gc, '_>, to: Parent<'gc, '_>
     Ok(())
 }
 
+/// The permission checks of a rename of `node` from `from` to `to`
+/// (replacing `replaced`, if any): removal from the old directory, removal
+/// of the replaced entry or creation in the new one, and, for a
+/// directory moving to another parent, write permission on it (its `..`
+/// changes).
+fn may_rename<'gc>(
+    cred: &Cred,
+    from: &Parent<'gc, '_>,
+    to: &Parent<'gc, '_>,
+    node: NodePtr<'gc>,
+    replaced: Option<NodePtr<'gc>>,
+) -> KResult<()> {
+    may_delete(cred, from.dir, node)?;
+    match replaced {
+        Some(target) => may_delete(cred, to.dir, target)?,
+        None => may_create(cred, to.dir)?,
+    }
+    let n = node.borrow();
+    if n.is_dir() && !Gc::ptr_eq(from.dir, to.dir) {
+        n.may(cred, MAY_WRITE)?;
+    }
+    Ok(())
+}
+
 /// Makes `new` another name of the non-directory `old` (a final symbolic
 /// link is not followed).
-pub fn link(old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> KResult<()> {
+pub fn link(cred: &Cred, old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> KResult<()> {
     path::check(old)?;
     path::check(new)?;
     let fast = scoped(|s| {
-        let node = Walk::new(s).resolve(old_base.start(s, old)?, old, false)?;
-        let parent = Walk::new(s).parent(new_base.start(s, new)?, new)?;
-        link_in(s, node, parent)
+        let node = Walk::new(s, cred).resolve(old_base.start(s, old)?, old, false)?;
+        let parent = Walk::new(s, cred).parent(new_base.start(s, new)?, new)?;
+        link_in(s, cred, node, parent)
     });
     if fast != Err(CROSSED) {
         return fast;
     }
-    let node = resolve_anywhere(old_base, old, false)?;
-    let (dir, split) = parent_anywhere(new_base, new)?;
+    let node = resolve_anywhere(cred, old_base, old, false)?;
+    let (dir, split) = parent_anywhere(cred, new_base, new)?;
     match (&node.0, &dir.0) {
-        (Place::Tmpfs(node), Place::Tmpfs(dir)) => settle(scoped(|s| {
-            let parent = Parent { dir: dir.get(s), name: split.name, trailing_slash: split.trailing_slash };
-            link_in(s, node.get(s), parent)
-        })),
+        (Place::Tmpfs(node), Place::Tmpfs(dir)) => {
+            settle(scoped(|s| link_in(s, cred, node.get(s), split.parent_in(s, cred, dir)?)))
+        }
         (Place::Synth(node), _) if node.kind == SynthKind::Dir => Err(EPERM),
         (Place::Synth(_), Place::Synth(dir)) => Err(if dir.has(split.name) { EEXIST } else { READ_ONLY }),
         _ => Err(EXDEV),
@@ -318,7 +389,7 @@ pub fn link(old_base: &NodeRef, old: &[u8], new_base: &NodeRef, new: &[u8]) -> K
 }
 
 /// [`link`] once the node and the new parent are resolved.
-fn link_in<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, parent: Parent<'gc, '_>) -> KResult<()> {
+fn link_in<'gc>(s: &Scope<'_, 'gc>, cred: &Cred, node: NodePtr<'gc>, parent: Parent<'gc, '_>) -> KResult<()> {
     if node.borrow().is_dir() {
         return Err(EPERM);
     }
@@ -329,6 +400,7 @@ fn link_in<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, parent: Parent<'gc, '_>)
     if trailing_slash {
         return Err(ENOENT);
     }
+    may_create(cred, dir)?;
     s.reserve(name.len() as u64 + ENTRY_OVERHEAD).map_err(|_| ENOMEM)?;
     {
         let mut d = dir.borrow_mut(s.mc());
@@ -342,8 +414,8 @@ fn link_in<'gc>(s: &Scope<'_, 'gc>, node: NodePtr<'gc>, parent: Parent<'gc, '_>)
 }
 
 /// The target of a symbolic link; `EINVAL` if `path` names something else.
-pub fn readlink(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
-    let hit = on_node(base, path, false, |_, node| match &node.borrow().kind {
+pub fn readlink(cred: &Cred, base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
+    let hit = on_node(cred, base, path, false, |_, node| match &node.borrow().kind {
         Kind::Symlink(target) => Ok(target.clone()),
         _ => Err(EINVAL),
     })?;
@@ -354,23 +426,22 @@ pub fn readlink(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
     }
 }
 
-/// Sets the permission bits (`mode & 0o7777`).
-pub fn chmod(base: &NodeRef, path: &[u8], mode: u32) -> KResult<()> {
-    let hit = on_node(base, path, true, |s, node| {
-        let mut n = node.borrow_mut(s.mc());
-        n.meta.perm = mode & 0o7777;
-        n.touch_meta();
-        Ok(())
-    })?;
-    match hit {
-        Hit::Tmpfs(()) => Ok(()),
-        Hit::Synth(_) => Err(READ_ONLY),
-    }
+/// Sets the permission bits (`mode & 0o7777`): [`set_attr`] with
+/// [`Attr::Mode`], following a final symbolic link.
+pub fn chmod(cred: &Cred, base: &NodeRef, path: &[u8], mode: u32) -> KResult<()> {
+    set_attr(cred, base, path, true, Attr::Mode(mode))
 }
 
-/// Sets a regular file's length (zero-filling growth).
-pub fn truncate(base: &NodeRef, path: &[u8], len: u64) -> KResult<()> {
-    match on_node(base, path, true, |s, node| set_len(s, node, len))? {
+/// Sets a regular file's length (zero-filling growth); `EACCES` unless
+/// `cred` may write it.
+pub fn truncate(cred: &Cred, base: &NodeRef, path: &[u8], len: u64) -> KResult<()> {
+    let resized = on_node(cred, base, path, true, |s, node| {
+        if matches!(node.borrow().kind, Kind::File(_)) {
+            node.borrow().may(cred, MAY_WRITE)?;
+        }
+        set_len(s, node, len)
+    })?;
+    match resized {
         Hit::Tmpfs(()) => Ok(()),
         Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => Err(EISDIR),
         Hit::Synth(_) => Err(READ_ONLY),
@@ -383,9 +454,26 @@ pub fn truncate(base: &NodeRef, path: &[u8], len: u64) -> KResult<()> {
 pub struct ExecFile {
     node: TmpfsRef,
     len: u64,
+    set_ids: SetIds,
+}
+
+/// The ids an executable's set-user-id and set-group-id bits give the
+/// program that runs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SetIds {
+    /// The file's owner, if it is set-user-id.
+    pub uid: Option<u32>,
+    /// The file's group, if it is set-group-id and group-executable (a
+    /// set-group-id bit without group execute marks mandatory locking).
+    pub gid: Option<u32>,
 }
 
 impl ExecFile {
+    /// The ids the file's set-user-id and set-group-id bits give.
+    pub fn set_ids(&self) -> SetIds {
+        self.set_ids
+    }
+
     /// The file's length when it was opened.
     pub fn len(&self) -> u64 {
         self.len
@@ -412,21 +500,30 @@ impl ExecFile {
     }
 }
 
-/// Opens a regular file for `execve`: `EACCES` unless some execute bit is
-/// set, `EISDIR` for a directory.
-pub fn open_executable(base: &NodeRef, path: &[u8]) -> KResult<ExecFile> {
-    let hit = on_node(base, path, true, |s, node| {
-        let len = match &node.borrow().kind {
+/// Opens a regular file for `execve`: `EACCES` unless `cred` may execute
+/// it (root: some execute bit is set) or for another kind of node,
+/// `EISDIR` for a directory.
+pub fn open_executable(cred: &Cred, base: &NodeRef, path: &[u8]) -> KResult<ExecFile> {
+    let hit = on_node(cred, base, path, true, |s, node| {
+        let n = node.borrow();
+        let len = match &n.kind {
             Kind::Dir(_) => return Err(EISDIR),
-            Kind::File(contents) if node.borrow().meta.perm & 0o111 != 0 => contents.len(),
+            Kind::File(contents) => contents.len(),
             _ => return Err(EACCES),
         };
-        Ok((TmpfsRef::new(s, node), len))
+        n.may(cred, MAY_EXEC)?;
+        let (perm, owner) = (n.meta.perm, n.meta.owner);
+        let set_ids = SetIds {
+            uid: (perm & S_ISUID != 0).then_some(owner.uid),
+            gid: (perm & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP).then_some(owner.gid),
+        };
+        drop(n);
+        Ok((TmpfsRef::new(s, node), len, set_ids))
     })?;
-    let (node, len) = match hit {
+    let (node, len, set_ids) = match hit {
         Hit::Tmpfs(found) => found,
         Hit::Synth(SynthRef { kind: SynthKind::Dir, .. }) => return Err(EISDIR),
         Hit::Synth(_) => return Err(EACCES),
     };
-    Ok(ExecFile { node, len })
+    Ok(ExecFile { node, len, set_ids })
 }

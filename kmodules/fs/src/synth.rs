@@ -55,6 +55,10 @@ pub trait Synthetic: Send + Sync {
     fn list(&self, path: &[u8]) -> Option<Vec<(Vec<u8>, SynthKind)>>;
     /// The contents of file `path`, generated when it is opened; None if it vanished.
     fn read(&self, path: &[u8]) -> Option<Vec<u8>>;
+    /// The owner and group `stat` reports for `path` (root's unless told).
+    fn owner(&self, _path: &[u8]) -> (u32, u32) {
+        (0, 0)
+    }
 }
 
 /// What refuses every change inside a synthetic file system (Linux's procfs
@@ -94,7 +98,7 @@ pub fn mount_synthetic(at: &[u8], fs: Arc<dyn Synthetic>) -> KResult<()> {
     }
     let crossed = |error| if error == CROSSED { EBUSY } else { error };
     let point: TmpfsRef = scoped(|s| {
-        let node = resolve(s, &crate::root(), at, true)?;
+        let node = resolve(s, &crate::Cred::ROOT, &crate::root(), at, true)?;
         let n = node.borrow();
         if n.dir()?.parent.is_none() {
             return Err(EBUSY);
@@ -191,7 +195,8 @@ impl SynthRef {
 
     /// `stat`: directories `0555` (links: 2 + subdirectories), files `0444`
     /// (size 0, as on Linux: the contents exist only once opened), symbolic
-    /// links `0777`; times are now.
+    /// links `0777`; owner and group as [`Synthetic::owner`] says; times
+    /// are now.
     pub fn stat(&self) -> Stat {
         let (mode, nlink, size) = match &self.kind {
             SynthKind::Dir => {
@@ -207,11 +212,14 @@ impl SynthRef {
         };
         let t = now();
         let (sec, nsec) = ((t / 1_000_000_000) as i64, (t % 1_000_000_000) as i64);
+        let (uid, gid) = self.mount.fs.owner(&self.path);
         Stat {
             st_dev: dev(self.mount.id),
             st_ino: self.ino(),
             st_nlink: nlink,
             st_mode: mode,
+            st_uid: uid,
+            st_gid: gid,
             st_size: size,
             st_blksize: 4096,
             st_atime: sec,

@@ -15,6 +15,9 @@ use crate::cpio::tests::{push_entry, push_raw, push_trailer};
 use crate::dirent::{self, DT_CHR, DT_DIR, DT_LNK, DT_REG};
 use crate::*;
 
+/// The tests run as root.
+const R: &Cred = &Cred::ROOT;
+
 /// The test archive: what `init` unpacks.
 fn archive() -> Vec<u8> {
     let mut a = Vec::new();
@@ -25,6 +28,8 @@ fn archive() -> Vec<u8> {
     push_entry(&mut a, b"bin/ls", 5, 0o120777, 1, b"sh");
     push_raw(&mut a, b"dev/console", [6, 0o20600, 0, 0, 1, 0, 0, 0, 0, 5, 1], b"");
     push_entry(&mut a, b"deep/a/b/file", 7, 0o100600, 1, b"deep");
+    // A user's set-user-id file: owner, group and mode kept.
+    push_raw(&mut a, b"deep/a/owned", [10, 0o104750, 1000, 100, 1, 0, 2, 0, 0, 0, 0], b"hi");
     // A hard-linked pair: data on the last entry, as cpio writes it.
     push_entry(&mut a, b"links/one", 8, 0o100644, 2, b"");
     push_entry(&mut a, b"links/two", 8, 0o100644, 2, b"shared");
@@ -42,12 +47,12 @@ fn setup() {
 fn test_dir(name: &str) -> NodeRef {
     setup();
     let path = [b"/tmp/", name.as_bytes()].concat();
-    mkdir(&root(), &path, 0o755).expect("test directory");
-    lookup(&root(), &path, true).unwrap()
+    mkdir(R, &root(), &path, 0o755).expect("test directory");
+    lookup(R, &root(), &path, true).unwrap()
 }
 
 fn open_in(dir: &NodeRef, path: &[u8], flags: u32) -> KResult<OpenFile> {
-    open(dir, path, flags, 0o644)
+    open(R, dir, path, flags, 0o644)
 }
 
 fn read_all(file: &dyn File) -> Vec<u8> {
@@ -63,7 +68,7 @@ fn read_all(file: &dyn File) -> Vec<u8> {
 }
 
 fn file_type(dir: &NodeRef, path: &[u8]) -> u32 {
-    stat(dir, path, false).unwrap().st_mode & S_IFMT
+    stat(R, dir, path, false).unwrap().st_mode & S_IFMT
 }
 
 /// Names, types and inode numbers a directory lists, read with a buffer of
@@ -87,7 +92,7 @@ fn names(records: &[dirent::Record]) -> Vec<&[u8]> {
 
 /// The whole contents of an executable, read the way the loader reads it.
 fn exec_bytes(base: &NodeRef, path: &[u8]) -> KResult<Vec<u8>> {
-    let file = open_executable(base, path)?;
+    let file = open_executable(R, base, path)?;
     let mut bytes = vec![0; file.len() as usize];
     let read = file.read_at(0, &mut bytes);
     bytes.truncate(read);
@@ -99,24 +104,27 @@ fn init_unpacks_the_archive() {
     setup();
     let r = root();
     assert_eq!(init(b""), Err(EBUSY));
-    assert_eq!(stat(&r, b"/", true).unwrap().st_mode, S_IFDIR | 0o700);
-    let sh = stat(&r, b"/bin/sh", true).unwrap();
+    assert_eq!(stat(R, &r, b"/", true).unwrap().st_mode, S_IFDIR | 0o700);
+    let sh = stat(R, &r, b"/bin/sh", true).unwrap();
     assert_eq!(sh.st_mode, S_IFREG | 0o755);
     assert_eq!(exec_bytes(&r, b"/bin/sh").unwrap(), b"\x7fELF shell");
     assert_eq!(read_all(&*open_in(&r, b"etc/motd", O_RDONLY).unwrap()), b"hello");
-    assert_eq!(readlink(&r, b"/bin/ls").unwrap(), b"sh");
-    assert_eq!(stat(&r, b"/bin/ls", true).unwrap().st_ino, sh.st_ino);
-    let console = stat(&r, b"/dev/console", false).unwrap();
+    assert_eq!(readlink(R, &r, b"/bin/ls").unwrap(), b"sh");
+    assert_eq!(stat(R, &r, b"/bin/ls", true).unwrap().st_ino, sh.st_ino);
+    let console = stat(R, &r, b"/dev/console", false).unwrap();
     assert_eq!((console.st_mode, console.st_rdev), (S_IFCHR | 0o600, makedev(5, 1)));
     assert_eq!(read_all(&*open_in(&r, b"/deep/a/b/file", O_RDONLY).unwrap()), b"deep");
-    let (one, two) = (stat(&r, b"/links/one", true).unwrap(), stat(&r, b"/links/two", true).unwrap());
+    let owned = stat(R, &r, b"/deep/a/owned", true).unwrap();
+    assert_eq!((owned.st_uid, owned.st_gid, owned.st_mode), (1000, 100, S_IFREG | 0o4750));
+    assert_eq!((sh.st_uid, sh.st_gid), (0, 0));
+    let (one, two) = (stat(R, &r, b"/links/one", true).unwrap(), stat(R, &r, b"/links/two", true).unwrap());
     assert_eq!((one.st_ino, one.st_nlink, one.st_size), (two.st_ino, 2, 6));
     assert_eq!(read_all(&*open_in(&r, b"/links/one", O_RDONLY).unwrap()), b"shared");
     for (dir, perm) in [(&b"/dev"[..], 0o755), (b"/tmp", 0o1777), (b"/proc", 0o555)] {
-        assert_eq!(stat(&r, dir, true).unwrap().st_mode, S_IFDIR | perm);
+        assert_eq!(stat(R, &r, dir, true).unwrap().st_mode, S_IFDIR | perm);
     }
-    assert_eq!(stat(&r, b"/dev/null", true).unwrap().st_rdev, makedev(1, 3));
-    assert_eq!(stat(&r, b"/dev/zero", true).unwrap().st_rdev, makedev(1, 5));
+    assert_eq!(stat(R, &r, b"/dev/null", true).unwrap().st_rdev, makedev(1, 3));
+    assert_eq!(stat(R, &r, b"/dev/zero", true).unwrap().st_rdev, makedev(1, 5));
 }
 
 #[test]
@@ -145,7 +153,7 @@ fn create_write_seek_read() {
     // A second open sees the same contents and has its own offset.
     let g = open_in(&d, b"f", O_RDONLY).unwrap();
     assert_eq!(read_all(&*g).len(), 15);
-    assert_eq!(stat(&d, b"f", true).unwrap().st_ino, st.st_ino);
+    assert_eq!(stat(R, &d, b"f", true).unwrap().st_ino, st.st_ino);
 }
 
 #[test]
@@ -158,7 +166,7 @@ fn large_transfers_span_chunks() {
     let mut back = vec![0u8; data.len() + 10];
     assert_eq!(f.read(&mut back), Ok(data.len()));
     assert_eq!(&back[..data.len()], &data[..]);
-    assert_eq!(stat(&d, b"big", true).unwrap().st_blocks, (300_000u64.div_ceil(4096) * 8) as i64);
+    assert_eq!(stat(R, &d, b"big", true).unwrap().st_blocks, (300_000u64.div_ceil(4096) * 8) as i64);
 }
 
 #[test]
@@ -209,129 +217,129 @@ fn truncation() {
     f.write(b"0123456789").unwrap();
     f.truncate(4).unwrap();
     assert_eq!(f.stat().unwrap().st_size, 4);
-    truncate(&d, b"f", 6).unwrap();
+    truncate(R, &d, b"f", 6).unwrap();
     f.seek(0, SEEK_SET).unwrap();
     assert_eq!(read_all(&*f), b"0123\0\0");
     let r = open_in(&d, b"f", O_RDONLY).unwrap();
     assert_eq!(r.truncate(0), Err(EINVAL));
-    assert_eq!(truncate(&d, b".", 0), Err(EISDIR));
-    assert_eq!(truncate(&d, b"nope", 0), Err(ENOENT));
+    assert_eq!(truncate(R, &d, b".", 0), Err(EISDIR));
+    assert_eq!(truncate(R, &d, b"nope", 0), Err(ENOENT));
     // Growth is a hole: a terabyte costs no memory.
-    assert_eq!(truncate(&d, b"f", 1 << 40), Ok(()));
-    assert_eq!(stat(&d, b"f", true).map(|st| (st.st_size, st.st_blocks)), Ok((1 << 40, 8)));
-    assert_eq!(truncate(&d, b"f", 1 << 63), Err(EINVAL));
+    assert_eq!(truncate(R, &d, b"f", 1 << 40), Ok(()));
+    assert_eq!(stat(R, &d, b"f", true).map(|st| (st.st_size, st.st_blocks)), Ok((1 << 40, 8)));
+    assert_eq!(truncate(R, &d, b"f", 1 << 63), Err(EINVAL));
 }
 
 #[test]
 fn directories() {
     let d = test_dir("dirs");
-    let nlink = |p: &[u8]| stat(&d, p, true).unwrap().st_nlink;
+    let nlink = |p: &[u8]| stat(R, &d, p, true).unwrap().st_nlink;
     assert_eq!(nlink(b"."), 2);
-    mkdir(&d, b"a", 0o750).unwrap();
-    mkdir(&d, b"a/b", 0o755).unwrap();
-    mkdir(&d, b"c//", 0o755).unwrap();
-    assert_eq!(stat(&d, b"a", true).unwrap().st_mode, S_IFDIR | 0o750);
+    mkdir(R, &d, b"a", 0o750).unwrap();
+    mkdir(R, &d, b"a/b", 0o755).unwrap();
+    mkdir(R, &d, b"c//", 0o755).unwrap();
+    assert_eq!(stat(R, &d, b"a", true).unwrap().st_mode, S_IFDIR | 0o750);
     assert_eq!((nlink(b"."), nlink(b"a"), nlink(b"a/b")), (4, 3, 2));
-    assert_eq!(mkdir(&d, b"a", 0o755), Err(EEXIST));
-    assert_eq!(mkdir(&d, b".", 0o755), Err(EEXIST));
-    assert_eq!(mkdir(&d, b"x/y", 0o755), Err(ENOENT));
+    assert_eq!(mkdir(R, &d, b"a", 0o755), Err(EEXIST));
+    assert_eq!(mkdir(R, &d, b".", 0o755), Err(EEXIST));
+    assert_eq!(mkdir(R, &d, b"x/y", 0o755), Err(ENOENT));
     open_in(&d, b"file", O_CREAT | O_WRONLY).unwrap();
-    assert_eq!(mkdir(&d, b"file/y", 0o755), Err(ENOTDIR));
-    assert_eq!(rmdir(&d, b"a"), Err(ENOTEMPTY));
-    assert_eq!(rmdir(&d, b"file"), Err(ENOTDIR));
-    assert_eq!(rmdir(&d, b"missing"), Err(ENOENT));
-    assert_eq!(rmdir(&d, b"."), Err(EINVAL));
-    assert_eq!(rmdir(&d, b"a/b/.."), Err(ENOTEMPTY));
-    assert_eq!(rmdir(&root(), b"/"), Err(EBUSY));
-    assert_eq!(unlink(&d, b"a"), Err(EISDIR));
-    assert_eq!(unlink(&d, b"file/"), Err(ENOTDIR));
-    rmdir(&d, b"a/b/").unwrap();
-    rmdir(&d, b"c").unwrap();
+    assert_eq!(mkdir(R, &d, b"file/y", 0o755), Err(ENOTDIR));
+    assert_eq!(rmdir(R, &d, b"a"), Err(ENOTEMPTY));
+    assert_eq!(rmdir(R, &d, b"file"), Err(ENOTDIR));
+    assert_eq!(rmdir(R, &d, b"missing"), Err(ENOENT));
+    assert_eq!(rmdir(R, &d, b"."), Err(EINVAL));
+    assert_eq!(rmdir(R, &d, b"a/b/.."), Err(ENOTEMPTY));
+    assert_eq!(rmdir(R, &root(), b"/"), Err(EBUSY));
+    assert_eq!(unlink(R, &d, b"a"), Err(EISDIR));
+    assert_eq!(unlink(R, &d, b"file/"), Err(ENOTDIR));
+    rmdir(R, &d, b"a/b/").unwrap();
+    rmdir(R, &d, b"c").unwrap();
     assert_eq!((nlink(b"."), nlink(b"a")), (3, 2));
-    assert_eq!(stat(&d, b"a/b", true), Err(ENOENT));
-    unlink(&d, b"file").unwrap();
-    assert_eq!(unlink(&d, b"file"), Err(ENOENT));
+    assert_eq!(stat(R, &d, b"a/b", true), Err(ENOENT));
+    unlink(R, &d, b"file").unwrap();
+    assert_eq!(unlink(R, &d, b"file"), Err(ENOENT));
 }
 
 #[test]
 fn removed_directory_stays_usable_as_a_base() {
     let d = test_dir("gone");
-    mkdir(&d, b"sub", 0o755).unwrap();
-    let sub = lookup(&d, b"sub", true).unwrap();
-    rmdir(&d, b"sub").unwrap();
+    mkdir(R, &d, b"sub", 0o755).unwrap();
+    let sub = lookup(R, &d, b"sub", true).unwrap();
+    rmdir(R, &d, b"sub").unwrap();
     assert_eq!(sub.stat().st_nlink, 0);
     assert_eq!(open_in(&sub, b"f", O_CREAT | O_WRONLY).err(), Some(ENOENT));
     assert!(list(&sub, b".", 256).is_empty());
-    assert_eq!(lookup(&sub, b"..", true).unwrap().stat().st_ino, d.stat().st_ino);
+    assert_eq!(lookup(R, &sub, b"..", true).unwrap().stat().st_ino, d.stat().st_ino);
 }
 
 #[test]
 fn paths() {
     let d = test_dir("paths");
-    mkdir(&d, b"a", 0o755).unwrap();
-    mkdir(&d, b"a/b", 0o755).unwrap();
-    let b = lookup(&d, b"a//b/", true).unwrap();
+    mkdir(R, &d, b"a", 0o755).unwrap();
+    mkdir(R, &d, b"a/b", 0o755).unwrap();
+    let b = lookup(R, &d, b"a//b/", true).unwrap();
     assert_eq!(b.path(), b"/tmp/paths/a/b");
     assert_eq!(root().path(), b"/");
-    assert_eq!(lookup(&b, b"../../a/./b/..", true).unwrap().path(), b"/tmp/paths/a");
-    assert_eq!(lookup(&root(), b"/../..//tmp", true).unwrap().path(), b"/tmp");
-    assert_eq!(stat(&d, b"", true), Err(ENOENT));
+    assert_eq!(lookup(R, &b, b"../../a/./b/..", true).unwrap().path(), b"/tmp/paths/a");
+    assert_eq!(lookup(R, &root(), b"/../..//tmp", true).unwrap().path(), b"/tmp");
+    assert_eq!(stat(R, &d, b"", true), Err(ENOENT));
     let long_name = vec![b'x'; 256];
-    assert_eq!(stat(&d, &long_name, true), Err(ENAMETOOLONG));
-    assert_eq!(mkdir(&d, &long_name, 0o755), Err(ENAMETOOLONG));
-    mkdir(&d, &long_name[..255], 0o755).unwrap();
+    assert_eq!(stat(R, &d, &long_name, true), Err(ENAMETOOLONG));
+    assert_eq!(mkdir(R, &d, &long_name, 0o755), Err(ENAMETOOLONG));
+    mkdir(R, &d, &long_name[..255], 0o755).unwrap();
     let long_path: Vec<u8> = b"./".iter().copied().cycle().take(4096).collect();
-    assert_eq!(stat(&d, &long_path, true), Err(ENAMETOOLONG));
-    assert_eq!(stat(&d, &long_path[..4094], true).unwrap().st_ino, d.stat().st_ino);
+    assert_eq!(stat(R, &d, &long_path, true), Err(ENAMETOOLONG));
+    assert_eq!(stat(R, &d, &long_path[..4094], true).unwrap().st_ino, d.stat().st_ino);
     // A relative path from a non-directory base.
     open_in(&d, b"f", O_CREAT | O_WRONLY).unwrap();
-    let f = lookup(&d, b"f", true).unwrap();
+    let f = lookup(R, &d, b"f", true).unwrap();
     assert!(!f.is_dir() && f.path().is_empty());
-    assert_eq!(stat(&f, b"x", true), Err(ENOTDIR));
-    assert_eq!(stat(&f, b"/tmp", true).unwrap().st_mode & S_IFMT, S_IFDIR);
+    assert_eq!(stat(R, &f, b"x", true), Err(ENOTDIR));
+    assert_eq!(stat(R, &f, b"/tmp", true).unwrap().st_mode & S_IFMT, S_IFDIR);
 }
 
 #[test]
 fn symlinks() {
     let d = test_dir("links");
-    mkdir(&d, b"dir", 0o755).unwrap();
+    mkdir(R, &d, b"dir", 0o755).unwrap();
     let f = open_in(&d, b"dir/file", O_CREAT | O_WRONLY).unwrap();
     f.write(b"data").unwrap();
-    symlink(b"dir/file", &d, b"rel").unwrap();
-    symlink(b"/tmp/links/dir", &d, b"abs").unwrap();
-    symlink(b"../rel", &d, b"dir/up").unwrap();
-    symlink(b"nowhere", &d, b"dangling").unwrap();
-    assert_eq!(symlink(b"x", &d, b"rel"), Err(EEXIST));
-    assert_eq!(symlink(b"", &d, b"empty"), Err(ENOENT));
+    symlink(R, b"dir/file", &d, b"rel").unwrap();
+    symlink(R, b"/tmp/links/dir", &d, b"abs").unwrap();
+    symlink(R, b"../rel", &d, b"dir/up").unwrap();
+    symlink(R, b"nowhere", &d, b"dangling").unwrap();
+    assert_eq!(symlink(R, b"x", &d, b"rel"), Err(EEXIST));
+    assert_eq!(symlink(R, b"", &d, b"empty"), Err(ENOENT));
     assert_eq!(read_all(&*open_in(&d, b"rel", O_RDONLY).unwrap()), b"data");
     assert_eq!(read_all(&*open_in(&d, b"abs/file", O_RDONLY).unwrap()), b"data");
     assert_eq!(read_all(&*open_in(&d, b"dir/up", O_RDONLY).unwrap()), b"data");
-    assert_eq!(lookup(&d, b"abs/", false).unwrap().path(), b"/tmp/links/dir");
-    let lstat = stat(&d, b"rel", false).unwrap();
+    assert_eq!(lookup(R, &d, b"abs/", false).unwrap().path(), b"/tmp/links/dir");
+    let lstat = stat(R, &d, b"rel", false).unwrap();
     assert_eq!((lstat.st_mode, lstat.st_size), (S_IFLNK | 0o777, 8));
     assert_eq!(file_type(&d, b"abs"), S_IFLNK);
-    assert_eq!(stat(&d, b"abs", true).unwrap().st_mode & S_IFMT, S_IFDIR);
-    assert_eq!(readlink(&d, b"dir/up").unwrap(), b"../rel");
-    assert_eq!(readlink(&d, b"dir"), Err(EINVAL));
-    assert_eq!(stat(&d, b"dangling", true), Err(ENOENT));
+    assert_eq!(stat(R, &d, b"abs", true).unwrap().st_mode & S_IFMT, S_IFDIR);
+    assert_eq!(readlink(R, &d, b"dir/up").unwrap(), b"../rel");
+    assert_eq!(readlink(R, &d, b"dir"), Err(EINVAL));
+    assert_eq!(stat(R, &d, b"dangling", true), Err(ENOENT));
     assert_eq!(open_in(&d, b"rel", O_RDONLY | O_NOFOLLOW).err(), Some(ELOOP));
     assert_eq!(open_in(&d, b"rel", O_RDONLY | O_CREAT | O_EXCL).err(), Some(EEXIST));
     assert!(open_in(&d, b"rel", O_RDONLY | O_CREAT).is_ok());
     // Loops, and the limit of 40 links.
-    symlink(b"loop2", &d, b"loop1").unwrap();
-    symlink(b"loop1", &d, b"loop2").unwrap();
-    assert_eq!(stat(&d, b"loop1", true), Err(ELOOP));
-    assert_eq!(stat(&d, b"loop1", false).unwrap().st_mode & S_IFMT, S_IFLNK);
-    symlink(b"dir/file", &d, b"chain0").unwrap();
+    symlink(R, b"loop2", &d, b"loop1").unwrap();
+    symlink(R, b"loop1", &d, b"loop2").unwrap();
+    assert_eq!(stat(R, &d, b"loop1", true), Err(ELOOP));
+    assert_eq!(stat(R, &d, b"loop1", false).unwrap().st_mode & S_IFMT, S_IFLNK);
+    symlink(R, b"dir/file", &d, b"chain0").unwrap();
     for i in 1..=41 {
         let (from, to) = (format!("chain{}", i - 1), format!("chain{i}"));
-        symlink(from.as_bytes(), &d, to.as_bytes()).unwrap();
+        symlink(R, from.as_bytes(), &d, to.as_bytes()).unwrap();
     }
-    assert_eq!(stat(&d, b"chain39", true).unwrap().st_size, 4);
-    assert_eq!(stat(&d, b"chain40", true), Err(ELOOP));
+    assert_eq!(stat(R, &d, b"chain39", true).unwrap().st_size, 4);
+    assert_eq!(stat(R, &d, b"chain40", true), Err(ELOOP));
     // unlink removes the link, not its target.
-    unlink(&d, b"rel").unwrap();
-    assert!(stat(&d, b"dir/file", true).is_ok());
+    unlink(R, &d, b"rel").unwrap();
+    assert!(stat(R, &d, b"dir/file", true).is_ok());
 }
 
 #[test]
@@ -342,50 +350,50 @@ fn rename_cases() {
     write(b"a", b"A");
     write(b"b", b"B");
     let old_b = open_in(&d, b"b", O_RDONLY).unwrap();
-    rename(&d, b"a", &d, b"b").unwrap();
+    rename(R, &d, b"a", &d, b"b").unwrap();
     assert_eq!(read(b"b"), b"A");
-    assert_eq!(stat(&d, b"a", true), Err(ENOENT));
+    assert_eq!(stat(R, &d, b"a", true), Err(ENOENT));
     assert_eq!(old_b.stat().unwrap().st_nlink, 0);
     assert_eq!(read_all(&*old_b), b"B");
-    rename(&d, b"b", &d, b"b").unwrap();
-    assert_eq!(rename(&d, b"missing", &d, b"x"), Err(ENOENT));
-    assert_eq!(rename(&d, b"b/", &d, b"x"), Err(ENOTDIR));
+    rename(R, &d, b"b", &d, b"b").unwrap();
+    assert_eq!(rename(R, &d, b"missing", &d, b"x"), Err(ENOENT));
+    assert_eq!(rename(R, &d, b"b/", &d, b"x"), Err(ENOTDIR));
 
-    mkdir(&d, b"x", 0o755).unwrap();
-    mkdir(&d, b"y", 0o755).unwrap();
-    mkdir(&d, b"full", 0o755).unwrap();
+    mkdir(R, &d, b"x", 0o755).unwrap();
+    mkdir(R, &d, b"y", 0o755).unwrap();
+    mkdir(R, &d, b"full", 0o755).unwrap();
     write(b"full/f", b"");
-    assert_eq!(rename(&d, b"x", &d, b"b"), Err(ENOTDIR));
-    assert_eq!(rename(&d, b"b", &d, b"x"), Err(EISDIR));
-    assert_eq!(rename(&d, b"x", &d, b"full"), Err(ENOTEMPTY));
-    assert_eq!(rename(&d, b"x", &d, b"x/inner"), Err(EINVAL));
-    assert_eq!(rename(&d, b"x", &d, b"."), Err(EBUSY));
-    rename(&d, b"x", &d, b"y").unwrap();
-    assert_eq!(stat(&d, b".", true).unwrap().st_nlink, 4);
+    assert_eq!(rename(R, &d, b"x", &d, b"b"), Err(ENOTDIR));
+    assert_eq!(rename(R, &d, b"b", &d, b"x"), Err(EISDIR));
+    assert_eq!(rename(R, &d, b"x", &d, b"full"), Err(ENOTEMPTY));
+    assert_eq!(rename(R, &d, b"x", &d, b"x/inner"), Err(EINVAL));
+    assert_eq!(rename(R, &d, b"x", &d, b"."), Err(EBUSY));
+    rename(R, &d, b"x", &d, b"y").unwrap();
+    assert_eq!(stat(R, &d, b".", true).unwrap().st_nlink, 4);
 
     // Moving a directory elsewhere updates its parent link and the counts.
-    mkdir(&d, b"y/sub", 0o755).unwrap();
-    let sub = lookup(&d, b"y/sub", true).unwrap();
-    rename(&d, b"y/sub", &d, b"full/moved").unwrap();
+    mkdir(R, &d, b"y/sub", 0o755).unwrap();
+    let sub = lookup(R, &d, b"y/sub", true).unwrap();
+    rename(R, &d, b"y/sub", &d, b"full/moved").unwrap();
     assert_eq!(sub.path(), b"/tmp/rename/full/moved");
-    assert_eq!(lookup(&sub, b"..", true).unwrap().path(), b"/tmp/rename/full");
-    assert_eq!(stat(&d, b"y", true).unwrap().st_nlink, 2);
-    assert_eq!(stat(&d, b"full", true).unwrap().st_nlink, 3);
+    assert_eq!(lookup(R, &sub, b"..", true).unwrap().path(), b"/tmp/rename/full");
+    assert_eq!(stat(R, &d, b"y", true).unwrap().st_nlink, 2);
+    assert_eq!(stat(R, &d, b"full", true).unwrap().st_nlink, 3);
     // Moving an ancestor onto a non-empty descendant's parent fails.
-    assert_eq!(rename(&d, b"full/moved", &d, b"full"), Err(ENOTEMPTY));
+    assert_eq!(rename(R, &d, b"full/moved", &d, b"full"), Err(ENOTEMPTY));
 }
 
 #[test]
 fn hard_links() {
     let d = test_dir("hard");
     open_in(&d, b"f", O_CREAT | O_WRONLY).unwrap().write(b"same").unwrap();
-    link(&d, b"f", &d, b"g").unwrap();
-    assert_eq!(stat(&d, b"g", true).unwrap().st_nlink, 2);
-    assert_eq!(link(&d, b"f", &d, b"g"), Err(EEXIST));
-    assert_eq!(link(&d, b".", &d, b"dirlink"), Err(EPERM));
-    assert_eq!(link(&d, b"missing", &d, b"h"), Err(ENOENT));
-    unlink(&d, b"f").unwrap();
-    let g = stat(&d, b"g", true).unwrap();
+    link(R, &d, b"f", &d, b"g").unwrap();
+    assert_eq!(stat(R, &d, b"g", true).unwrap().st_nlink, 2);
+    assert_eq!(link(R, &d, b"f", &d, b"g"), Err(EEXIST));
+    assert_eq!(link(R, &d, b".", &d, b"dirlink"), Err(EPERM));
+    assert_eq!(link(R, &d, b"missing", &d, b"h"), Err(ENOENT));
+    unlink(R, &d, b"f").unwrap();
+    let g = stat(R, &d, b"g", true).unwrap();
     assert_eq!((g.st_nlink, g.st_size), (1, 4));
 }
 
@@ -394,7 +402,7 @@ fn unlinked_open_file_keeps_working() {
     let d = test_dir("unlinked");
     let f = open_in(&d, b"f", O_CREAT | O_RDWR).unwrap();
     f.write(b"before").unwrap();
-    unlink(&d, b"f").unwrap();
+    unlink(R, &d, b"f").unwrap();
     node::heap().collect();
     f.write(b" after").unwrap();
     f.seek(0, SEEK_SET).unwrap();
@@ -406,14 +414,14 @@ fn unlinked_open_file_keeps_working() {
 #[test]
 fn getdents64_lists_dot_entries_first() {
     let d = test_dir("dents");
-    mkdir(&d, b"sub", 0o755).unwrap();
+    mkdir(R, &d, b"sub", 0o755).unwrap();
     open_in(&d, b"file", O_CREAT | O_WRONLY).unwrap();
-    symlink(b"file", &d, b"link").unwrap();
+    symlink(R, b"file", &d, b"link").unwrap();
     mknod_char(b"/tmp/dents/null", 0o666, makedev(1, 3)).unwrap();
     for i in 0..30 {
         open_in(&d, format!("many-{i:02}").as_bytes(), O_CREAT | O_WRONLY).unwrap();
     }
-    let parent_ino = stat(&root(), b"/tmp", true).unwrap().st_ino;
+    let parent_ino = stat(R, &root(), b"/tmp", true).unwrap().st_ino;
     for buf_len in [32, 64, 100, 4096] {
         let records = list(&d, b".", buf_len);
         assert_eq!(records.len(), 36, "buffer {buf_len}");
@@ -423,7 +431,7 @@ fn getdents64_lists_dot_entries_first() {
         assert_eq!(offsets, (1..=36).collect::<Vec<u64>>());
         let kind = |name: &[u8]| records.iter().find(|r| r.name == name).unwrap().d_type;
         assert_eq!([kind(b"sub"), kind(b"file"), kind(b"link"), kind(b"null")], [DT_DIR, DT_REG, DT_LNK, DT_CHR]);
-        assert_eq!(records.iter().find(|r| r.name == b"file").unwrap().ino, stat(&d, b"file", true).unwrap().st_ino);
+        assert_eq!(records.iter().find(|r| r.name == b"file").unwrap().ino, stat(R, &d, b"file", true).unwrap().st_ino);
     }
     let root_list = list(&root(), b"/", 4096);
     assert_eq!(root_list[0].ino, root_list[1].ino);
@@ -457,8 +465,8 @@ fn executables_need_an_execute_bit() {
     let d = test_dir("exec");
     open_in(&d, b"prog", O_CREAT | O_WRONLY).unwrap().write(b"code").unwrap();
     assert_eq!(exec_bytes(&d, b"prog"), Err(EACCES));
-    chmod(&d, b"prog", 0o4710).unwrap();
-    assert_eq!(stat(&d, b"prog", true).unwrap().st_mode, S_IFREG | 0o4710);
+    chmod(R, &d, b"prog", 0o4710).unwrap();
+    assert_eq!(stat(R, &d, b"prog", true).unwrap().st_mode, S_IFREG | 0o4710);
     assert_eq!(exec_bytes(&d, b"prog").unwrap(), b"code");
     assert_eq!(exec_bytes(&d, b"."), Err(EISDIR));
     assert_eq!(exec_bytes(&root(), b"/dev/null"), Err(EACCES));
@@ -503,7 +511,7 @@ fn concurrent_writers_in_threads() {
                     let f = open_in(&d, name.as_bytes(), O_CREAT | O_WRONLY | O_APPEND).unwrap();
                     f.write(&[i as u8; 100]).unwrap();
                 }
-                stat(&d, name.as_bytes(), true).unwrap().st_size
+                stat(R, &d, name.as_bytes(), true).unwrap().st_size
             })
         })
         .collect();
@@ -564,7 +572,7 @@ fn synth_setup() -> (NodeRef, &'static Fake) {
     let fake = FAKE.get_or_init(|| {
         let d = test_dir("synth");
         open_in(&d, b"marker", O_CREAT | O_WRONLY).unwrap().write(b"tmpfs").unwrap();
-        mkdir(&d, b"mnt", 0o755).unwrap();
+        mkdir(R, &d, b"mnt", 0o755).unwrap();
         let fake = Arc::new(Fake { nodes: spin::Mutex::new(Default::default()) });
         let (dir, file) = (SynthKind::Dir, SynthKind::File);
         fake.set(b"", dir.clone(), None);
@@ -581,47 +589,47 @@ fn synth_setup() -> (NodeRef, &'static Fake) {
         mount_synthetic(b"/tmp/synth/mnt", fake.clone()).unwrap();
         fake
     });
-    (lookup(&root(), b"/tmp/synth", true).unwrap(), fake)
+    (lookup(R, &root(), b"/tmp/synth", true).unwrap(), fake)
 }
 
 #[test]
 fn synthetic_lookup_stat_readlink() {
     let (d, _) = synth_setup();
     let tmpfs_dev = d.stat().st_dev;
-    let mnt = stat(&d, b"mnt", true).unwrap();
+    let mnt = stat(R, &d, b"mnt", true).unwrap();
     assert_eq!((mnt.st_mode, mnt.st_nlink), (S_IFDIR | 0o555, 4));
     assert_ne!(mnt.st_dev, tmpfs_dev);
-    let uptime = stat(&d, b"mnt/uptime", true).unwrap();
+    let uptime = stat(R, &d, b"mnt/uptime", true).unwrap();
     assert_eq!((uptime.st_mode, uptime.st_nlink, uptime.st_size), (S_IFREG | 0o444, 1, 0));
-    let link = stat(&d, b"mnt/self", false).unwrap();
+    let link = stat(R, &d, b"mnt/self", false).unwrap();
     assert_eq!((link.st_mode, link.st_size), (S_IFLNK | 0o777, 1));
     assert_eq!(file_type(&d, b"mnt/self/"), S_IFDIR);
-    assert_eq!(readlink(&d, b"mnt/self").unwrap(), b"1");
-    assert_eq!(readlink(&d, b"mnt/uptime"), Err(EINVAL));
-    assert_eq!(stat(&d, b"mnt/missing", true), Err(ENOENT));
-    assert_eq!(stat(&d, b"mnt/uptime/x", true), Err(ENOTDIR));
-    assert_eq!(stat(&d, b"mnt/uptime/", true), Err(ENOTDIR));
+    assert_eq!(readlink(R, &d, b"mnt/self").unwrap(), b"1");
+    assert_eq!(readlink(R, &d, b"mnt/uptime"), Err(EINVAL));
+    assert_eq!(stat(R, &d, b"mnt/missing", true), Err(ENOENT));
+    assert_eq!(stat(R, &d, b"mnt/uptime/x", true), Err(ENOTDIR));
+    assert_eq!(stat(R, &d, b"mnt/uptime/", true), Err(ENOTDIR));
     // Inode numbers: stable per path, distinct between paths.
-    let ino = |p: &[u8]| stat(&d, p, true).unwrap().st_ino;
+    let ino = |p: &[u8]| stat(R, &d, p, true).unwrap().st_ino;
     assert_eq!(ino(b"mnt/self"), ino(b"mnt/1"));
     assert_eq!(ino(b"mnt/1/stat"), ino(b"/tmp/synth/mnt/./1//stat"));
     assert_ne!(ino(b"mnt/1/stat"), ino(b"mnt/2/stat"));
     assert_ne!(ino(b"mnt"), ino(b"mnt/1"));
     // `..` within the tree and out of it; symbolic links both ways.
-    assert_eq!(lookup(&d, b"mnt/self/..", true).unwrap().path(), b"/tmp/synth/mnt");
-    assert_eq!(lookup(&d, b"mnt/1/../..", true).unwrap().path(), b"/tmp/synth");
-    assert_eq!(lookup(&d, b"mnt/../mnt/2", true).unwrap().path(), b"/tmp/synth/mnt/2");
-    assert_eq!(lookup(&d, b"mnt/1/up/2/", true).unwrap().path(), b"/tmp/synth/mnt/2");
+    assert_eq!(lookup(R, &d, b"mnt/self/..", true).unwrap().path(), b"/tmp/synth/mnt");
+    assert_eq!(lookup(R, &d, b"mnt/1/../..", true).unwrap().path(), b"/tmp/synth");
+    assert_eq!(lookup(R, &d, b"mnt/../mnt/2", true).unwrap().path(), b"/tmp/synth/mnt/2");
+    assert_eq!(lookup(R, &d, b"mnt/1/up/2/", true).unwrap().path(), b"/tmp/synth/mnt/2");
     assert_eq!(ino(b"mnt/.."), d.stat().st_ino);
     assert_eq!(read_all(&*open_in(&d, b"mnt/home/marker", O_RDONLY).unwrap()), b"tmpfs");
     assert_eq!(read_all(&*open_in(&d, b"mnt/../marker", O_RDONLY).unwrap()), b"tmpfs");
-    assert_eq!(lookup(&d, b"mnt/home", false).unwrap().path(), b"/tmp/synth/mnt/home");
-    symlink(b"mnt/self", &d, b"me").unwrap();
+    assert_eq!(lookup(R, &d, b"mnt/home", false).unwrap().path(), b"/tmp/synth/mnt/home");
+    symlink(R, b"mnt/self", &d, b"me").unwrap();
     assert_eq!(read_all(&*open_in(&d, b"me/cmdline", O_RDONLY).unwrap()), b"/sbin/init\0");
-    assert_eq!(lookup(&d, b"me", true).unwrap().path(), b"/tmp/synth/mnt/1");
-    symlink(b"/tmp/synth/mnt/self/stat", &d, b"abs").unwrap();
+    assert_eq!(lookup(R, &d, b"me", true).unwrap().path(), b"/tmp/synth/mnt/1");
+    symlink(R, b"/tmp/synth/mnt/self/stat", &d, b"abs").unwrap();
     assert_eq!(read_all(&*open_in(&d, b"abs", O_RDONLY | O_CREAT).unwrap()), b"1 (init) S 0");
-    assert!(lookup(&d, b"mnt/uptime", true).is_ok_and(|n| !n.is_dir() && n.path() == b"/tmp/synth/mnt/uptime"));
+    assert!(lookup(R, &d, b"mnt/uptime", true).is_ok_and(|n| !n.is_dir() && n.path() == b"/tmp/synth/mnt/uptime"));
 }
 
 #[test]
@@ -652,33 +660,33 @@ fn synthetic_files_are_read_only_snapshots() {
     assert!(open_in(&d, b"mnt/uptime", O_RDONLY | O_CREAT).is_ok());
     assert_eq!(open_in(&d, b"mnt", O_RDWR).err(), Some(EISDIR));
     assert_eq!(open_in(&d, b"mnt/1", O_RDONLY | O_CREAT).err(), Some(EISDIR));
-    assert_eq!(mkdir(&d, b"mnt/x", 0o755), Err(EACCES));
-    assert_eq!(mkdir(&d, b"mnt/1", 0o755), Err(EEXIST));
-    assert_eq!(symlink(b"x", &d, b"mnt/x"), Err(EACCES));
-    assert_eq!(unlink(&d, b"mnt/uptime"), Err(EACCES));
-    assert_eq!(unlink(&d, b"mnt/1"), Err(EISDIR));
-    assert_eq!(unlink(&d, b"mnt/nope"), Err(ENOENT));
-    assert_eq!(rmdir(&d, b"mnt/1"), Err(EACCES));
-    assert_eq!(rmdir(&d, b"mnt/uptime"), Err(ENOTDIR));
-    assert_eq!(rmdir(&d, b"mnt/1/."), Err(EINVAL));
-    assert_eq!(chmod(&d, b"mnt/uptime", 0o777), Err(EACCES));
-    assert_eq!(truncate(&d, b"mnt/uptime", 0), Err(EACCES));
-    assert_eq!(truncate(&d, b"mnt/1", 0), Err(EISDIR));
+    assert_eq!(mkdir(R, &d, b"mnt/x", 0o755), Err(EACCES));
+    assert_eq!(mkdir(R, &d, b"mnt/1", 0o755), Err(EEXIST));
+    assert_eq!(symlink(R, b"x", &d, b"mnt/x"), Err(EACCES));
+    assert_eq!(unlink(R, &d, b"mnt/uptime"), Err(EACCES));
+    assert_eq!(unlink(R, &d, b"mnt/1"), Err(EISDIR));
+    assert_eq!(unlink(R, &d, b"mnt/nope"), Err(ENOENT));
+    assert_eq!(rmdir(R, &d, b"mnt/1"), Err(EACCES));
+    assert_eq!(rmdir(R, &d, b"mnt/uptime"), Err(ENOTDIR));
+    assert_eq!(rmdir(R, &d, b"mnt/1/."), Err(EINVAL));
+    assert_eq!(chmod(R, &d, b"mnt/uptime", 0o777), Err(EACCES));
+    assert_eq!(truncate(R, &d, b"mnt/uptime", 0), Err(EACCES));
+    assert_eq!(truncate(R, &d, b"mnt/1", 0), Err(EISDIR));
     assert_eq!(exec_bytes(&d, b"mnt/uptime"), Err(EACCES));
     assert_eq!(exec_bytes(&d, b"mnt/1"), Err(EISDIR));
-    assert_eq!(rename(&d, b"mnt/uptime", &d, b"mnt/u"), Err(EACCES));
-    assert_eq!(rename(&d, b"mnt/uptime", &d, b"u"), Err(EXDEV));
-    assert_eq!(rename(&d, b"marker", &d, b"mnt/marker"), Err(EXDEV));
-    assert_eq!(rename(&d, b"mnt/nope", &d, b"u"), Err(ENOENT));
-    assert_eq!(link(&d, b"mnt/uptime", &d, b"u"), Err(EXDEV));
-    assert_eq!(link(&d, b"marker", &d, b"mnt/m"), Err(EXDEV));
-    assert_eq!(link(&d, b"mnt/1", &d, b"u"), Err(EPERM));
+    assert_eq!(rename(R, &d, b"mnt/uptime", &d, b"mnt/u"), Err(EACCES));
+    assert_eq!(rename(R, &d, b"mnt/uptime", &d, b"u"), Err(EXDEV));
+    assert_eq!(rename(R, &d, b"marker", &d, b"mnt/marker"), Err(EXDEV));
+    assert_eq!(rename(R, &d, b"mnt/nope", &d, b"u"), Err(ENOENT));
+    assert_eq!(link(R, &d, b"mnt/uptime", &d, b"u"), Err(EXDEV));
+    assert_eq!(link(R, &d, b"marker", &d, b"mnt/m"), Err(EXDEV));
+    assert_eq!(link(R, &d, b"mnt/1", &d, b"u"), Err(EPERM));
     // The mount point itself, and mounting again.
-    assert_eq!(rmdir(&d, b"mnt"), Err(EBUSY));
-    assert_eq!(rename(&d, b"mnt", &d, b"moved"), Err(EBUSY));
-    mkdir(&d, b"empty", 0o755).unwrap();
-    assert_eq!(rename(&d, b"empty", &d, b"mnt"), Err(EBUSY));
-    assert_eq!(mkdir(&d, b"mnt", 0o755), Err(EEXIST));
+    assert_eq!(rmdir(R, &d, b"mnt"), Err(EBUSY));
+    assert_eq!(rename(R, &d, b"mnt", &d, b"moved"), Err(EBUSY));
+    mkdir(R, &d, b"empty", 0o755).unwrap();
+    assert_eq!(rename(R, &d, b"empty", &d, b"mnt"), Err(EBUSY));
+    assert_eq!(mkdir(R, &d, b"mnt", 0o755), Err(EEXIST));
     let other = Arc::new(Fake { nodes: spin::Mutex::new(Default::default()) });
     assert_eq!(mount_synthetic(b"/tmp/synth/mnt", other.clone()), Err(EBUSY));
     assert_eq!(mount_synthetic(b"/", other.clone()), Err(EBUSY));
@@ -686,20 +694,20 @@ fn synthetic_files_are_read_only_snapshots() {
     assert_eq!(mount_synthetic(b"/tmp/synth/marker", other), Err(ENOTDIR));
     // Paths that merely pass through the mount still change tmpfs.
     open_in(&d, b"mnt/../made", O_CREAT | O_WRONLY).unwrap().write(b"ok").unwrap();
-    mkdir(&d, b"mnt/home/sub", 0o700).unwrap();
-    rename(&d, b"mnt/../made", &d, b"mnt/home/sub/made").unwrap();
-    link(&d, b"sub/made", &d, b"mnt/home/made2").unwrap();
+    mkdir(R, &d, b"mnt/home/sub", 0o700).unwrap();
+    rename(R, &d, b"mnt/../made", &d, b"mnt/home/sub/made").unwrap();
+    link(R, &d, b"sub/made", &d, b"mnt/home/made2").unwrap();
     assert_eq!(read_all(&*open_in(&d, b"made2", O_RDONLY).unwrap()), b"ok");
-    unlink(&d, b"mnt/home/sub/made").unwrap();
-    unlink(&d, b"mnt/../made2").unwrap();
-    rmdir(&d, b"mnt/1/up/../sub").unwrap();
-    assert_eq!(rmdir(&d, b"mnt/../sub"), Err(ENOENT));
+    unlink(R, &d, b"mnt/home/sub/made").unwrap();
+    unlink(R, &d, b"mnt/../made2").unwrap();
+    rmdir(R, &d, b"mnt/1/up/../sub").unwrap();
+    assert_eq!(rmdir(R, &d, b"mnt/../sub"), Err(ENOENT));
 }
 
 #[test]
 fn synthetic_directories_list_and_serve_as_bases() {
     let (d, _) = synth_setup();
-    let ino = |p: &[u8]| stat(&d, p, false).unwrap().st_ino;
+    let ino = |p: &[u8]| stat(R, &d, p, false).unwrap().st_ino;
     for buf_len in [32, 48, 4096] {
         let records = list(&d, b"mnt", buf_len);
         assert_eq!(names(&records), [&b"."[..], b"..", b"1", b"2", b"ghost", b"home", b"self", b"uptime"]);
@@ -729,37 +737,106 @@ fn synthetic_directories_list_and_serve_as_bases() {
     assert_eq!(cwd.path(), b"/tmp/synth/mnt/1");
     assert_eq!(cwd.stat().st_ino, ino(b"mnt/1"));
     assert_eq!(read_all(&*open_in(&cwd, b"stat", O_RDONLY).unwrap()), b"1 (init) S 0");
-    assert_eq!(stat(&cwd, b"cmdline", true).unwrap().st_mode, S_IFREG | 0o444);
-    assert_eq!(lookup(&cwd, b"..", true).unwrap().path(), b"/tmp/synth/mnt");
-    assert_eq!(lookup(&cwd, b"../..", true).unwrap().path(), b"/tmp/synth");
-    assert_eq!(lookup(&cwd, b"/tmp", true).unwrap().path(), b"/tmp");
-    assert_eq!(lookup(&cwd, b".", true).unwrap().path(), b"/tmp/synth/mnt/1");
+    assert_eq!(stat(R, &cwd, b"cmdline", true).unwrap().st_mode, S_IFREG | 0o444);
+    assert_eq!(lookup(R, &cwd, b"..", true).unwrap().path(), b"/tmp/synth/mnt");
+    assert_eq!(lookup(R, &cwd, b"../..", true).unwrap().path(), b"/tmp/synth");
+    assert_eq!(lookup(R, &cwd, b"/tmp", true).unwrap().path(), b"/tmp");
+    assert_eq!(lookup(R, &cwd, b".", true).unwrap().path(), b"/tmp/synth/mnt/1");
     assert_eq!(names(&list(&cwd, b".", 4096)).len(), 5);
     assert_eq!(read_all(&*open_in(&cwd, b"../../marker", O_RDONLY).unwrap()), b"tmpfs");
-    assert_eq!(mkdir(&cwd, b"x", 0o755), Err(EACCES));
-    assert_eq!(stat(&cwd, b"stat/x", true), Err(ENOTDIR));
-    let root_of_mount = lookup(&d, b"mnt", true).unwrap();
+    assert_eq!(mkdir(R, &cwd, b"x", 0o755), Err(EACCES));
+    assert_eq!(stat(R, &cwd, b"stat/x", true), Err(ENOTDIR));
+    let root_of_mount = lookup(R, &d, b"mnt", true).unwrap();
     assert_eq!(root_of_mount.path(), b"/tmp/synth/mnt");
-    assert_eq!(lookup(&root_of_mount, b"..", true).unwrap().path(), b"/tmp/synth");
-    let file = lookup(&cwd, b"stat", true).unwrap();
-    assert_eq!(stat(&file, b"x", true), Err(ENOTDIR));
+    assert_eq!(lookup(R, &root_of_mount, b"..", true).unwrap().path(), b"/tmp/synth");
+    let file = lookup(R, &cwd, b"stat", true).unwrap();
+    assert_eq!(stat(R, &file, b"x", true), Err(ENOTDIR));
 }
 
 #[test]
 fn vanished_synthetic_nodes() {
     let (d, fake) = synth_setup();
-    assert_eq!(stat(&d, b"mnt/ghost", true).unwrap().st_mode, S_IFREG | 0o444);
+    assert_eq!(stat(R, &d, b"mnt/ghost", true).unwrap().st_mode, S_IFREG | 0o444);
     assert_eq!(open_in(&d, b"mnt/ghost", O_RDONLY).err(), Some(ENOENT));
     fake.set(b"3", SynthKind::Dir, None);
     fake.set(b"3/stat", SynthKind::File, Some(b"3 (sleep) S 1"));
-    let three = lookup(&d, b"mnt/3", true).unwrap();
+    let three = lookup(R, &d, b"mnt/3", true).unwrap();
     let listing = open_in(&three, b".", O_RDONLY).unwrap();
     let stat_file = open_in(&three, b"stat", O_RDONLY).unwrap();
     fake.remove(b"3");
-    assert_eq!(stat(&d, b"mnt/3", true), Err(ENOENT));
+    assert_eq!(stat(R, &d, b"mnt/3", true), Err(ENOENT));
     assert_eq!(open_in(&three, b"stat", O_RDONLY).err(), Some(ENOENT));
     assert_eq!(listing.getdents64(&mut [0u8; 4096]), Ok(0));
     assert_eq!(read_all(&*stat_file), b"3 (sleep) S 1");
     assert_eq!(three.path(), b"/tmp/synth/mnt/3");
-    assert_eq!(lookup(&three, b"..", true).unwrap().path(), b"/tmp/synth/mnt");
+    assert_eq!(lookup(R, &three, b"..", true).unwrap().path(), b"/tmp/synth/mnt");
+}
+
+/// An unprivileged caller: uid 1000, group 100, supplementary group 7.
+const USER: &Cred = &Cred { uid: 1000, gid: 100, groups: &[7] };
+
+#[test]
+fn permission_bits_bind_everyone_but_root() {
+    let dir = test_dir("perms");
+    let secret = open(R, &dir, b"secret", O_CREAT | O_WRONLY, 0o600).unwrap();
+    drop(secret);
+    assert_eq!(open(USER, &dir, b"secret", O_RDONLY, 0).err(), Some(EACCES));
+    assert!(open(R, &dir, b"secret", O_RDWR, 0).is_ok());
+    // No write permission in the directory: no new entries, no removals.
+    assert_eq!(mkdir(USER, &dir, b"mine", 0o755), Err(EACCES));
+    assert_eq!(unlink(USER, &dir, b"secret"), Err(EACCES));
+    assert_eq!(mkdir(USER, &dir, b"secret", 0o755), Err(EEXIST));
+    // No search permission: nothing below is reachable.
+    mkdir(R, &dir, b"closed", 0o700).unwrap();
+    mkdir(R, &dir, b"closed/in", 0o777).unwrap();
+    assert_eq!(stat(USER, &dir, b"closed/in", true).err(), Some(EACCES));
+    assert_eq!(stat(USER, &dir, b"closed/none", true).err(), Some(EACCES));
+    assert!(stat(USER, &dir, b"closed", true).is_ok());
+    // Root executes only what has an execute bit.
+    assert_eq!(open_executable(R, &dir, b"secret").err(), Some(EACCES));
+}
+
+#[test]
+fn new_nodes_belong_to_their_creator_and_sticky_directories_protect_them() {
+    let dir = test_dir("owners");
+    chmod(R, &dir, b".", 0o1777).unwrap();
+    mkdir(USER, &dir, b"d", 0o755).unwrap();
+    let st = stat(R, &dir, b"d", true).unwrap();
+    assert_eq!((st.st_uid, st.st_gid), (1000, 100));
+    open(R, &dir, b"roots", O_CREAT | O_WRONLY, 0o666).unwrap();
+    assert_eq!(unlink(USER, &dir, b"roots"), Err(EPERM));
+    assert_eq!(rename(USER, &dir, b"roots", &dir, b"taken"), Err(EPERM));
+    assert_eq!(rmdir(USER, &dir, b"d"), Ok(()));
+    // A set-group-id directory hands its group (and the bit) down.
+    mkdir(R, &dir, b"shared", 0o2777).unwrap();
+    set_attr(R, &dir, b"shared", true, Attr::Owner { uid: None, gid: Some(50) }).unwrap();
+    mkdir(USER, &dir, b"shared/sub", 0o755).unwrap();
+    let st = stat(R, &dir, b"shared/sub", true).unwrap();
+    assert_eq!((st.st_gid, st.st_mode & 0o7777), (50, 0o2755));
+}
+
+#[test]
+fn chmod_and_chown_follow_ownership() {
+    let dir = test_dir("chown");
+    chmod(R, &dir, b".", 0o777).unwrap();
+    open(USER, &dir, b"f", O_CREAT | O_WRONLY, 0o644).unwrap();
+    let owner = |uid, gid| Attr::Owner { uid, gid };
+    assert_eq!(set_attr(USER, &dir, b"f", true, owner(Some(0), None)), Err(EPERM));
+    assert_eq!(set_attr(USER, &dir, b"f", true, owner(None, Some(8))), Err(EPERM));
+    assert_eq!(set_attr(USER, &dir, b"f", true, owner(Some(1000), Some(7))), Ok(()));
+    // The owner outside the file's group loses set-group-id on chmod.
+    set_attr(R, &dir, b"f", true, owner(None, Some(9))).unwrap();
+    chmod(USER, &dir, b"f", 0o6755).unwrap();
+    assert_eq!(stat(R, &dir, b"f", true).unwrap().st_mode & 0o7777, 0o4755);
+    // chown drops set-user-id.
+    set_attr(R, &dir, b"f", true, owner(Some(1000), None)).unwrap();
+    assert_eq!(stat(R, &dir, b"f", true).unwrap().st_mode & 0o7777, 0o755);
+    open(R, &dir, b"g", O_CREAT | O_WRONLY, 0o644).unwrap();
+    assert_eq!(chmod(USER, &dir, b"g", 0o777), Err(EPERM));
+    let times = Attr::Times { atime: Time::At(5_000_000_000), mtime: Time::Omit };
+    assert_eq!(set_attr(USER, &dir, b"g", true, times), Err(EPERM));
+    let touch = Attr::Times { atime: Time::Now, mtime: Time::Now };
+    assert_eq!(set_attr(USER, &dir, b"g", true, touch), Err(EACCES));
+    set_attr(R, &dir, b"g", true, times).unwrap();
+    assert_eq!(stat(R, &dir, b"g", true).unwrap().st_atime, 5);
 }

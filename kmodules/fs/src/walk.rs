@@ -1,5 +1,6 @@
 //! Path resolution: `.`, `..`, repeated and trailing slashes, symbolic
-//! links (at most [`MAX_LINKS`] per lookup).
+//! links (at most [`MAX_LINKS`] per lookup), and search permission on
+//! every directory a component is looked up in (`EACCES` without it).
 //!
 //! Two walkers share these rules. [`Walk`] runs inside one heap scope over
 //! tmpfs nodes, so that an operation can resolve, check and change the
@@ -19,6 +20,7 @@ use abi::errno::{ELOOP, ENOENT, ENOTDIR, Errno};
 use runtime::heap::{Gc, Scope};
 
 use crate::KResult;
+use crate::cred::Cred;
 use crate::node::{Kind, NodePtr, NodeRef, Place, TmpfsRef, scoped};
 use crate::path::{self, Split};
 use crate::synth::{SynthKind, SynthRef};
@@ -38,9 +40,10 @@ pub(crate) fn settle<T>(result: KResult<T>) -> KResult<T> {
 /// Symbolic links one lookup may follow before `ELOOP` (Linux's limit).
 pub(crate) const MAX_LINKS: u32 = 40;
 
-/// One path lookup: the root it starts absolute paths from, and the links
-/// it may still follow.
-pub(crate) struct Walk<'gc> {
+/// One path lookup: who looks, the root it starts absolute paths from,
+/// and the links it may still follow.
+pub(crate) struct Walk<'gc, 'c> {
+    cred: Cred<'c>,
     root: NodePtr<'gc>,
     links_left: u32,
 }
@@ -52,10 +55,10 @@ pub(crate) struct Parent<'gc, 'p> {
     pub trailing_slash: bool,
 }
 
-impl<'gc> Walk<'gc> {
-    /// A lookup in the file system rooted at [`crate::root`].
-    pub fn new(s: &Scope<'_, 'gc>) -> Self {
-        Self { root: crate::root_node().get(s), links_left: MAX_LINKS }
+impl<'gc, 'c> Walk<'gc, 'c> {
+    /// A lookup by `cred` in the file system rooted at [`crate::root`].
+    pub fn new(s: &Scope<'_, 'gc>, cred: &Cred<'c>) -> Self {
+        Self { cred: *cred, root: crate::root_node().get(s), links_left: MAX_LINKS }
     }
 
     /// The node `path` names, starting from `base` if it is relative. A
@@ -69,6 +72,7 @@ impl<'gc> Walk<'gc> {
         while let Some(name) = components.next() {
             let last = components.peek().is_none();
             path::check_name(name)?;
+            node.borrow().may_search(&self.cred)?;
             let next = match name {
                 b"." => {
                     node.borrow().dir()?;
@@ -108,6 +112,17 @@ impl<'gc> Walk<'gc> {
         let dir = self.resolve(base, dir, true)?;
         dir.borrow().dir()?;
         path::check_name(name)?;
+        Parent::new(&self.cred, dir, name, trailing_slash)
+    }
+}
+
+impl<'gc, 'p> Parent<'gc, 'p> {
+    /// The parent `dir` of `name`, which `cred` must be able to search to
+    /// look `name` up (unless the path names `dir` by itself: `""`).
+    pub fn new(cred: &Cred, dir: NodePtr<'gc>, name: &'p [u8], trailing_slash: bool) -> KResult<Self> {
+        if !name.is_empty() {
+            dir.borrow().may_search(cred)?;
+        }
         Ok(Parent { dir, name, trailing_slash })
     }
 }
@@ -136,9 +151,15 @@ pub(crate) fn is_ancestor<'gc>(ancestor: NodePtr<'gc>, mut node: NodePtr<'gc>) -
 }
 
 /// Resolves `path` from `base` in a scope.
-pub(crate) fn resolve<'gc>(s: &Scope<'_, 'gc>, base: &NodeRef, path: &[u8], follow: bool) -> KResult<NodePtr<'gc>> {
+pub(crate) fn resolve<'gc>(
+    s: &Scope<'_, 'gc>,
+    cred: &Cred,
+    base: &NodeRef,
+    path: &[u8],
+    follow: bool,
+) -> KResult<NodePtr<'gc>> {
     path::check(path)?;
-    Walk::new(s).resolve(base.start(s, path)?, path, follow)
+    Walk::new(s, cred).resolve(base.start(s, path)?, path, follow)
 }
 
 /// Where a lookup ended: a tmpfs node (what the operation made of it, in
@@ -153,16 +174,17 @@ pub(crate) enum Hit<T> {
 /// outside scopes: a tmpfs node at its end goes to `f` in a new scope, a
 /// synthetic one is returned.
 pub(crate) fn on_node<T>(
+    cred: &Cred,
     base: &NodeRef,
     path: &[u8],
     follow: bool,
     mut f: impl for<'gc> FnMut(&Scope<'static, 'gc>, NodePtr<'gc>) -> KResult<T>,
 ) -> KResult<Hit<T>> {
-    match scoped(|s| f(s, resolve(s, base, path, follow)?)) {
+    match scoped(|s| f(s, resolve(s, cred, base, path, follow)?)) {
         Err(CROSSED) => {}
         result => return result.map(Hit::Tmpfs),
     }
-    match resolve_anywhere(base, path, follow)?.0 {
+    match resolve_anywhere(cred, base, path, follow)?.0 {
         Place::Tmpfs(node) => settle(scoped(|s| f(s, node.get(s)))).map(Hit::Tmpfs),
         Place::Synth(node) => Ok(Hit::Synth(node)),
     }
@@ -173,22 +195,28 @@ pub(crate) fn on_node<T>(
 /// path through a synthetic file system, the synthetic directory that
 /// would hold the last component being returned.
 pub(crate) fn on_parent<'p, T>(
+    cred: &Cred,
     base: &NodeRef,
     path: &'p [u8],
     mut f: impl for<'gc> FnMut(&Scope<'static, 'gc>, Parent<'gc, 'p>) -> KResult<T>,
 ) -> KResult<Hit<T>> {
     path::check(path)?;
-    match scoped(|s| f(s, Walk::new(s).parent(base.start(s, path)?, path)?)) {
+    match scoped(|s| f(s, Walk::new(s, cred).parent(base.start(s, path)?, path)?)) {
         Err(CROSSED) => {}
         result => return result.map(Hit::Tmpfs),
     }
-    let (dir, split) = parent_anywhere(base, path)?;
+    let (dir, split) = parent_anywhere(cred, base, path)?;
     match dir.0 {
-        Place::Tmpfs(dir) => {
-            settle(scoped(|s| f(s, Parent { dir: dir.get(s), name: split.name, trailing_slash: split.trailing_slash })))
-                .map(Hit::Tmpfs)
-        }
+        Place::Tmpfs(dir) => settle(scoped(|s| f(s, split.parent_in(s, cred, &dir)?))).map(Hit::Tmpfs),
         Place::Synth(dir) => Ok(Hit::Synth(dir)),
+    }
+}
+
+impl<'p> Split<'p> {
+    /// The [`Parent`] of this split's last component, in a scope, once
+    /// [`parent_anywhere`] found its directory `dir` in tmpfs.
+    pub(crate) fn parent_in<'gc>(&self, s: &Scope<'_, 'gc>, cred: &Cred, dir: &TmpfsRef) -> KResult<Parent<'gc, 'p>> {
+        Parent::new(cred, dir.get(s), self.name, self.trailing_slash)
     }
 }
 
@@ -235,7 +263,7 @@ enum Step {
 /// scopes, through synthetic file systems: entering a mount point
 /// continues in its tree, `..` from its root goes to the mount point's
 /// parent, synthetic links are followed like tmpfs ones.
-pub(crate) fn resolve_anywhere(base: &NodeRef, path: &[u8], follow: bool) -> KResult<NodeRef> {
+pub(crate) fn resolve_anywhere(cred: &Cred, base: &NodeRef, path: &[u8], follow: bool) -> KResult<NodeRef> {
     path::check(path)?;
     let mut links_left = MAX_LINKS;
     let mut at = if path::is_absolute(path) { crate::root() } else { base.clone() };
@@ -250,7 +278,7 @@ pub(crate) fn resolve_anywhere(base: &NodeRef, path: &[u8], follow: bool) -> KRe
         };
         path::check_name(&name)?;
         let follow = !last || frame.follow || frame.must_be_dir;
-        match step(&at, &name)? {
+        match step(cred, &at, &name)? {
             Step::At(next) => at = next,
             Step::Link(link, _) if !follow => at = link,
             Step::Link(_, target) => {
@@ -273,9 +301,9 @@ pub(crate) fn resolve_anywhere(base: &NodeRef, path: &[u8], follow: bool) -> KRe
 
 /// The directory that would hold `path`'s last component, resolved by
 /// [`resolve_anywhere`], and the path split before that component.
-pub(crate) fn parent_anywhere<'p>(base: &NodeRef, path: &'p [u8]) -> KResult<(NodeRef, Split<'p>)> {
+pub(crate) fn parent_anywhere<'p>(cred: &Cred, base: &NodeRef, path: &'p [u8]) -> KResult<(NodeRef, Split<'p>)> {
     let split = path::split_last(path);
-    let dir = resolve_anywhere(base, if split.dir.is_empty() { b"." } else { split.dir }, true)?;
+    let dir = resolve_anywhere(cred, base, if split.dir.is_empty() { b"." } else { split.dir }, true)?;
     if !dir.is_dir() {
         return Err(ENOTDIR);
     }
@@ -283,10 +311,11 @@ pub(crate) fn parent_anywhere<'p>(base: &NodeRef, path: &'p [u8]) -> KResult<(No
     Ok((dir, split))
 }
 
-/// The entry `name` of directory `at` (`.` and `..` included).
-fn step(at: &NodeRef, name: &[u8]) -> KResult<Step> {
+/// The entry `name` of directory `at` (`.` and `..` included), which
+/// `cred` must be able to search (synthetic directories let everyone).
+fn step(cred: &Cred, at: &NodeRef, name: &[u8]) -> KResult<Step> {
     let node = match &at.0 {
-        Place::Tmpfs(node) => return tmpfs_step(node, name),
+        Place::Tmpfs(node) => return tmpfs_step(cred, node, name),
         Place::Synth(node) => node,
     };
     if node.kind != SynthKind::Dir {
@@ -296,7 +325,7 @@ fn step(at: &NodeRef, name: &[u8]) -> KResult<Step> {
         b"." => return Ok(Step::At(at.clone())),
         b".." => match node.parent() {
             Some(parent) => parent,
-            None => return tmpfs_step(&node.mount.point, b".."),
+            None => return tmpfs_step(cred, &node.mount.point, b".."),
         },
         _ => node.child(name)?,
     };
@@ -311,7 +340,7 @@ fn step(at: &NodeRef, name: &[u8]) -> KResult<Step> {
 
 /// The entry `name` of tmpfs directory `dir`, in a scope of its own; the
 /// root of the synthetic file system mounted there, if any.
-fn tmpfs_step(dir: &TmpfsRef, name: &[u8]) -> KResult<Step> {
+fn tmpfs_step(cred: &Cred, dir: &TmpfsRef, name: &[u8]) -> KResult<Step> {
     enum Landed {
         Node(TmpfsRef, Option<Vec<u8>>),
         Mount(u32),
@@ -319,6 +348,7 @@ fn tmpfs_step(dir: &TmpfsRef, name: &[u8]) -> KResult<Step> {
     }
     let landed = scoped(|s| {
         let dir = dir.get(s);
+        dir.borrow().may_search(cred)?;
         let next = match name {
             b"." => {
                 dir.borrow().dir()?;

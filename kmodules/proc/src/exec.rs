@@ -13,6 +13,7 @@ use runtime::heap::Heap;
 use shim::user::UserRegs;
 use vm::{Prot, STACK_TOP, Vm};
 
+use crate::creds::Creds;
 use crate::elf::{self, Executable};
 use crate::exec_args::{ExecArgs, Strings};
 use crate::stack::{self, StackSpec};
@@ -37,24 +38,37 @@ pub struct Image {
     pub vm: Vm,
     /// Its first registers.
     pub regs: UserRegs,
+    /// The credentials it runs with (its set-id bits applied).
+    pub creds: Creds,
 }
 
-/// Loads `path` (relative to `cwd`) with the strings of `args` (which a
-/// `#!` line rewrites for its interpreter); its memory's areas go in
-/// `heap` (the process's), its stack area follows `stack_limit`
-/// (`RLIMIT_STACK`; see `Vm::new`).
-pub fn load(heap: &Heap, cwd: &NodeRef, path: &[u8], args: &ExecArgs, stack_limit: u64) -> KResult<Image> {
+/// Loads `path` (relative to `cwd`) for a process with `creds`, with the
+/// strings of `args` (which a `#!` line rewrites for its interpreter);
+/// its memory's areas go in `heap` (the process's), its stack area follows
+/// `stack_limit` (`RLIMIT_STACK`; see `Vm::new`). The program's
+/// set-user-id and set-group-id bits (the ELF file's, never a script's)
+/// give the image's credentials.
+pub fn load(
+    heap: &Heap,
+    cwd: &NodeRef,
+    creds: &Creds,
+    path: &[u8],
+    args: &ExecArgs,
+    stack_limit: u64,
+) -> KResult<Image> {
     let mut interpreter: Option<Vec<u8>> = None;
     for _ in 0..=MAX_INTERPRETERS {
         let current = interpreter.as_deref().unwrap_or(path);
         // Linux refuses to execute a directory with EACCES.
-        let file = fs::open_executable(cwd, current)
+        let file = fs::open_executable(&creds.fs(), cwd, current)
             .map_err(|e| if e == abi::errno::EISDIR { abi::errno::EACCES } else { e })?;
         let mut head = [0u8; HEAD_BYTES as usize];
         let read = file.read_at(0, &mut head[..file.len().min(HEAD_BYTES) as usize]);
         let head = &head[..read];
         let Some((next, argument)) = shebang(head) else {
-            return load_elf(heap, &file, head, current, args, stack_limit);
+            let mut creds = creds.clone();
+            creds.exec(file.set_ids());
+            return load_elf(heap, &file, head, current, args, creds, stack_limit);
         };
         // argv becomes: interpreter [argument] path argv[1..]
         args.with(|strings| {
@@ -98,6 +112,7 @@ fn load_elf(
     head: &[u8],
     path: &[u8],
     args: &ExecArgs,
+    creds: Creds,
     stack_limit: u64,
 ) -> KResult<Image> {
     let headers_end = elf::headers_end(head)?;
@@ -117,12 +132,12 @@ fn load_elf(
         (AT_PHNUM, exe.phnum),
         (AT_PAGESZ, 4096),
         (AT_ENTRY, exe.entry),
-        (AT_UID, 0),
-        (AT_EUID, 0),
-        (AT_GID, 0),
-        (AT_EGID, 0),
+        (AT_UID, u64::from(creds.uid.real)),
+        (AT_EUID, u64::from(creds.uid.effective)),
+        (AT_GID, u64::from(creds.gid.real)),
+        (AT_EGID, u64::from(creds.gid.effective)),
         (AT_CLKTCK, 100),
-        (AT_SECURE, 0),
+        (AT_SECURE, u64::from(creds.secure())),
     ];
     let mut randomness = [0u8; 16];
     random::fill(&mut randomness);
@@ -136,7 +151,7 @@ fn load_elf(
     vm.prefault(sp, (STACK_TOP - sp) as usize, true)?;
     args.with(|strings| vm.write(sp, &stack::build(&stack_spec(strings, &auxv, randomness, path), STACK_TOP)))?;
     let regs = UserRegs { rip: exe.entry, rsp: sp, rflags: 0x202, ..UserRegs::default() };
-    Ok(Image { vm, regs })
+    Ok(Image { vm, regs, creds })
 }
 
 /// What goes on a new program's stack.
@@ -184,20 +199,20 @@ pub fn done_replacing(thread: &Thread) {
 }
 
 /// Replaces the process's image with `image`: the new memory is bound to
-/// the calling thread before the old one is freed; close-on-exec files
-/// close and caught signals reset.
+/// the calling thread before the old one is freed; the credentials become
+/// the image's; close-on-exec files close and caught signals reset.
 pub fn commit(thread: &Thread, image: Image, regs: &mut UserRegs, args: &ExecArgs) {
     let process = &*thread.process;
     shim::task::set_address_space(Some(image.vm.space()));
     let old = process.vm.lock().replace(image.vm);
     drop(old);
     let cmdline = args.with(|strings| strings.argv.join(&0u8));
-    let closing = process.private(|p| {
+    let (closing, old_creds) = process.private(|p| {
         sigstate::reset_handlers(&mut p.actions);
         p.cmdline = cmdline;
-        p.files.take_cloexec()
+        (p.files.take_cloexec(), core::mem::replace(&mut p.creds, image.creds))
     });
-    drop(closing);
+    drop((closing, old_creds));
     *regs = image.regs;
 }
 

@@ -22,6 +22,7 @@ macro_rules! warn_once {
 }
 
 mod bounce;
+mod creds;
 mod elf;
 mod exec;
 mod exec_args;
@@ -68,7 +69,7 @@ pub fn mount_proc() -> KResult<()> {
 pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     tty::set_signal_hook(signal_group);
     bounce::prime();
-    let console = fs::open(&fs::root(), b"/dev/console", O_RDWR, 0)?;
+    let console = fs::open(&fs::Cred::ROOT, &fs::root(), b"/dev/console", O_RDWR, 0)?;
     let limits = rlimit::Limits::initial(family::max_tasks() as u64);
     let mut files = FdTable::new(limits.cur(abi::flags::rlimit::RLIMIT_NOFILE));
     let console = Fd { file: console, cloexec: false };
@@ -79,7 +80,7 @@ pub fn start_init(path: &[u8], argv: &[&[u8]]) -> KResult<()> {
     let stack = limits.cur(abi::flags::rlimit::RLIMIT_STACK);
     let private = PrivateState::new(Private::new(files, fs::root(), argv.join(&0u8), limits))?;
     let args = ExecArgs::from_kernel(&private.heap(), argv, &envp)?;
-    let image = exec::load(&private.heap(), &fs::root(), path, &args, stack)?;
+    let image = exec::load(&private.heap(), &fs::root(), &creds::Creds::root(), path, &args, stack)?;
     let (init, thread) = Process::new(None, image.vm, private, sigstate::Signals::new(0), image.regs)?;
     tty::set_foreground(init.pgid());
     run::spawn(thread)

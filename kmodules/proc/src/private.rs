@@ -1,5 +1,6 @@
 //! A process's private state as a managed object: its descriptor table,
-//! signal actions, working directory and command line, in a GC heap of the
+//! signal actions, working directory, command line and credentials, in a
+//! GC heap of the
 //! process's own (`runtime::heap::layout::process`: under the per-process
 //! layout a new heap per process, released whole, without tracing, when
 //! the process is gone; under the global layout the kernel's one heap).
@@ -21,6 +22,7 @@ use fs::{KResult, NodeRef};
 use gc_arena::Collect;
 use runtime::heap::{AllocError, Handle, Heap, Rootable, Static, layout};
 
+use crate::creds::Creds;
 use crate::fdtable::{Fd, FdTable};
 use crate::rlimit::Limits;
 use crate::sigstate::Action;
@@ -39,18 +41,21 @@ pub struct Private {
     pub cmdline: Vec<u8>,
     /// Resource limits.
     pub limits: Limits,
+    /// User and group ids and supplementary groups (shared by the
+    /// threads, copied at `fork`, changed by `execve` of a set-id file).
+    pub creds: Creds,
 }
 
 impl Private {
-    /// A first process's state: default actions, `limits`, and a
-    /// descriptor table that follows them.
+    /// A first process's state: default actions, root's credentials,
+    /// `limits`, and a descriptor table that follows them.
     pub fn new(mut files: FdTable, cwd: NodeRef, cmdline: Vec<u8>, limits: Limits) -> Private {
         files.set_limit(limits.cur(RLIMIT_NOFILE));
-        Private { files, actions: [Action::default(); NSIG as usize], cwd, cmdline, limits }
+        Private { files, actions: [Action::default(); NSIG as usize], cwd, cmdline, limits, creds: Creds::root() }
     }
 
     /// A copy for a forked child: the same open files (shared), actions,
-    /// directory and command line.
+    /// directory, command line and credentials.
     fn copy(&self) -> Private {
         Private {
             files: self.files.clone(),
@@ -58,6 +63,7 @@ impl Private {
             cwd: self.cwd.clone(),
             cmdline: self.cmdline.clone(),
             limits: self.limits,
+            creds: self.creds.clone(),
         }
     }
 }

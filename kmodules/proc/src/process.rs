@@ -21,6 +21,7 @@ use runtime::sync::{Mutex, WaitQueue};
 use shim::user::UserRegs;
 use vm::Vm;
 
+use crate::creds::Creds;
 use crate::family::{self, Member, MemberRoot, Reaped};
 use crate::private::{Private, PrivateState};
 use crate::sigstate::{Action, Signals};
@@ -152,6 +153,18 @@ impl Process {
     pub fn set_cwd(&self, dir: NodeRef) {
         let old = self.private(|p| core::mem::replace(&mut p.cwd, dir));
         drop(old);
+    }
+
+    /// A snapshot of the credentials.
+    pub fn creds(&self) -> Creds {
+        self.private(|p| p.creds.clone())
+    }
+
+    /// Changes the credentials with `f`, in a scope of the process's heap
+    /// (so the rules `f` applies see and change one consistent state): `f`
+    /// must not block or open another scope.
+    pub fn change_creds<R>(&self, f: impl FnOnce(&mut Creds) -> R) -> R {
+        self.private(|p| f(&mut p.creds))
     }
 
     /// The action of signal `sig` (1 to `NSIG`).

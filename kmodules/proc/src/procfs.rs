@@ -100,6 +100,18 @@ impl Synthetic for ProcFs {
         };
         Some(text.into_bytes())
     }
+
+    /// A process's directory and files belong to its effective uid and
+    /// gid (as Linux's for a dumpable process); the rest to root.
+    fn owner(&self, path: &[u8]) -> (u32, u32) {
+        match process_path(path) {
+            Some((process, _)) => {
+                let creds = process.creds();
+                (creds.uid.effective, creds.gid.effective)
+            }
+            None => (0, 0),
+        }
+    }
 }
 
 /// The GC pause log (`gc.log=<capacity>` turns it on): a header line
@@ -249,12 +261,18 @@ fn stat(process: &Process) -> String {
 
 fn status(process: &Process) -> String {
     let (vsize_kib, rss_kib) = memory_kib(process);
+    let creds = process.creds();
+    let ids = |ids: crate::creds::Ids| format!("{}\t{}\t{}\t{}", ids.real, ids.effective, ids.saved, ids.fs);
+    let groups: Vec<String> = creds.groups.iter().map(|gid| format!("{gid}")).collect();
     format!(
-        "Name:\t{}\nState:\t{}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n\
+        "Name:\t{}\nState:\t{}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\nUid:\t{}\nGid:\t{}\nGroups:\t{}\n\
          VmSize:\t{vsize_kib:8} kB\nVmRSS:\t{rss_kib:8} kB\nThreads:\t{}\n",
         comm(process),
         state(process),
         process.ppid(),
+        ids(creds.uid),
+        ids(creds.gid),
+        groups.join(" "),
         process.thread_count(),
         pid = process.pid,
     )

@@ -58,7 +58,6 @@ syscalls! {
     FSYNC => |c| file(c, 0).map(|_| 0),
     FDATASYNC => |c| file(c, 0).map(|_| 0),
     FCHDIR => fchdir,
-    FCHMOD => |c| file(c, 0).map(|_| 0),
     SENDFILE => sendfile,
 }
 
@@ -123,6 +122,7 @@ fn ppoll(ctx: &mut Ctx<'_>) -> KResult<u64> {
 
 fn fchdir(ctx: &mut Ctx<'_>) -> KResult<u64> {
     let dir = file(ctx, 0)?.as_dir().ok_or(ENOTDIR)?;
+    super::paths::may_enter(&ctx.process.creds().fs(), &dir)?;
     ctx.process.set_cwd(dir);
     Ok(0)
 }

@@ -1,6 +1,7 @@
-//! The remaining system calls: time and sleep, identity (everyone is
-//! root), limits, system information, randomness, `poll`, `reboot`.
+//! The remaining system calls: time and sleep, the file creation mask,
+//! limits, system information, randomness, `poll`, `reboot`.
 
+use alloc::sync::Arc;
 use alloc::vec;
 use core::sync::atomic::Ordering;
 
@@ -29,16 +30,6 @@ syscalls! {
     NANOSLEEP => |c| sleep(c, c.arg(0), false, c.arg(1)),
     CLOCK_NANOSLEEP => |c| sleep(c, c.arg(2), c.arg(1) & 1 != 0, c.arg(3)),
     GETRANDOM => getrandom,
-    GETUID => |_| Ok(0),
-    GETEUID => |_| Ok(0),
-    GETGID => |_| Ok(0),
-    GETEGID => |_| Ok(0),
-    SETUID => |_| Ok(0),
-    SETGID => |_| Ok(0),
-    GETRESUID => getres_ids,
-    GETRESGID => getres_ids,
-    GETGROUPS => |_| Ok(0),
-    SETGROUPS => |_| Ok(0),
     UMASK => |c| Ok(c.process.umask.swap(c.arg(0) as u32 & 0o777, Ordering::Relaxed) as u64),
     SCHED_YIELD => |_| {
         runtime::sched::yield_now();
@@ -92,11 +83,6 @@ fn getrandom(ctx: &mut Ctx<'_>) -> KResult<u64> {
         random::fill(bytes);
         uaccess::write(ctx.process, ctx.arg(0), bytes).map(|()| bytes.len() as u64)
     })
-}
-
-/// `getresuid`/`getresgid`: everyone is root.
-fn getres_ids(ctx: &mut Ctx<'_>) -> KResult<u64> {
-    (0..3).try_for_each(|i| uaccess::write_value(ctx.process, ctx.arg(i), &0u32)).map(|()| 0)
 }
 
 fn sched_getaffinity(ctx: &mut Ctx<'_>) -> KResult<u64> {
@@ -172,14 +158,24 @@ fn uname(ctx: &mut Ctx<'_>) -> KResult<u64> {
 /// the descriptor count, which the table enforces).
 /// `prlimit64(pid, resource, new, old)` and, on the caller, `getrlimit`
 /// and `setrlimit`: reads the old limits, then sets the new ones (see
-/// `rlimit`). Another process's limits are everyone's to read and set
-/// while everyone is root.
+/// `rlimit`; raising a hard limit takes privilege). Another process's
+/// limits are open to root and to a caller whose real ids are all of the
+/// target's ids (Linux's rule); `EPERM` otherwise.
 fn prlimit(ctx: &Ctx<'_>, pid: i32, resource: u32, new: u64, old: u64) -> KResult<u64> {
     let target = match pid {
         0 => ctx.process.clone(),
         pid if pid > 0 => crate::process::lookup(pid).ok_or(ESRCH)?,
         _ => return Err(EINVAL),
     };
+    let caller = ctx.process.creds();
+    if !Arc::ptr_eq(&target, ctx.process) && !caller.privileged() {
+        let theirs = target.creds();
+        let all = |ids: &crate::creds::Ids, id: u32| ids.real == id && ids.effective == id && ids.saved == id;
+        if !all(&theirs.uid, caller.uid.real) || !all(&theirs.gid, caller.gid.real) {
+            return Err(EPERM);
+        }
+    }
+    let privileged = caller.privileged();
     let new = match new {
         0 => None,
         addr => {
@@ -191,7 +187,7 @@ fn prlimit(ctx: &Ctx<'_>, pid: i32, resource: u32, new: u64, old: u64) -> KResul
     let previous = target.private(|p| {
         let previous = p.limits.get(resource)?;
         if let Some(new) = new {
-            p.limits.set(resource, new, true)?;
+            p.limits.set(resource, new, privileged)?;
             if resource == RLIMIT_NOFILE {
                 p.files.set_limit(new.cur);
             }

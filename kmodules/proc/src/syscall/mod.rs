@@ -1,12 +1,14 @@
 //! The Linux x86_64 system call table: decode the registers, call the
 //! handler, put the result (or `-errno`) in `rax`.
 //!
-//! Handlers live by subject: files, paths, memory, processes, signals, and
-//! the rest (time, identity, system); each subject declares one table line
+//! Handlers live by subject: files, paths, memory, processes, signals,
+//! identity, and the rest (time, system); each subject declares one table line
 //! per call (see `table`). A number with no line returns `ENOSYS`, logged
 //! once per number with its Linux name.
 
+mod attributes;
 mod files;
+mod identity;
 mod memory;
 mod misc;
 mod paths;
@@ -65,8 +67,16 @@ pub fn handle(thread: &Arc<Thread>, regs: &mut UserRegs) -> Option<u64> {
 }
 
 /// Every subject's handlers, indexed by number.
-static TABLE: [Option<Handler>; table::SIZE] =
-    table::gather(&[files::TABLE, paths::TABLE, memory::TABLE, processes::TABLE, signals::TABLE, misc::TABLE]);
+static TABLE: [Option<Handler>; table::SIZE] = table::gather(&[
+    files::TABLE,
+    paths::TABLE,
+    memory::TABLE,
+    processes::TABLE,
+    signals::TABLE,
+    identity::TABLE,
+    attributes::TABLE,
+    misc::TABLE,
+]);
 
 fn dispatch(ctx: &mut Ctx<'_>, number: u64) -> KResult<u64> {
     match usize::try_from(number).ok().and_then(|n| TABLE.get(n)).copied().flatten() {

@@ -1,11 +1,12 @@
-//! System calls that name files by path: open, stat, directory and link
-//! operations, the working directory. Relative paths start at the working
-//! directory or, for the `*at` calls, at a directory descriptor.
+//! System calls that name files by path: open, stat, access, directory
+//! and link operations, the working directory. Relative paths start at the
+//! working directory or, for the `*at` calls, at a directory descriptor;
+//! each is checked against the caller's file-system credentials.
 
-use abi::errno::{EACCES, EINVAL, ENOENT, ENOTDIR, ERANGE};
-use abi::flags::at::{AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
+use abi::errno::{EINVAL, ENOENT, ENOTDIR, EPERM, ERANGE};
+use abi::flags::at::{AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
 use abi::flags::open::{O_CLOEXEC, O_CREAT};
-use fs::{KResult, NodeRef};
+use fs::{Cred, KResult, NodeRef};
 
 use super::Ctx;
 use super::table::syscalls;
@@ -13,7 +14,7 @@ use crate::fdtable::Fd;
 use crate::uaccess;
 
 /// The working directory's `dirfd`, for the calls without one.
-const CWD: u64 = AT_FDCWD as u64;
+pub(super) const CWD: u64 = AT_FDCWD as u64;
 
 syscalls! {
     OPEN => |c| open(c, CWD, 0, c.arg(1) as u32, c.arg(2) as u32),
@@ -21,9 +22,9 @@ syscalls! {
     STAT => |c| stat(c, CWD, 0, 1, 0),
     LSTAT => |c| stat(c, CWD, 0, 1, AT_SYMLINK_NOFOLLOW),
     NEWFSTATAT => |c| stat(c, c.arg(0), 1, 2, c.arg(3) as u32),
-    ACCESS => |c| access(c, CWD, 0),
-    FACCESSAT => |c| access(c, c.arg(0), 1),
-    FACCESSAT2 => |c| access(c, c.arg(0), 1),
+    ACCESS => |c| access(c, CWD, 0, 0),
+    FACCESSAT => |c| access(c, c.arg(0), 1, 0),
+    FACCESSAT2 => |c| access(c, c.arg(0), 1, c.arg(3) as u32),
     MKDIR => |c| mkdir(c, CWD, 0),
     MKDIRAT => |c| mkdir(c, c.arg(0), 1),
     UNLINK => |c| with_path(c, CWD, 0, fs::unlink),
@@ -43,29 +44,23 @@ syscalls! {
     READLINKAT => |c| readlink(c, c.arg(0), 1),
     CHDIR => chdir,
     GETCWD => getcwd,
-    CHMOD => |c| with_path(c, CWD, 0, |base, path| fs::chmod(base, path, c.arg(1) as u32)),
-    FCHMODAT => |c| with_path(c, c.arg(0), 1, |base, path| fs::chmod(base, path, c.arg(2) as u32)),
     TRUNCATE => |c| {
         super::files::fsize_check(c, c.arg(1))?;
-        with_path(c, CWD, 0, |base, path| fs::truncate(base, path, c.arg(1)))
+        with_path(c, CWD, 0, |cred, base, path| fs::truncate(cred, base, path, c.arg(1)))
     },
-    // Times and owners are not kept beyond what tmpfs records itself: the
-    // calls succeed on an existing file.
-    UTIMENSAT => |c| match c.arg(1) {
-        0 => super::files::file(c, 0).map(|_| 0),
-        _ => exists(c, c.arg(0), 1),
-    },
-    FCHOWNAT => |c| exists(c, c.arg(0), 1),
-    CHOWN => |c| exists(c, CWD, 0),
-    LCHOWN => |c| exists(c, CWD, 0),
-    FCHOWN => |c| super::files::file(c, 0).map(|_| 0),
-    MOUNT => |c| exists(c, CWD, 1),
-    UMOUNT2 => |c| exists(c, CWD, 0),
+    // Nothing is mounted (/proc always is); only root may ask.
+    MOUNT => |c| privileged(c).and_then(|()| exists(c, CWD, 1)),
+    UMOUNT2 => |c| privileged(c).and_then(|()| exists(c, CWD, 0)),
+}
+
+/// `EPERM` unless the caller is privileged (effective uid 0).
+fn privileged(ctx: &Ctx<'_>) -> KResult<()> {
+    if ctx.process.creds().privileged() { Ok(()) } else { Err(EPERM) }
 }
 
 fn mkdir(ctx: &mut Ctx<'_>, dirfd: u64, path_arg: usize) -> KResult<u64> {
     let mode = ctx.arg(path_arg + 1) as u32 & !umask(ctx);
-    with_path(ctx, dirfd, path_arg, |base, path| fs::mkdir(base, path, mode))
+    with_path(ctx, dirfd, path_arg, |cred, base, path| fs::mkdir(cred, base, path, mode))
 }
 
 fn unlinkat(ctx: &mut Ctx<'_>) -> KResult<u64> {
@@ -77,12 +72,22 @@ fn unlinkat(ctx: &mut Ctx<'_>) -> KResult<u64> {
 }
 
 fn chdir(ctx: &mut Ctx<'_>) -> KResult<u64> {
-    let dir = with_base(ctx, CWD, 0, |base, path| fs::lookup(base, path, true))?;
+    let dir = with_base(ctx, CWD, 0, |cred, base, path| {
+        let dir = fs::lookup(cred, base, path, true)?;
+        may_enter(cred, &dir).map(|()| dir)
+    })?;
+    ctx.process.set_cwd(dir);
+    Ok(0)
+}
+
+/// `ENOTDIR` unless `dir` is a directory, `EACCES` unless `cred` may
+/// search it (to make it the working directory).
+pub(super) fn may_enter(cred: &Cred, dir: &NodeRef) -> KResult<()> {
     if !dir.is_dir() {
         return Err(ENOTDIR);
     }
-    ctx.process.set_cwd(dir);
-    Ok(0)
+    let stat = dir.stat();
+    cred.check(stat.st_mode, stat.st_uid, stat.st_gid, fs::MAY_EXEC)
 }
 
 fn getcwd(ctx: &mut Ctx<'_>) -> KResult<u64> {
@@ -104,50 +109,58 @@ fn base(ctx: &Ctx<'_>, dirfd: u64) -> KResult<NodeRef> {
     file.as_dir().ok_or(ENOTDIR)
 }
 
-/// Reads path argument `path_arg` and calls `f` with its base directory.
-fn with_base<T>(
+/// Reads path argument `path_arg` and calls `f` with the caller's
+/// file-system credentials and the path's base directory.
+pub(super) fn with_base<T>(
     ctx: &Ctx<'_>,
     dirfd: u64,
     path_arg: usize,
-    f: impl FnOnce(&NodeRef, &[u8]) -> KResult<T>,
+    f: impl FnOnce(&Cred, &NodeRef, &[u8]) -> KResult<T>,
 ) -> KResult<T> {
-    uaccess::with_path(ctx.process, ctx.arg(path_arg), |path| on_base(ctx, dirfd, path, f))
+    uaccess::with_path(ctx.process, ctx.arg(path_arg), |path| on_base(ctx, dirfd, path, &ctx.process.creds().fs(), f))
 }
 
-/// Calls `f` with `path` and its base directory (`dirfd`'s, or the current
-/// one); an empty path is `ENOENT`.
-fn on_base<T>(ctx: &Ctx<'_>, dirfd: u64, path: &[u8], f: impl FnOnce(&NodeRef, &[u8]) -> KResult<T>) -> KResult<T> {
+/// Calls `f` with `cred`, `path` and its base directory (`dirfd`'s, or
+/// the current one); an empty path is `ENOENT`.
+fn on_base<T>(
+    ctx: &Ctx<'_>,
+    dirfd: u64,
+    path: &[u8],
+    cred: &Cred,
+    f: impl FnOnce(&Cred, &NodeRef, &[u8]) -> KResult<T>,
+) -> KResult<T> {
     let base = match path.first() {
         None => return Err(ENOENT),
         Some(b'/') => ctx.process.cwd(),
         Some(_) => base(ctx, dirfd)?,
     };
-    f(&base, path)
+    f(cred, &base, path)
 }
 
-fn with_path(
+pub(super) fn with_path(
     ctx: &Ctx<'_>,
     dirfd: u64,
     path_arg: usize,
-    f: impl FnOnce(&NodeRef, &[u8]) -> KResult<()>,
+    f: impl FnOnce(&Cred, &NodeRef, &[u8]) -> KResult<()>,
 ) -> KResult<u64> {
     with_base(ctx, dirfd, path_arg, f).map(|()| 0)
 }
 
 fn exists(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize) -> KResult<u64> {
-    with_base(ctx, dirfd, path_arg, |base, path| fs::lookup(base, path, true)).map(|_| 0)
+    with_base(ctx, dirfd, path_arg, |cred, base, path| fs::lookup(cred, base, path, true)).map(|_| 0)
 }
 
-type TwoPathOp = fn(&NodeRef, &[u8], &NodeRef, &[u8]) -> KResult<()>;
+type TwoPathOp = fn(&Cred, &NodeRef, &[u8], &NodeRef, &[u8]) -> KResult<()>;
 
 fn two_paths(ctx: &Ctx<'_>, args: [(u64, usize); 2], op: TwoPathOp) -> KResult<u64> {
     let [(old_dir, old_arg), (new_dir, new_arg)] = args;
+    let creds = ctx.process.creds();
     uaccess::with_path(ctx.process, ctx.arg(old_arg), |old| {
         uaccess::with_path(ctx.process, ctx.arg(new_arg), |new| {
             if old.is_empty() || new.is_empty() {
                 return Err(ENOENT);
             }
-            op(&base(ctx, old_dir)?, old, &base(ctx, new_dir)?, new).map(|()| 0)
+            op(&creds.fs(), &base(ctx, old_dir)?, old, &base(ctx, new_dir)?, new).map(|()| 0)
         })
     })
 }
@@ -158,7 +171,7 @@ fn umask(ctx: &Ctx<'_>) -> u32 {
 
 fn open(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, flags: u32, mode: u32) -> KResult<u64> {
     let mode = if flags & O_CREAT != 0 { mode & !umask(ctx) } else { mode };
-    let file = with_base(ctx, dirfd, path_arg, |base, path| fs::open(base, path, flags, mode))?;
+    let file = with_base(ctx, dirfd, path_arg, |cred, base, path| fs::open(cred, base, path, flags, mode))?;
     let fd = Fd { file, cloexec: flags & O_CLOEXEC != 0 };
     Ok(ctx.process.private(|p| p.files.insert(&fd))? as u64)
 }
@@ -172,27 +185,30 @@ fn stat(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, buf_arg: usize, flags: u32) 
                 ctx.process.file(dirfd as i32)?.stat()
             }
         }
-        _ => on_base(ctx, dirfd, path, |base, path| fs::stat(base, path, flags & AT_SYMLINK_NOFOLLOW == 0)),
+        _ => on_base(ctx, dirfd, path, &ctx.process.creds().fs(), |cred, base, path| {
+            fs::stat(cred, base, path, flags & AT_SYMLINK_NOFOLLOW == 0)
+        }),
     })?;
     uaccess::write_value(ctx.process, ctx.arg(buf_arg), &stat)?;
     Ok(0)
 }
 
-/// `access`: everything is permitted to root, except executing a file
-/// with no execute bit.
-fn access(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize) -> KResult<u64> {
+/// `access`/`faccessat2`: whether the caller's real ids (with
+/// `AT_EACCESS`, its effective ones) may read, write or execute (`mode`'s
+/// `R_OK`, `W_OK`, `X_OK`, which are `fs::MAY_*`) the file, whose path is
+/// resolved with the same ids.
+fn access(ctx: &Ctx<'_>, dirfd: u64, path_arg: usize, flags: u32) -> KResult<u64> {
     let mode = ctx.arg(path_arg + 1) as u32;
-    if mode & !7 != 0 {
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(EINVAL);
     }
-    let stat = with_base(ctx, dirfd, path_arg, |base, path| fs::stat(base, path, true))?;
-    if mode & 1 != 0
-        && stat.st_mode & 0o111 == 0
-        && stat.st_mode & abi::flags::mode::S_IFMT != abi::flags::mode::S_IFDIR
-    {
-        return Err(EACCES);
-    }
-    Ok(0)
+    let creds = ctx.process.creds();
+    let cred = if flags & AT_EACCESS != 0 { creds.fs() } else { creds.real() };
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    let stat = uaccess::with_path(ctx.process, ctx.arg(path_arg), |path| {
+        on_base(ctx, dirfd, path, &cred, |cred, base, path| fs::stat(cred, base, path, follow))
+    })?;
+    cred.check(stat.st_mode, stat.st_uid, stat.st_gid, mode).map(|()| 0)
 }
 
 fn symlink(ctx: &Ctx<'_>, dirfd: u64, link_arg: usize) -> KResult<u64> {
@@ -200,7 +216,7 @@ fn symlink(ctx: &Ctx<'_>, dirfd: u64, link_arg: usize) -> KResult<u64> {
         if target.is_empty() {
             return Err(ENOENT);
         }
-        with_path(ctx, dirfd, link_arg, |base, path| fs::symlink(target, base, path))
+        with_path(ctx, dirfd, link_arg, |cred, base, path| fs::symlink(cred, target, base, path))
     })
 }
 

@@ -2,14 +2,14 @@
 //! process or a thread), `execve`, exit and wait, ids and groups, the
 //! thread pointer, futexes.
 
-use abi::errno::{ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
+use abi::errno::{EAGAIN, ECHILD, EINVAL, ENOMEM, ENOSYS, EPERM, ESRCH};
 use abi::flags::arch_prctl::{ARCH_GET_FS, ARCH_SET_FS};
 use abi::flags::clone::*;
 use abi::flags::futex::{
     FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAIT_BITSET,
     FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
 };
-use abi::flags::rlimit::RLIMIT_STACK;
+use abi::flags::rlimit::{RLIMIT_NPROC, RLIMIT_STACK};
 use abi::flags::wait::WNOHANG;
 use fs::KResult;
 use shim::mem::aspace::USER_END;
@@ -128,7 +128,30 @@ fn clone(ctx: &mut Ctx<'_>) -> KResult<u64> {
 
 /// A new thread of the caller's process, starting on `stack` with FS base
 /// `tls` (if `CLONE_SETTLS`).
+/// `RLIMIT_NPROC`: `EAGAIN` if the caller's real user already has as many
+/// threads (across its processes) as the limit allows. Root is exempt, as
+/// on Linux (it has `CAP_SYS_RESOURCE`).
+fn check_nproc(ctx: &Ctx<'_>) -> KResult<()> {
+    let creds = ctx.process.creds();
+    if creds.privileged() {
+        return Ok(());
+    }
+    let limit = ctx.process.limit(RLIMIT_NPROC);
+    let user = creds.uid.real;
+    let mut count = 0u64;
+    for process in process::all() {
+        if process.creds().uid.real == user {
+            count += process.thread_count() as u64;
+            if count >= limit {
+                return Err(EAGAIN);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: u64) -> KResult<u64> {
+    check_nproc(ctx)?;
     let mut regs = ctx.regs.clone();
     regs.rax = 0;
     regs.rsp = stack;
@@ -154,6 +177,7 @@ fn spawn_thread(ctx: &mut Ctx<'_>, flags: u64, stack: u64, tls: u64, child_tid: 
 /// it returns 0 from the call on `stack` (if not 0) with FS base `tls`
 /// (if not 0).
 fn fork(ctx: &mut Ctx<'_>, stack: u64, tls: u64, flags: u64, child_tid: u64) -> KResult<u64> {
+    check_nproc(ctx)?;
     let me = ctx.process;
     let private = me.private_state().fork()?;
     let vm = me.vm.lock().as_mut().ok_or(ENOMEM)?.fork(&private.heap())?;
@@ -194,7 +218,7 @@ fn execve(ctx: &mut Ctx<'_>) -> KResult<u64> {
         if path.is_empty() {
             return Err(abi::errno::ENOENT);
         }
-        exec::load(&heap, &me.cwd(), path, &args, me.limit(RLIMIT_STACK))
+        exec::load(&heap, &me.cwd(), &me.creds(), path, &args, me.limit(RLIMIT_STACK))
     })?;
     exec::end_other_threads(ctx.thread)?;
     exec::commit(ctx.thread, image, ctx.regs, &args);

@@ -9,6 +9,7 @@ use fs::KResult;
 
 use super::Ctx;
 use super::table::syscalls;
+use crate::creds::Creds;
 use crate::process::{self, Process};
 use crate::signal::{self, NSIG};
 use crate::sigstate::{Action, SigSet};
@@ -132,8 +133,16 @@ fn sigaction(ctx: &mut Ctx<'_>) -> KResult<u64> {
     Ok(0)
 }
 
+/// Whether `me` (with credentials `creds`) may signal `target`: its own
+/// process always, another as `Creds::may_signal` says.
+fn may_signal(me: &Process, creds: &Creds, target: &Process, sig: u32) -> bool {
+    target.pid == me.pid || creds.may_signal(&target.creds(), sig, target.sid() == me.sid())
+}
+
 /// `kill`: to a process (`pid > 0`), the caller's group (0), every
 /// process but init (-1), or a group (`< -1`). Signal 0 only checks.
+/// Only the targets the caller may signal get it: `EPERM` if there are
+/// none (except for -1, which succeeds, as on Linux).
 fn kill(me: &Arc<Process>, pid: i32, sig: u32) -> KResult<u64> {
     if sig > NSIG {
         return Err(EINVAL);
@@ -147,6 +156,12 @@ fn kill(me: &Arc<Process>, pid: i32, sig: u32) -> KResult<u64> {
     };
     if targets.is_empty() {
         return Err(ESRCH);
+    }
+    let creds = me.creds();
+    let targets: alloc::vec::Vec<Arc<Process>> =
+        targets.into_iter().filter(|target| may_signal(me, &creds, target, sig)).collect();
+    if targets.is_empty() && pid != -1 {
+        return Err(EPERM);
     }
     if sig != 0 {
         // Zombies exist (for kill's purposes) but take no signals.
@@ -166,6 +181,9 @@ fn tkill(me: &Arc<Process>, tgid: Option<i32>, tid: i32, sig: u32) -> KResult<u6
         return Err(EINVAL);
     }
     let thread = process::thread(tid).filter(|t| tgid.is_none_or(|g| t.process.pid == g)).ok_or(ESRCH)?;
+    if !may_signal(me, &me.creds(), &thread.process, sig) {
+        return Err(EPERM);
+    }
     if sig != 0 {
         signal::send_to_thread(&thread, sig, me.pid);
     }
