@@ -96,6 +96,28 @@ static int many_threads(void) {
     return error == 0 || error == EAGAIN ? 0 : 1;
 }
 
+/* BusyBox sh's fork bomb, `:(){ :|:& };:`, in a session of its own for 3
+ * seconds, then SIGKILL to its process group; returns 0 once the group is
+ * empty (its orphans are init's to reap) within 30 s. */
+static int shell_fork_bomb(void) {
+    pid_t leader = fork();
+    if (leader == 0) {
+        setsid();
+        execl("/bin/sh", "sh", "-c", ":(){ :|:& };:", (char *)NULL);
+        _exit(127);
+    }
+    if (leader < 0) return 10;
+    sleep(3);
+    kill(-leader, SIGKILL);
+    waitpid(leader, NULL, 0);
+    for (int tries = 0; tries < 300; tries++) {
+        if (kill(-leader, 0) == -1 && errno == ESRCH) return 0;
+        kill(-leader, SIGKILL);
+        usleep(100 * 1000);
+    }
+    return 11;
+}
+
 /* Whether a fresh fork and a file write work (after an exhaustion). */
 static int still_works(void) {
     pid_t pid = fork();
@@ -145,6 +167,8 @@ int main(int argc, char **argv) {
 
     CHECK_CHILD("fork_bomb_ends_in_eagain", bomb, WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK("fork_and_write_after_fork_bomb", still_works());
+    CHECK_CHILD("shell_fork_bomb_ends_with_its_group", shell_fork_bomb, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK("fork_and_write_after_shell_fork_bomb", still_works());
     CHECK_CHILD("memory_hog_fails_or_is_oom_killed", hog,
                 (WIFEXITED(status) && WEXITSTATUS(status) == 0) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
     CHECK("fork_and_write_after_memory_hog", still_works());
