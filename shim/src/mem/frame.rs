@@ -63,6 +63,7 @@ pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
     bitmap.mark_used(bitmap_start, bitmap_start + bitmap_bytes.div_ceil(PAGE_SIZE) as usize);
     let total = bitmap.free_count();
     TOTAL.store(total, Ordering::Relaxed);
+    FREE.store(total, Ordering::Relaxed);
     KERNEL_RESERVE.store((total / 16).clamp(RESERVE_MIN, RESERVE_MAX), Ordering::Relaxed);
     *FRAMES.lock() = Some(bitmap);
 }
@@ -105,7 +106,7 @@ pub(crate) struct Frame(PhysFrame);
 impl Frame {
     /// Allocates one frame (contents undefined).
     pub(crate) fn alloc() -> Option<Frame> {
-        FRAMES.lock().as_mut()?.alloc().map(|index| Frame(to_frame(index)))
+        FRAMES.lock().as_mut()?.alloc().map(taken)
     }
 
     /// Allocates one frame filled with zeros.
@@ -121,7 +122,7 @@ impl Frame {
         if bitmap.free_count() <= KERNEL_RESERVE.load(Ordering::Relaxed) {
             return None;
         }
-        bitmap.alloc().map(|index| Frame(to_frame(index)))
+        bitmap.alloc().map(taken)
     }
 
     /// [`Frame::alloc_user`], filled with zeros.
@@ -176,7 +177,9 @@ impl Drop for Frame {
     fn drop(&mut self) {
         let index = (self.start_address().as_u64() / PAGE_SIZE) as usize;
         if let Some(bitmap) = FRAMES.lock().as_mut()
-            && let Err(error) = bitmap.release(index)
+            && let Err(error) = bitmap.release(index).inspect(|()| {
+                FREE.fetch_add(1, Ordering::Relaxed);
+            })
         {
             panic!("frame {:#x} freed twice: {error:?}", self.start_address().as_u64());
         }
@@ -193,7 +196,17 @@ pub fn total_count() -> usize {
 
 /// Number of free frames.
 pub fn free_count() -> usize {
-    FRAMES.lock().as_ref().map_or(0, IndexBitmap::free_count)
+    FREE.load(Ordering::Relaxed)
+}
+
+/// Free frames, kept beside the bitmap (changed under its lock) so that
+/// [`free_count`] takes no lock: a system call's admission reads it.
+static FREE: AtomicUsize = AtomicUsize::new(0);
+
+/// A frame the bitmap just handed out (index `index`), counted.
+fn taken(index: usize) -> Frame {
+    FREE.fetch_sub(1, Ordering::Relaxed);
+    Frame(to_frame(index))
 }
 
 /// The allocator as the `x86_64` crate's page-table code wants it: it hands

@@ -92,6 +92,20 @@ pub fn headroom() -> u64 {
     u64::MAX
 }
 
+/// Whether [`headroom`] is at least `bytes`: without a lock when free
+/// frames alone cover it (the common case, checked on every system call).
+pub fn has_headroom(bytes: u64) -> bool {
+    #[cfg(target_os = "none")]
+    {
+        let frames = (super::frame::free_count() as u64).saturating_sub(RESERVED_FRAMES);
+        let room_left = HEAP_START + HEAP_MAX - HEAP.mapped_end.load(Ordering::Relaxed);
+        if (frames * PAGE_SIZE).min(room_left) >= bytes {
+            return true;
+        }
+    }
+    headroom() >= bytes
+}
+
 /// What went through the allocator (on one CPU, or on all) since boot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {

@@ -7,6 +7,7 @@
 //! once per number with its Linux name.
 
 mod attributes;
+mod admission;
 mod files;
 mod identity;
 mod memory;
@@ -58,7 +59,7 @@ impl Ctx<'_> {
 pub fn handle(thread: &Arc<Thread>, regs: &mut UserRegs) -> Option<u64> {
     let number = regs.rax;
     let mut ctx = Ctx { thread, process: &thread.process, regs };
-    let result = dispatch(&mut ctx, number);
+    let result = admission::admit(number).and_then(|()| dispatch(&mut ctx, number));
     regs.rax = match result {
         Ok(value) => value,
         Err(errno) => errno.to_return(),
