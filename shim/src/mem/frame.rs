@@ -68,8 +68,9 @@ pub(super) fn init(regions: &MemoryRegions, phys_offset: u64) {
     *FRAMES.lock() = Some(bitmap);
 }
 
-/// Fewest frames kept for the kernel (8 MiB).
-const RESERVE_MIN: usize = 2048;
+/// Fewest frames kept for the kernel (16 MiB: a system call is admitted
+/// with 8 MiB of it free; see `proc`'s `syscall::admission`).
+const RESERVE_MIN: usize = 4096;
 /// Most frames kept for the kernel (64 MiB).
 const RESERVE_MAX: usize = 16384;
 /// Free frames only the kernel may take: user pages (and their page
