@@ -35,10 +35,13 @@ impl Pools {
         self.buddy.stats_alloc_actual() - self.small.cached_bytes()
     }
 
-    /// Bytes free without growing.
+    /// Bytes free without growing for a request of any size: the buddy
+    /// heap's free space. Blocks cached in the size classes are left out:
+    /// they serve small requests only (a heap full of freed small objects
+    /// cannot satisfy a 32 KiB one).
     #[cfg(target_os = "none")]
     fn free(&self) -> usize {
-        self.buddy.stats_total_bytes() - self.in_use()
+        self.buddy.stats_total_bytes() - self.buddy.stats_alloc_actual()
     }
 }
 
@@ -75,9 +78,9 @@ pub fn stats() -> HeapStats {
 #[cfg(target_os = "none")]
 const RESERVED_FRAMES: u64 = 1024;
 
-/// Bytes the heap can still hand out without failing: its free space plus
-/// what it may still map, minus a reserve of frames for the rest of the
-/// kernel. A hint for callers that want to fail cleanly instead of meeting
+/// Bytes the heap can still hand out without failing: its free space (for
+/// requests of any size) plus what it may still map, minus a reserve of
+/// frames for the rest of the kernel. A hint for callers that want to fail cleanly instead of meeting
 /// the allocation error handler; fragmentation can make it optimistic.
 /// On the host it is unlimited.
 pub fn headroom() -> u64 {
