@@ -203,7 +203,7 @@ pub fn deliver(thread: &Thread, regs: &mut UserRegs, interrupted_syscall: Option
         regs.rip -= 2;
         regs.rax = nr;
     }
-    if let Some(mask) = signals.suspended_mask.lock().take() {
+    if let Some(mask) = signals.take_suspended_mask() {
         signals.set_mask(mask);
     }
     true

@@ -5,7 +5,6 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::flags::signal::{SIG_IGN, SIGKILL, SIGSTOP};
-use runtime::sync::SpinLock;
 
 /// A set of signals: bit `n - 1` is signal `n`.
 pub type SigSet = u64;
@@ -17,6 +16,9 @@ pub fn bit(sig: u32) -> SigSet {
 
 /// Signals that cannot be blocked, caught or ignored.
 pub(crate) const UNCATCHABLE: SigSet = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+/// No saved mask: a value no mask can take (masks never hold SIGKILL).
+const NO_MASK: SigSet = u64::MAX;
 
 /// The kernel's `struct sigaction` (x86_64 `rt_sigaction` layout).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,8 +53,9 @@ pub struct Signals {
     /// Signals `rt_sigtimedwait` is waiting for (blocked ones included).
     pub(crate) awaited: AtomicU64,
     /// The mask `rt_sigsuspend` replaced, restored once a signal has been
-    /// dealt with (through the handler frame if one runs).
-    pub(crate) suspended_mask: SpinLock<Option<SigSet>>,
+    /// dealt with (through the handler frame if one runs); [`NO_MASK`]
+    /// when none is (read on every return to user mode: an atomic).
+    suspended_mask: AtomicU64,
 }
 
 impl Signals {
@@ -61,7 +64,7 @@ impl Signals {
         Signals {
             pending: AtomicU64::new(0),
             mask: AtomicU64::new(mask & !UNCATCHABLE),
-            suspended_mask: SpinLock::new(None),
+            suspended_mask: AtomicU64::new(NO_MASK),
             awaited: AtomicU64::new(0),
         }
     }
@@ -84,14 +87,22 @@ impl Signals {
 
     /// `rt_sigsuspend`: blocks `mask` until the next signal is dealt with.
     pub fn suspend_with(&self, mask: SigSet) {
-        *self.suspended_mask.lock() = Some(self.mask());
+        self.suspended_mask.store(self.mask(), Ordering::Relaxed);
         self.set_mask(mask);
+    }
+
+    /// Takes the mask `rt_sigsuspend` replaced, if the call is in progress.
+    pub(crate) fn take_suspended_mask(&self) -> Option<SigSet> {
+        match self.suspended_mask.swap(NO_MASK, Ordering::Relaxed) {
+            NO_MASK => None,
+            mask => Some(mask),
+        }
     }
 
     /// The mask a handler frame saves: the one before `rt_sigsuspend`, if
     /// the call is in progress (taking it), else the current one.
     pub(crate) fn mask_to_save(&self) -> SigSet {
-        self.suspended_mask.lock().take().unwrap_or_else(|| self.mask())
+        self.take_suspended_mask().unwrap_or_else(|| self.mask())
     }
 
     /// Pending signals.

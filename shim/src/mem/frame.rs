@@ -196,6 +196,7 @@ pub fn total_count() -> usize {
 }
 
 /// Number of free frames.
+#[inline]
 pub fn free_count() -> usize {
     FREE.load(Ordering::Relaxed)
 }

@@ -97,6 +97,7 @@ pub fn headroom() -> u64 {
 
 /// Whether [`headroom`] is at least `bytes`: without a lock when free
 /// frames alone cover it (the common case, checked on every system call).
+#[inline]
 pub fn has_headroom(bytes: u64) -> bool {
     #[cfg(target_os = "none")]
     {

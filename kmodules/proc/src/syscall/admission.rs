@@ -25,10 +25,17 @@ static LAST_COLLECTED: AtomicU64 = AtomicU64::new(0);
 
 /// `Ok` if system call `number` may run now; `ENOMEM` if kernel memory
 /// is too short for it even after a collection.
+#[inline]
 pub(super) fn admit(number: u64) -> KResult<()> {
     if shim::mem::heap::has_headroom(HEADROOM) || gives_back(number) {
         return Ok(());
     }
+    short_of_memory()
+}
+
+/// [`admit`]'s slow path: memory is short.
+#[cold]
+fn short_of_memory() -> KResult<()> {
     let now = shim::time::now_ns();
     let last = LAST_COLLECTED.load(Ordering::Relaxed);
     if now.saturating_sub(last) >= COLLECT_EVERY_NS
@@ -44,8 +51,5 @@ pub(super) fn admit(number: u64) -> KResult<()> {
 /// Calls that free memory or end a process: refusing them would keep a
 /// low-memory system low.
 fn gives_back(number: u64) -> bool {
-    matches!(
-        number,
-        nr::EXIT | nr::EXIT_GROUP | nr::CLOSE | nr::MUNMAP | nr::KILL | nr::TKILL | nr::TGKILL | nr::WAIT4
-    )
+    matches!(number, nr::EXIT | nr::EXIT_GROUP | nr::CLOSE | nr::MUNMAP | nr::KILL | nr::TKILL | nr::TGKILL | nr::WAIT4)
 }

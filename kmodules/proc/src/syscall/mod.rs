@@ -6,8 +6,8 @@
 //! per call (see `table`). A number with no line returns `ENOSYS`, logged
 //! once per number with its Linux name.
 
-mod attributes;
 mod admission;
+mod attributes;
 mod files;
 mod identity;
 mod memory;
